@@ -1,0 +1,112 @@
+/**
+ * Architectural state of one virtual CPU (the VMCS guest-state area's
+ * contents): registers, EFLAGS with lazy arithmetic flags, segment
+ * registers with their hidden descriptor caches, control registers and the
+ * descriptor-table registers.
+ */
+import { Seg } from '../translator/table/types.js';
+import type { ModeInfo } from '../translator/semantics/backend.js';
+
+/** Descriptor cache of one segment register (SDM vol. 3, 3.4.3). */
+export interface SegmentCache {
+  selector: number;
+  base: number;
+  /** Byte-granular limit (already scaled by G). */
+  limit: number;
+  /** Access byte: type (bits 0-3), S (4), DPL (5-6), P (7). */
+  access: number;
+  /** D/B bit: 32-bit code / 32-bit stack. */
+  big: boolean;
+  /** A null selector was loaded (protected mode): any access is #GP(0). */
+  unusable: boolean;
+}
+
+export const CR0_PE = 1;
+export const CR0_MP = 2;
+export const CR0_EM = 4;
+export const CR0_TS = 8;
+export const CR0_ET = 0x10;
+export const CR0_NE = 0x20;
+export const CR0_WP = 0x10000;
+export const CR0_AM = 0x40000;
+export const CR0_NW = 0x20000000;
+export const CR0_CD = 0x40000000;
+export const CR0_PG = 0x80000000 | 0;
+
+export const CR4_PSE = 0x10;
+export const CR4_PAE = 0x20;
+export const CR4_PGE = 0x80;
+
+/** Access byte of a present, accessed, read/write data segment with the given DPL. */
+export const DATA_RW_ACCESS = (dpl: number): number => 0x93 | (dpl << 5);
+/** Access byte of a present, accessed, execute/read code segment with the given DPL. */
+export const CODE_RX_ACCESS = (dpl: number): number => 0x9b | (dpl << 5);
+
+function realModeSegment(selector: number): SegmentCache {
+  return { selector, base: selector << 4, limit: 0xffff, access: DATA_RW_ACCESS(0), big: false, unusable: false };
+}
+
+export class CpuState {
+  readonly regs = new Int32Array(8);
+  eip = 0;
+  /** Materialised EFLAGS bits (those not in lazyMask). */
+  flags = 2;
+  /** Arithmetic flags currently described by the lazy record below. */
+  lazyMask = 0;
+  lazyOp = 0;
+  lazySize: 1 | 2 | 4 = 4;
+  lazyRes = 0;
+  lazyA = 0;
+  lazyB = 0;
+
+  readonly segs: SegmentCache[] = [0, 0, 0, 0, 0, 0].map(() => realModeSegment(0));
+  cr0 = CR0_ET;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  cpl = 0;
+  gdtrBase = 0;
+  gdtrLimit = 0xffff;
+  idtrBase = 0;
+  idtrLimit = 0x3ff;
+  ldtr: SegmentCache = { selector: 0, base: 0, limit: 0, access: 0x82, big: false, unusable: true };
+  tr: SegmentCache = { selector: 0, base: 0, limit: 0xffff, access: 0x8b, big: false, unusable: false };
+  halted = false;
+
+  /** Mode facts for the translator and the semantics; recomputed by refreshMode(). */
+  mode: ModeInfo = { code32: false, stack32: false, cpl: 0, protectedMode: false, v86: false };
+
+  /** The reset state (SDM vol. 3, 9.1.1): real mode at F000:FFF0 with CS.base FFFF0000. */
+  reset(): void {
+    this.regs.fill(0);
+    this.regs[2] = 0x600; // EDX: family 6 (i686)
+    this.eip = 0xfff0;
+    this.flags = 2;
+    this.lazyMask = 0;
+    for (let s = 0; s < 6; s++) this.segs[s] = realModeSegment(0);
+    this.segs[Seg.CS] = { selector: 0xf000, base: 0xffff0000, limit: 0xffff, access: CODE_RX_ACCESS(0), big: false, unusable: false };
+    this.cr0 = CR0_ET | CR0_CD | CR0_NW;
+    this.cr2 = this.cr3 = this.cr4 = 0;
+    this.cpl = 0;
+    this.gdtrBase = this.idtrBase = 0;
+    this.gdtrLimit = this.idtrLimit = 0xffff;
+    this.halted = false;
+    this.refreshMode();
+  }
+
+  refreshMode(): void {
+    const pe = (this.cr0 & CR0_PE) !== 0;
+    const v86 = pe && (this.flags & (1 << 17)) !== 0;
+    this.mode = {
+      code32: this.segs[Seg.CS]!.big,
+      stack32: this.segs[Seg.SS]!.big,
+      cpl: this.cpl,
+      protectedMode: pe && !v86,
+      v86,
+    };
+  }
+
+  get paging(): boolean {
+    return (this.cr0 & CR0_PG) !== 0 && (this.cr0 & CR0_PE) !== 0;
+  }
+}

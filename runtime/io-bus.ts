@@ -1,0 +1,29 @@
+/**
+ * Port I/O dispatch. Devices claim port ranges; unclaimed ports read as
+ * all-ones and ignore writes, as on a PC bus.
+ */
+export interface PortDevice {
+  read(port: number, size: 1 | 2 | 4): number;
+  write(port: number, size: 1 | 2 | 4, value: number): void;
+}
+
+export class IoBus {
+  private readonly ports = new Map<number, PortDevice>();
+
+  register(first: number, count: number, dev: PortDevice): void {
+    for (let p = first; p < first + count; p++) {
+      if (this.ports.has(p)) throw new Error(`I/O port ${p.toString(16)} is claimed twice`);
+      this.ports.set(p, dev);
+    }
+  }
+
+  read(port: number, size: 1 | 2 | 4): number {
+    const dev = this.ports.get(port & 0xffff);
+    if (!dev) return size === 4 ? -1 : (1 << (size * 8)) - 1;
+    return dev.read(port & 0xffff, size);
+  }
+
+  write(port: number, size: 1 | 2 | 4, value: number): void {
+    this.ports.get(port & 0xffff)?.write(port & 0xffff, size, value);
+  }
+}

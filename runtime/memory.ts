@@ -1,0 +1,80 @@
+/**
+ * Guest physical memory: one WebAssembly.Memory (so translated code can
+ * import it), plus I/O-free access helpers. Accesses beyond RAM read as
+ * all-ones (open bus) and writes there are dropped: a guest can never
+ * touch host memory outside its own RAM.
+ */
+
+const WASM_PAGE = 65536;
+
+export class PhysicalMemory {
+  readonly memory: WebAssembly.Memory;
+  readonly size: number;
+  readonly u8: Uint8Array;
+  private readonly view: DataView;
+  /** Called after every guest write to physical memory with the written page (for SMC / decode caches). */
+  onWrite: ((page: number) => void) | null = null;
+  /** Pages (physical page number) that hold decoded or translated code. */
+  readonly codePages: Uint8Array;
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size <= 0 || size > 0xc000_0000 || size % 4096 !== 0) {
+      throw new RangeError(`guest memory size must be a positive multiple of 4 KiB up to 3 GiB, got ${size}`);
+    }
+    const pages = Math.ceil(size / WASM_PAGE);
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    this.size = size;
+    this.u8 = new Uint8Array(this.memory.buffer, 0, size);
+    this.view = new DataView(this.memory.buffer, 0, size);
+    this.codePages = new Uint8Array(size >>> 12);
+  }
+
+  read8(pa: number): number {
+    return pa < this.size ? this.u8[pa]! : 0xff;
+  }
+
+  read16(pa: number): number {
+    if (pa + 1 < this.size) return this.view.getUint16(pa, true);
+    return this.read8(pa) | (this.read8(pa + 1) << 8);
+  }
+
+  read32(pa: number): number {
+    if (pa + 3 < this.size) return this.view.getInt32(pa, true);
+    return (this.read16(pa) | (this.read16(pa + 2) << 16)) | 0;
+  }
+
+  write8(pa: number, v: number): void {
+    if (pa >= this.size) return;
+    this.u8[pa] = v;
+    if (this.codePages[pa >>> 12]) this.onWrite?.(pa >>> 12);
+  }
+
+  write16(pa: number, v: number): void {
+    if (pa + 1 < this.size && (pa & 0xfff) !== 0xfff) {
+      this.view.setUint16(pa, v & 0xffff, true);
+      if (this.codePages[pa >>> 12]) this.onWrite?.(pa >>> 12);
+      return;
+    }
+    this.write8(pa, v & 0xff);
+    this.write8(pa + 1, (v >>> 8) & 0xff);
+  }
+
+  write32(pa: number, v: number): void {
+    if (pa + 3 < this.size && (pa & 0xfff) <= 0xffc) {
+      this.view.setInt32(pa, v, true);
+      if (this.codePages[pa >>> 12]) this.onWrite?.(pa >>> 12);
+      return;
+    }
+    this.write16(pa, v & 0xffff);
+    this.write16(pa + 2, v >>> 16);
+  }
+
+  /** Copy bytes in (loaders, DMA): goes through the same write tracking. */
+  load(pa: number, bytes: Uint8Array): void {
+    if (pa < 0 || pa + bytes.length > this.size) {
+      throw new RangeError(`image of ${bytes.length} bytes at ${pa.toString(16)} does not fit in ${this.size} bytes of RAM`);
+    }
+    this.u8.set(bytes, pa);
+    for (let p = pa >>> 12; p <= (pa + bytes.length - 1) >>> 12; p++) if (this.codePages[p]) this.onWrite?.(p);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * `npm run diff -- [--cases N] [--seed S] [--tier T] [--filter F] [--list] [--max-failures K]`
+ *
+ * Generates N cases of every opcode form selected by F, runs each on the
+ * host CPU (test/oracle) and in wasmvisor tier T, and compares registers,
+ * flags, memory written and the exception raised. Ends with the line
+ * `N passed, N failed`; exits non-zero on any failure.
+ */
+import { NativeOracle, type OracleCase } from '../oracle/native.js';
+import { compareResults, reproducer } from './compare.js';
+import { enumerateForms, formMatches, type Form } from './forms.js';
+import { generateCase, Rng } from './generate.js';
+import { TIERS } from './tiers.js';
+
+interface Options {
+  cases: number;
+  seed: number;
+  tier: string;
+  filter: string | undefined;
+  list: boolean;
+  maxFailures: number;
+  quiet: boolean;
+}
+
+function usage(msg: string): never {
+  process.stderr.write(`diff: ${msg}\nusage: npm run diff -- [--cases N] [--seed S] [--tier ${Object.keys(TIERS).join('|')}] [--filter F] [--list] [--max-failures K] [--quiet]\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { cases: 100, seed: 1, tier: 'reference', filter: undefined, list: false, maxFailures: 20, quiet: false };
+  for (let k = 0; k < argv.length; k++) {
+    const a = argv[k]!;
+    const val = (): string => {
+      const v = argv[++k];
+      if (v === undefined) usage(`${a} needs a value`);
+      return v;
+    };
+    const num = (): number => {
+      const s = val();
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 0) usage(`${a} takes a whole number, got '${s}'`);
+      return n;
+    };
+    switch (a) {
+      case '--cases': o.cases = num(); break;
+      case '--seed': o.seed = num(); break;
+      case '--tier': o.tier = val(); break;
+      case '--filter': o.filter = val(); break;
+      case '--max-failures': o.maxFailures = num(); break;
+      case '--list': o.list = true; break;
+      case '--quiet': o.quiet = true; break;
+      default: usage(`unknown option '${a}'`);
+    }
+  }
+  if (!TIERS[o.tier]) usage(`unknown tier '${o.tier}' (tiers: ${Object.keys(TIERS).join(', ')})`);
+  return o;
+}
+
+/** Seed of case k of form f: independent of which other forms are selected. */
+function caseSeed(seed: number, formIndex: number, k: number): number {
+  return (Math.imul(seed, 0x9e3779b1) ^ Math.imul(formIndex + 1, 0x85ebca6b) ^ Math.imul(k + 1, 0xc2b2ae35)) >>> 0;
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const all = enumerateForms();
+  const forms: Array<[Form, number]> = all.map((f, i) => [f, i] as [Form, number]).filter(([f]) => formMatches(f, o.filter));
+  if (o.list) {
+    for (const [f] of forms) console.log(f.id);
+    console.log(`${forms.length} forms`);
+    return;
+  }
+  if (forms.length === 0) usage(`no opcode form matches '${o.filter}'`);
+  const tier = TIERS[o.tier]!();
+  const oracle = await NativeOracle.start();
+  let passed = 0, failed = 0, printed = 0;
+  const failedForms = new Map<string, number>();
+  const started = Date.now();
+  const BATCH = 2000;
+  try {
+    // Cases are batched across forms; the oracle runs a batch while we run the previous one.
+    const queue: Array<{ form: Form; c: OracleCase }> = [];
+    for (const [form, index] of forms) {
+      const rng = new Rng(caseSeed(o.seed, index, -1));
+      for (let k = 0; k < o.cases; k++) queue.push({ form, c: generateCase(form, rng, caseSeed(o.seed, index, k)) });
+    }
+    let pending = oracle.run(queue.slice(0, BATCH).map((q) => q.c));
+    for (let start = 0; start < queue.length; start += BATCH) {
+      const batch = queue.slice(start, start + BATCH);
+      const cpuResults = await pending;
+      if (start + BATCH < queue.length) pending = oracle.run(queue.slice(start + BATCH, start + 2 * BATCH).map((q) => q.c));
+      for (let k = 0; k < batch.length; k++) {
+        const { form, c } = batch[k]!;
+        const ours = tier.run(c);
+        const diffs = compareResults(c, cpuResults[k]!, ours);
+        if (diffs.length === 0) { passed++; continue; }
+        failed++;
+        failedForms.set(form.id, (failedForms.get(form.id) ?? 0) + 1);
+        if (printed < o.maxFailures) {
+          printed++;
+          console.log(reproducer(form.id, c, diffs));
+        }
+      }
+    }
+  } finally {
+    await oracle.close();
+  }
+  const secs = (Date.now() - started) / 1000;
+  if (failedForms.size) {
+    console.log(`\nforms with failures (${failedForms.size}):`);
+    for (const [id, n] of [...failedForms].sort((a, b) => b[1] - a[1]).slice(0, 50)) console.log(`  ${n}\t${id}`);
+  }
+  if (!o.quiet) console.log(`\n${forms.length} forms × ${o.cases} cases, tier ${o.tier}, seed ${o.seed}, ${secs.toFixed(1)} s`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`diff: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(2);
+});

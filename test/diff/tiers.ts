@@ -1,0 +1,14 @@
+/**
+ * Execution tiers the differential harness can run a case in. Every tier
+ * runs the same cases and must agree with the CPU (and so with each other).
+ */
+import type { OracleCase, OracleResult } from '../oracle/native.js';
+import { ReferenceRunner } from './reference.js';
+
+export interface TierRunner {
+  run(c: OracleCase): OracleResult;
+}
+
+export const TIERS: Readonly<Record<string, () => TierRunner>> = {
+  reference: () => new ReferenceRunner(),
+};
