@@ -187,9 +187,9 @@ export class ConcreteBackend extends ConcreteArith implements Backend<number> {
       const pa = this.mmu.translate(lin, Access.Read);
       return size === 4 ? mem.read32(pa) : size === 2 ? mem.read16(pa) : mem.read8(pa);
     }
-    // Split across pages: translate both before reading.
+    // Split across pages: translate both before reading (a fault on the second reports its first byte).
     const pa0 = this.mmu.translate(lin, Access.Read);
-    const pa1 = this.mmu.translate((lin + size - 1) >>> 0, Access.Read) & ~0xfff;
+    const pa1 = this.mmu.translate(((lin | 0xfff) + 1) >>> 0, Access.Read) & ~0xfff;
     let v = 0;
     for (let k = 0; k < size; k++) {
       const pa = ((lin + k) & 0xfff) >= (lin & 0xfff) ? pa0 + k : pa1 + (((lin + k) & 0xfff) >>> 0);
@@ -207,7 +207,7 @@ export class ConcreteBackend extends ConcreteArith implements Backend<number> {
       return;
     }
     const pa0 = this.mmu.translate(lin, Access.Write);
-    const pa1 = this.mmu.translate((lin + size - 1) >>> 0, Access.Write) & ~0xfff;
+    const pa1 = this.mmu.translate(((lin | 0xfff) + 1) >>> 0, Access.Write) & ~0xfff;
     for (let k = 0; k < size; k++) {
       const pa = ((lin + k) & 0xfff) >= (lin & 0xfff) ? pa0 + k : pa1 + ((lin + k) & 0xfff);
       mem.write8(pa, (v >>> (8 * k)) & 0xff);

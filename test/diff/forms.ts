@@ -31,7 +31,7 @@ function opsizeMatters(row: OpcodeRow): boolean {
 }
 
 function hasRm(ops: readonly OperandSpec[]): 'both' | 'mem' | 'none' {
-  if (ops.some((s) => s[0] === 'E')) return 'both';
+  if (ops.some((s) => /^E[bvwdp]$/.test(s))) return 'both';
   if (ops.some((s) => s[0] === 'M')) return 'mem';
   return 'none';
 }

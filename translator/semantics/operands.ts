@@ -49,14 +49,15 @@ export function write<V>(b: Backend<V>, op: Operand, v: V): void {
 }
 
 /**
- * A read-modify-write destination: the address is computed once, and for
- * memory the write is checked by the store itself (after the read), as the
- * CPU does.
+ * A read-modify-write destination: the address is computed once, and the
+ * read is done with write intent, as the CPU does: a fault on it reports a
+ * write (the #PF error code has W set) even though nothing was written yet.
  */
 export function rmw<V>(b: Backend<V>, op: Operand): { value: V; set(v: V): void } {
   if (op.kind === 'mem') {
     const ea = effectiveAddress(b, op);
     const size = op.size as Size;
+    b.probeWrite(op.seg, ea, size);
     return { value: b.load(op.seg, ea, size), set: (v) => b.store(op.seg, ea, size, v) };
   }
   return { value: read(b, op), set: (v) => write(b, op, v) };

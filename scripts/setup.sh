@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything wasmvisor needs on a fresh Debian/Ubuntu machine:
+# a 32-bit toolchain (the native oracle and the bench run code natively,
+# guests are assembled with GNU as) and the npm dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v as >/dev/null 2>&1 || need_apt+=(binutils)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+if ! echo 'int main(void){return 0;}' | gcc -m32 -x c - -o /tmp/wasmvisor-m32-check >/dev/null 2>&1; then
+  need_apt+=(gcc-multilib)
+fi
+rm -f /tmp/wasmvisor-m32-check
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]} (apt-get; needs root)"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+  npm ci --no-audit --no-fund
+fi
