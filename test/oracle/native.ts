@@ -226,7 +226,6 @@ export class NativeOracle {
   private stderr = '';
   private dead: Error | undefined;
   private exited: Promise<void>;
-  private writeChain: Promise<void> = Promise.resolve();
 
   private constructor(child: ChildProcessWithoutNullStreams, info: OracleInfo, queue: ByteQueue, stderrSoFar: string) {
     this.child = child;
@@ -307,13 +306,27 @@ export class NativeOracle {
     return new NativeOracle(child, info, queue, stderr);
   }
 
-  /** Run cases; results come back in the same order. Calls may overlap (they are pipelined). */
+  /**
+   * Run cases; results come back in the same order. Calls may overlap (they
+   * are pipelined). The cases are encoded before this returns, so the caller
+   * may reuse them immediately. Batches of up to ~1M cases are reasonable.
+   */
   run(cases: readonly OracleCase[]): Promise<OracleResult[]> {
     if (cases.length === 0) return Promise.resolve([]);
-    const bytes = new Uint8Array(cases.length * CASE_SIZE);
-    const view = new DataView(bytes.buffer);
-    for (let i = 0; i < cases.length; i++) encodeCase(view, bytes, i * CASE_SIZE, cases[i]!);
-    return this.submit('case', cases.length, bytes) as Promise<OracleResult[]>;
+    if (this.dead) return Promise.reject(this.dead);
+    const p = this.expect('case', cases.length);
+    // Encode and write slice by slice: the first slices reach the child while
+    // later ones are still being encoded. Writes are synchronous calls, so
+    // overlapping run() calls keep their order on the wire.
+    const SLICE = 4096;
+    for (let first = 0; first < cases.length; first += SLICE) {
+      const n = Math.min(SLICE, cases.length - first);
+      const bytes = new Uint8Array(n * CASE_SIZE);
+      const view = new DataView(bytes.buffer);
+      for (let i = 0; i < n; i++) encodeCase(view, bytes, i * CASE_SIZE, cases[first + i]!);
+      this.write(bytes);
+    }
+    return p as Promise<OracleResult[]>;
   }
 
   /** Convenience: a single case. */
@@ -326,9 +339,12 @@ export class NativeOracle {
    * generator produces it, for checking it against layout.ts fillMemory().
    */
   async nativeFill(seed: number): Promise<Uint8Array> {
+    if (this.dead) throw this.dead;
     const bytes = new Uint8Array(CASE_SIZE);
     encodeFill(new DataView(bytes.buffer), bytes, 0, seed);
-    const [image] = (await this.submit('fill', 1, bytes)) as Uint8Array[];
+    const p = this.expect('fill', 1);
+    this.write(bytes);
+    const [image] = (await p) as Uint8Array[];
     return image!;
   }
 
@@ -342,33 +358,15 @@ export class NativeOracle {
     }
   }
 
-  private submit(kind: Pending['kind'], count: number, bytes: Uint8Array): Promise<unknown[]> {
-    if (this.dead) return Promise.reject(this.dead);
-    const p = new Promise<unknown[]>((resolve, reject) => {
+  private expect(kind: Pending['kind'], count: number): Promise<unknown[]> {
+    return new Promise<unknown[]>((resolve, reject) => {
       this.pending.push({ kind, count, results: [], resolve, reject });
     });
-    // Write in slices, honouring back-pressure; keep call order on the wire.
-    this.writeChain = this.writeChain.then(() => this.writeAll(bytes)).catch((e: Error) => this.fail(e));
-    return p;
   }
 
-  private async writeAll(bytes: Uint8Array): Promise<void> {
-    const SLICE = CASE_SIZE * 8192;
-    for (let off = 0; off < bytes.length; off += SLICE) {
-      if (this.dead) return;
-      const ok = this.child.stdin.write(bytes.subarray(off, Math.min(bytes.length, off + SLICE)));
-      if (!ok) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            this.child.stdin.off('drain', done);
-            this.child.off('exit', done);
-            resolve();
-          };
-          this.child.stdin.on('drain', done);
-          this.child.on('exit', done);
-        });
-      }
-    }
+  private write(bytes: Uint8Array): void {
+    // Node queues whatever the pipe cannot take yet; ordering is preserved.
+    this.child.stdin.write(bytes);
   }
 
   private fail(e: Error): void {

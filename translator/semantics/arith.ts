@@ -7,8 +7,8 @@
  * carry-out formulas of flags.ts hold with a carry or borrow in.
  * Flags the manual leaves undefined get a deterministic value: MUL/IMUL
  * set SF ZF PF from the low half and clear AF; DIV/IDIV leave all flags
- * unchanged; the BCD adjusts compute the undefined ones from their result
- * as an ADD or SUB of the adjustment would.
+ * unchanged; DAA DAS AAA AAS AAD compute them as the ADD or SUB of their
+ * adjustment would, AAM as a logic operation on its result (CF AF OF = 0).
  */
 import type { Backend, Sem } from './backend.js';
 import { ARITH_FLAGS, Flag, FlagOp } from './backend.js';
@@ -207,8 +207,7 @@ function subOverflow8<V>(b: Backend<V>, a: V, s: V, res: V): V {
 }
 
 /** DAA: decimal adjust AL after addition (SDM pseudocode; OF, undefined, as for AL + adjustment). */
-const daa: Sem = (b, i) => {
-  void i;
+const daa: Sem = (b) => {
   const al = b.reg(Reg.EAX, 1);
   const af = lowNibbleNeedsAdjust(b, al);
   const cf = b.or(b.ltU(b.k(0x99), al), b.flag(Flag.CF));
@@ -219,8 +218,7 @@ const daa: Sem = (b, i) => {
 };
 
 /** DAS: decimal adjust AL after subtraction; CF also catches the borrow of AL - 6. */
-const das: Sem = (b, i) => {
-  void i;
+const das: Sem = (b) => {
   const al = b.reg(Reg.EAX, 1);
   const af = lowNibbleNeedsAdjust(b, al);
   const high = b.or(b.ltU(b.k(0x99), al), b.flag(Flag.CF));
@@ -237,8 +235,7 @@ const das: Sem = (b, i) => {
  * (undefined) as for the 8-bit AL ± 6 before the masking.
  */
 function asciiAdjust(subtract: boolean): Sem {
-  return (b, i) => {
-    void i;
+  return (b) => {
     const ax = b.reg(Reg.EAX, 2);
     const al = b.zx(ax, 1);
     const adjust = lowNibbleNeedsAdjust(b, al);
