@@ -117,7 +117,9 @@ export class Interpreter {
     try {
       sem(b, insn);
     } catch (e) {
-      if (e instanceof GuestFault && e.trap) cpu.eip = insn.nextEip;
+      // A fault reports the faulting instruction's EIP (even if the routine already set a
+      // branch target); a trap reports the next instruction's.
+      if (e instanceof GuestFault) cpu.eip = e.trap ? insn.nextEip : insn.eip;
       throw e;
     }
     if (!b.jumped) cpu.eip = insn.nextEip;

@@ -4,7 +4,7 @@
  * only when a source is newer than the output (make's rule, without make).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FLAT_LOAD_ADDRESS } from './loaders/flat.js';
@@ -37,21 +37,27 @@ function tool(cmd: string, args: readonly string[]): void {
  * the sources use `.set`/`.equ`, not `#define`) and link them with
  * `ld -m elf_i386 -Ttext 0x100000 --oformat binary` into `output`. ld lays
  * .text out in command-line order, so the first source's code is what runs
- * at 1 MiB. Returns true when it rebuilt.
+ * at 1 MiB; `-N` stops ld from page-aligning .data, so images stay as
+ * small as their contents. Returns true when it rebuilt.
  */
 export function buildFlatGuest(sources: readonly string[], output: string, force = false): boolean {
   if (!force && !isStale(output, sources)) return false;
   mkdirSync(dirname(output), { recursive: true });
+  // Temporary names carry the pid and the result is renamed into place, so
+  // concurrent builders (parallel test files) never see a half-written image.
+  const tmp = `${output}.${process.pid}`;
   const objects: string[] = [];
   try {
     for (const src of sources) {
-      const obj = join(dirname(output), `${basename(output)}.${basename(src)}.o`);
+      const obj = `${tmp}.${basename(src)}.o`;
       tool('as', ['--32', '-o', obj, src]);
       objects.push(obj);
     }
-    tool('ld', ['-m', 'elf_i386', '-N', '-Ttext', `0x${FLAT_LOAD_ADDRESS.toString(16)}`, '-e', `0x${FLAT_LOAD_ADDRESS.toString(16)}`, '--oformat', 'binary', '-o', output, ...objects]);
+    tool('ld', ['-m', 'elf_i386', '-N', '-Ttext', `0x${FLAT_LOAD_ADDRESS.toString(16)}`, '-e', `0x${FLAT_LOAD_ADDRESS.toString(16)}`, '--oformat', 'binary', '-o', tmp, ...objects]);
+    renameSync(tmp, output);
   } finally {
     for (const o of objects) rmSync(o, { force: true });
+    rmSync(tmp, { force: true });
   }
   return true;
 }

@@ -216,6 +216,12 @@ class ByteQueue {
 export interface StartOptions {
   /** Use this binary instead of building/locating the default one. */
   binary?: string;
+  /**
+   * Guest CPU time after which a case is abandoned with vector -1 (default
+   * 50 ms). Measured in ticks of timeoutMs/5 of process user time, so the
+   * real cut-off is between 0.8x and 1x of this.
+   */
+  timeoutMs?: number;
 }
 
 export class NativeOracle {
@@ -260,7 +266,13 @@ export class NativeOracle {
   /** Build the native binary if needed and spawn one long-lived child. */
   static async start(options: StartOptions = {}): Promise<NativeOracle> {
     const binary = options.binary ?? (await buildNativeOracle());
-    const child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const args: string[] = [];
+    if (options.timeoutMs !== undefined) {
+      const ms = Math.round(options.timeoutMs);
+      if (!(ms >= 1 && ms <= 100_000)) throw new RangeError(`timeoutMs out of range: ${options.timeoutMs}`);
+      args.push(`--timeout-ms=${ms}`);
+    }
+    const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const queue = new ByteQueue();
     let stderr = '';
     const onErr = (chunk: Buffer) => {

@@ -156,7 +156,12 @@ export interface Backend<V> extends Arith<V> {
    */
   probeWrite(s: Seg, offset: V, len: number): void;
 
-  /** Transfer control: EIP = target (already masked by the caller). */
+  /**
+   * Transfer control: EIP = target (already masked by the caller). Raises
+   * #GP(0) when the target is beyond the CS limit, so call it before the
+   * stores of a CALL: the CPU checks the target first. A fault raised after
+   * jump() still reports the instruction's own EIP.
+   */
   jump(target: V): void;
 
   /** Record the last flag-producing operation (lazy flags). */

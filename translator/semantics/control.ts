@@ -11,7 +11,7 @@ import type { Backend, Sem } from './backend.js';
 import { Flag } from './backend.js';
 import { type Instruction, type OpcodeRow, type Operand, Reg, Seg, type Size } from '../table/types.js';
 import { Vector } from '../../runtime/exceptions.js';
-import { branchTarget, effectiveAddress, pop, push, read, setStackPointer, stackOffset, stackPointer } from './operands.js';
+import { branchTarget, effectiveAddress, read, setStackPointer, stackOffset, stackPointer } from './operands.js';
 
 /** Condition code of a Jcc row: the low nibble of its opcode byte ('74 cb', '0F 84 cd'). */
 const conditionOfRow = new WeakMap<OpcodeRow, number>();
@@ -45,23 +45,32 @@ const jmp: Sem = (b, i) => {
   b.jump(targetOf(b, i, i.operands[0]!));
 };
 
-/** CALL: the target (which may be read from memory or from ESP itself) is fetched before the push. */
+/**
+ * CALL: the target (which may be read from memory or from ESP itself) is
+ * fetched first; then, as on the oracle's CPU, a stack fault wins over the
+ * CS-limit #GP of the target (checked inside `jump`), and neither leaves
+ * anything written. Faults report the instruction's own EIP even after `jump`.
+ */
 const call: Sem = (b, i) => {
   const target = targetOf(b, i, i.operands[0]!);
-  push(b, b.k(i.nextEip), i.opsize);
+  const sp = stackOffset(b, -i.opsize);
+  b.probeWrite(Seg.SS, sp, i.opsize);
   b.jump(target);
+  b.store(Seg.SS, sp, i.opsize, b.k(i.nextEip));
+  setStackPointer(b, sp);
 };
 
-/** RET / RET imm16: pop EIP (IP zero-extended with a 16-bit operand size), then release imm16 bytes. */
+/**
+ * RET / RET imm16: pop EIP (IP zero-extended with a 16-bit operand size),
+ * then release imm16 bytes. ESP moves only after the target passed the CS
+ * limit check.
+ */
 const ret: Sem = (b, i) => {
   const imm = i.operands[0];
-  if (imm === undefined) {
-    b.jump(pop(b, i.opsize));
-    return;
-  }
-  const v = b.load(Seg.SS, stackPointer(b), i.opsize);
-  setStackPointer(b, stackOffset(b, i.opsize + (imm.kind === 'imm' ? imm.value : 0)));
-  b.jump(v);
+  const release = imm?.kind === 'imm' ? imm.value : 0;
+  const target = b.load(Seg.SS, stackPointer(b), i.opsize);
+  b.jump(target);
+  setStackPointer(b, stackOffset(b, i.opsize + release));
 };
 
 /** LOOP, LOOPE, LOOPNE: decrement the count (flags untouched), branch while it is not zero and `extra` holds. */
@@ -69,10 +78,11 @@ function loopWith(extra: (<V>(b: Backend<V>) => V) | undefined): Sem {
   return (b, i) => {
     const size = countSize(i);
     const count = b.zx(b.sub(b.reg(Reg.ECX, size), b.k(1)), size);
-    b.setReg(Reg.ECX, size, count);
     const target = targetOf(b, i, i.operands[0]!);
     const taken = extra ? b.and(b.ne(count, b.k(0)), extra(b)) : b.ne(count, b.k(0));
+    // The branch (and its CS-limit check) comes before the count is written, so a #GP leaves ECX intact.
     b.if_(taken, () => b.jump(target));
+    b.setReg(Reg.ECX, size, count);
   };
 }
 

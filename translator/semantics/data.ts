@@ -116,17 +116,21 @@ const cmpxchg: Sem = (b, i) => {
   b.flagsOp(FlagOp.Sub, size, b.sub(acc, dst.value), acc, dst.value);
 };
 
-/** CMPXCHG8B: EDX:EAX against m64; ZF only. The quadword is always written (back), both halves checked first. */
+/**
+ * CMPXCHG8B: EDX:EAX against m64; ZF only. The quadword is always written
+ * (back); the CPU checks it for writing before reading it (a not-present
+ * page reports a write, a CS override #GP).
+ */
 const cmpxchg8b: Sem = (b, i) => {
   const m = memOperand(i, 0);
   const ea = effectiveAddress(b, m);
   const eaHigh = b.add(ea, b.k(4));
+  b.probeWrite(m.seg, ea, 8);
   const lo = b.load(m.seg, ea, 4);
   const hi = b.load(m.seg, eaHigh, 4);
   const eax = b.reg(Reg.EAX, 4);
   const edx = b.reg(Reg.EDX, 4);
   const equal = b.and(b.eq(lo, eax), b.eq(hi, edx));
-  b.probeWrite(m.seg, ea, 8);
   b.store(m.seg, ea, 4, b.select(equal, b.reg(Reg.EBX, 4), lo));
   b.store(m.seg, eaHigh, 4, b.select(equal, b.reg(Reg.ECX, 4), hi));
   b.setReg(Reg.EAX, 4, b.select(equal, eax, lo));
@@ -164,45 +168,40 @@ const popSem: Sem = (b, i) => {
   setStackPointer(b, newSp);
 };
 
-/**
- * PUSH Sreg. With a 32-bit operand size the stack pointer moves by 4 but
- * only the 16-bit selector is written (what current processors do; the
- * SDM allows a zero-extended dword too).
- */
-const pushSeg: Sem = (b, i) => {
-  const selector = read(b, operand(i, 0));
-  if (i.opsize === 2) {
-    push(b, selector, 2);
-    return;
-  }
-  const sp = stackOffset(b, -4);
-  b.store(Seg.SS, sp, 2, selector);
-  setStackPointer(b, sp);
-};
+/** PUSH Sreg: with a 32-bit operand size the selector is pushed zero-extended (as the differential oracle's CPU does). */
+const pushSeg: Sem = (b, i) => push(b, read(b, operand(i, 0)), i.opsize);
 
 const PUSHA_ORDER = [Reg.EAX, Reg.ECX, Reg.EDX, Reg.EBX, Reg.ESP, Reg.EBP, Reg.ESI, Reg.EDI] as const;
 
-/** PUSHA/PUSHAD: the whole 8-slot range is checked before the first store; the ESP slot holds the original value. */
+/**
+ * PUSHA/PUSHAD: eight pushes in order, the ESP slot holding the original
+ * value. The stores are sequential (a fault part-way leaves the slots
+ * already written, as the oracle's CPU does); ESP moves only at the end.
+ */
 const pusha: Sem = (b, i) => {
   const size = i.opsize;
-  const bottom = stackOffset(b, -8 * size);
-  b.probeWrite(Seg.SS, bottom, 8 * size);
   PUSHA_ORDER.forEach((r, n) => {
     b.store(Seg.SS, stackOffset(b, -(n + 1) * size), size, b.reg(r, size));
   });
-  setStackPointer(b, bottom);
+  setStackPointer(b, stackOffset(b, -8 * size));
 };
 
-/** POPA/POPAD: all eight slots are read before any register changes; the ESP slot is skipped. */
+/**
+ * POPA/POPAD: EDI, ESI, EBP, (ESP slot read but discarded), EBX, EDX, ECX,
+ * EAX, each register written as soon as its slot is read: a fault part-way
+ * leaves the registers already popped changed but ESP unchanged (what the
+ * oracle's CPU does).
+ */
 const popa: Sem = (b, i) => {
   const size = i.opsize;
-  const values = PUSHA_ORDER.map((r, n) => (r === Reg.ESP ? undefined : b.load(Seg.SS, stackOffset(b, (7 - n) * size), size)));
-  const newSp = stackOffset(b, 8 * size);
-  PUSHA_ORDER.forEach((r, n) => {
-    const v = values[n];
-    if (v !== undefined) b.setReg(r, size, v);
-  });
-  setStackPointer(b, newSp);
+  const sp = stackPointer(b);
+  for (let n = 7; n >= 0; n--) {
+    const r = PUSHA_ORDER[n]!;
+    const at = b.add(sp, b.k((7 - n) * size));
+    const v = b.load(Seg.SS, b.mode.stack32 ? at : b.zx(at, 2), size);
+    if (r !== Reg.ESP) b.setReg(r, size, v);
+  }
+  setStackPointer(b, stackOffset(b, 8 * size));
 };
 
 /** Flags POPF may write at any privilege: CF PF AF ZF SF TF DF OF NT, plus AC and ID (32-bit). */
@@ -242,9 +241,11 @@ const popf: Sem = (b, i) => {
 
 /**
  * ENTER imm16, imm8: push (E)BP, copy level-1 frame pointers from the old
- * frame, push the new frame pointer, then allocate imm16 bytes. The frame
- * pointers are read first and the whole written range is checked before
- * the first store, so a fault leaves memory and registers unchanged.
+ * frame, push the frame pointer, then check the final stack pointer for a
+ * write and allocate imm16 bytes. Like the oracle's CPU, the pushes are
+ * sequential (a fault part-way leaves the slots already written), but
+ * ESP and EBP change only at the end. With a 16-bit stack the frame
+ * pointer keeps ESP's upper half.
  */
 function enter<V>(b: Backend<V>, i: Instruction): void {
   const alloc = operand(i, 0);
@@ -254,20 +255,18 @@ function enter<V>(b: Backend<V>, i: Instruction): void {
   const size = i.opsize;
   const stackSize: Size = b.mode.stack32 ? 4 : 2;
 
-  const frameTemp = stackOffset(b, -size);
-  const copies: V[] = [];
-  for (let n = 1; n < level; n++) {
-    const at = b.zx(b.sub(b.reg(Reg.EBP, 4), b.k(n * size)), stackSize);
-    copies.push(b.load(Seg.SS, at, size));
-  }
+  const sp = stackOffset(b, -size);
+  b.store(Seg.SS, sp, size, b.reg(Reg.EBP, size));
+  const frameTemp = b.mode.stack32 ? sp : b.or(b.and(b.reg(Reg.ESP, 4), b.k(0xffff0000)), sp);
   const pushes = level === 0 ? 1 : level + 1;
-  b.probeWrite(Seg.SS, stackOffset(b, -pushes * size), pushes * size);
-
-  b.store(Seg.SS, frameTemp, size, b.reg(Reg.EBP, size));
-  copies.forEach((v, n) => b.store(Seg.SS, stackOffset(b, -(n + 2) * size), size, v));
+  for (let n = 1; n < level; n++) {
+    const from = b.zx(b.sub(b.reg(Reg.EBP, 4), b.k(n * size)), stackSize);
+    b.store(Seg.SS, stackOffset(b, -(n + 1) * size), size, b.load(Seg.SS, from, size));
+  }
   if (level > 0) b.store(Seg.SS, stackOffset(b, -pushes * size), size, frameTemp);
-
-  setStackPointer(b, stackOffset(b, -pushes * size - allocSize));
+  const finalSp = stackOffset(b, -pushes * size - allocSize);
+  b.probeWrite(Seg.SS, finalSp, size);
+  setStackPointer(b, finalSp);
   b.setReg(Reg.EBP, size, frameTemp);
 }
 
@@ -335,12 +334,20 @@ const movs = stringOp((b, i, step) => {
 });
 
 /** CMPS: flags of [seg:(E)SI] - [ES:(E)DI]. */
-const cmps = stringOp((b, i, step) => {
+const cmps = stringOp(<V>(b: Backend<V>, i: Instruction, step: V) => {
   const src1 = memOperand(i, 0);
   const src2 = memOperand(i, 1);
   const size = sizeOf(src1);
-  const x = b.load(src1.seg, effectiveAddress(b, src1), size);
-  const y = b.load(src2.seg, effectiveAddress(b, src2), size);
+  // Which fault wins when both operands fault: the oracle's CPU accesses
+  // ES:(E)DI first for a single CMPS, but the source first under REP.
+  let x: V, y: V;
+  if (i.rep) {
+    x = b.load(src1.seg, effectiveAddress(b, src1), size);
+    y = b.load(src2.seg, effectiveAddress(b, src2), size);
+  } else {
+    y = b.load(src2.seg, effectiveAddress(b, src2), size);
+    x = b.load(src1.seg, effectiveAddress(b, src1), size);
+  }
   advance(b, i, Reg.ESI, step);
   advance(b, i, Reg.EDI, step);
   b.flagsOp(FlagOp.Sub, size, b.sub(x, y), x, y);

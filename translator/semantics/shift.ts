@@ -8,7 +8,8 @@
  * deterministic:
  *  - OF after a multi-bit shift or rotate: the 1-bit formula;
  *  - SHLD/SHRD with 16-bit operands and a count above 16: the shift of the
- *    48-bit pattern dest:src:dest (what Intel parts do);
+ *    48-bit pattern dest:src:dest, as reported for Intel parts (AMD, the
+ *    host of the differential tests, repeats src instead);
  *  - BSF/BSR of 0: destination unchanged (what AMD documents and Intel does);
  *  - BSWAP of a 16-bit register: 0;
  *  - flags other than CF after BT*, other than ZF after BSF/BSR: unchanged.
@@ -166,7 +167,7 @@ function rotateCarry<V>(
  * SHLD/SHRD. 32-bit: the standard double shift. 16-bit: shift the 32-bit
  * pair (dest:src for SHLD, src:dest for SHRD) with dest as the next 16
  * bits to come in, which equals the manual for counts up to 16 and gives
- * Intel's result above. OF for a 1-bit shift is the sign change.
+ * the 48-bit-pattern result above. OF for a 1-bit shift is the sign change.
  */
 function doubleShift(left: boolean): Sem {
   return <V>(b: Backend<V>, i: Instruction): void => {

@@ -18,7 +18,8 @@
  *        alternate stack) copies the interrupted state out of the ucontext
  *        and jumps back into oracle_enter's caller (oracle_leave).
  * Timeout: ITIMER_VIRTUAL ticks every 10 ms of user CPU time; after 5 ticks
- *        that land in the same case's guest code, the case is abandoned.
+ *        that land in the same case's guest code (~50 ms of guest CPU time)
+ *        the case is abandoned (--timeout-ms=N scales the tick).
  *
  * Protocol (stdin -> stdout, little-endian, see native.ts):
  *   startup:  HELLO record
@@ -68,8 +69,10 @@
 #define EFLAGS_CASE_MASK 0x00200ED5u /* CF PF AF ZF SF DF OF ID */
 #define EFLAGS_FIXED 0x00000202u     /* bit 1, IF */
 
-#define TIMER_INTERVAL_US 10000
+/* Timeout: TIMEOUT_TICKS ticks of ITIMER_VIRTUAL that land in the guest.
+   Default 50 ms; `oracle --timeout-ms=N` changes it. */
 #define TIMEOUT_TICKS 5
+static long timer_interval_us = 10000;
 
 /* ---- protocol ----------------------------------------------------------- */
 
@@ -105,9 +108,20 @@ void oracle_sig_handler(int, siginfo_t *, void *) __attribute__((visibility("hid
 
 static uint8_t *code_rw;   /* RW alias of CODE_BASE..+CODE_SIZE */
 static uint8_t *mem_rw;    /* RW alias of MEM_BASE..+MEM_SIZE */
-static uint8_t *mem_ref;   /* initial image for cur_seed */
+static uint8_t *mem_ref;   /* initial image for cur_seed (points into seed_cache) */
 static uint32_t cur_seed;
 static int have_seed;
+
+/* Recently used initial images, so alternating between a few seeds costs a
+   24 KiB copy instead of regenerating. */
+#define SEED_CACHE 16
+static struct {
+  uint32_t seed;
+  int valid;
+  uint64_t used;
+  uint8_t *image;
+} seed_cache[SEED_CACHE];
+static uint64_t seed_clock;
 
 static uint64_t frame32[5] __attribute__((aligned(16)));
 static uint8_t *frame16_region;          /* 4 GiB, 4 GiB-aligned, lazily touched */
@@ -334,8 +348,10 @@ static void setup_memory(void) {
   if (mem_rw == MAP_FAILED) die("mmap mem alias");
   close(mfd);
 
-  mem_ref = aligned_alloc(64, MEM_SIZE);
-  if (!mem_ref) die("alloc");
+  for (int i = 0; i < SEED_CACHE; i++) {
+    seed_cache[i].image = aligned_alloc(64, MEM_SIZE);
+    if (!seed_cache[i].image) die("alloc");
+  }
 
   /* IRETQ into a 16-bit stack segment loads only SP: ESP[31:16] keep the
      bits of the RSP that executed IRETQ. So the 16-bit frame lives at an
@@ -583,7 +599,22 @@ static void run_case(const uint8_t *rec) {
 
   /* Memory: invariant is mem_rw == mem_ref == image(cur_seed) between cases. */
   if (!have_seed || seed != cur_seed) {
-    fill_memory(seed, mem_ref);
+    int slot = -1, lru = 0;
+    for (int i = 0; i < SEED_CACHE; i++) {
+      if (seed_cache[i].valid && seed_cache[i].seed == seed) {
+        slot = i;
+        break;
+      }
+      if (!seed_cache[i].valid || seed_cache[i].used < seed_cache[lru].used) lru = i;
+    }
+    if (slot < 0) {
+      slot = lru;
+      fill_memory(seed, seed_cache[slot].image);
+      seed_cache[slot].seed = seed;
+      seed_cache[slot].valid = 1;
+    }
+    seed_cache[slot].used = ++seed_clock;
+    mem_ref = seed_cache[slot].image;
     memcpy(mem_rw, mem_ref, MEM_SIZE);
     cur_seed = seed;
     have_seed = 1;
@@ -708,7 +739,20 @@ static void hello(int clean) {
   flush_out();
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (strncmp(argv[i], "--timeout-ms=", 13) == 0) {
+      long ms = strtol(argv[i] + 13, NULL, 10);
+      if (ms < 1 || ms > 100000) {
+        fprintf(stderr, "oracle: bad --timeout-ms\n");
+        return 64;
+      }
+      timer_interval_us = ms * 1000 / TIMEOUT_TICKS;
+    } else {
+      fprintf(stderr, "oracle: unknown argument %s\n", argv[i]);
+      return 64;
+    }
+  }
   signal(SIGPIPE, SIG_IGN);
   in_buf = malloc(in_cap);
   out_buf = malloc(out_cap);
@@ -736,8 +780,8 @@ int main(void) {
     if (sigaction(sigs[i], &sa, NULL) != 0) die("sigaction");
 
   struct itimerval it;
-  it.it_interval.tv_sec = 0;
-  it.it_interval.tv_usec = TIMER_INTERVAL_US;
+  it.it_interval.tv_sec = timer_interval_us / 1000000;
+  it.it_interval.tv_usec = timer_interval_us % 1000000;
   it.it_value = it.it_interval;
   if (setitimer(ITIMER_VIRTUAL, &it, NULL) != 0) die("setitimer");
 
