@@ -16,6 +16,7 @@ const hex = (v: number, w = 8): string => (v >>> 0).toString(16).padStart(w, '0'
 /** Differences between the CPU's result and ours, as readable lines (empty when they agree). */
 export function compareResults(c: OracleCase, cpu: OracleResult, ours: OracleResult): string[] {
   const diffs: string[] = [];
+  if (cpu.status !== undefined && cpu.status !== 'ok') return [`the oracle did not run the case: ${cpu.status}${cpu.error ? ` (${cpu.error})` : ''}`];
   const insn = decode((k) => c.code[k] ?? 0xf4, c.codeOffset ?? 0x1800, c.mode === 32);
   let flagMask = COMPARED_FLAGS;
   const regMask = new Array<number>(8).fill(0xffffffff);
@@ -56,7 +57,7 @@ function fmtByte(v: number | undefined): string {
 
 function vectorName(v: number): string {
   if (v === -1) return 'timeout';
-  if (v === -2) return 'vm-exit';
+  if (v === -3) return 'vm-exit';
   return VECTOR_NAMES[v] ?? `vector ${v}`;
 }
 

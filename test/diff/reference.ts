@@ -23,7 +23,7 @@ const PAGE_TABLE = 0x81000;
 /** Instructions a case may retire before it counts as a timeout (the oracle's 50 ms). */
 const BUDGET = 200_000;
 /** Vector reported when the reference tier left through a hypercall exit (never expected at CPL 3). */
-export const VECTOR_VM_EXIT = -2;
+export const VECTOR_VM_EXIT = -3;
 
 function cacheOf(d: SegmentDescriptor): SegmentCache {
   return {
@@ -109,6 +109,8 @@ export class ReferenceRunner {
       errorCode,
       cr2,
       memWrites,
-    } as OracleResult;
+      sregs: cpu.segs.map((sg) => sg.selector),
+      status: 'ok',
+    };
   }
 }

@@ -341,6 +341,34 @@ export const INITIAL_FCW = 0x037f;
 export const INITIAL_MXCSR = 0x1f80;
 
 // ---------------------------------------------------------------------------
+// Kernel behaviour the emulator must mimic to match
+// ---------------------------------------------------------------------------
+
+/**
+ * The host has UMIP on, and Linux emulates SMSW, SGDT, SIDT, SLDT and STR for
+ * 32-bit and 16-bit code with these fixed values instead of faulting (the
+ * instruction completes; no exception). Register destinations of SMSW get the
+ * low 16 bits with a 16-bit operand size, all 32 with a 32-bit one; memory
+ * destinations of SMSW/SLDT/STR are 16-bit; SGDT/SIDT store a 16-bit limit
+ * and a 32-bit base (in both modes).
+ *
+ * Caveat: when the kernel's emulated store faults, it reports #PF with error
+ * code 6 (user|write) even for a present read-only page, where a real store
+ * reports 7.
+ */
+export const UMIP = Object.freeze({
+  smsw: 0x80050033,
+  gdtLimit: 0,
+  gdtBase: 0xfffe0000,
+  idtLimit: 0,
+  idtBase: 0xffff0000,
+  ldtSelector: 0x50,
+  trSelector: 0x40,
+  /** #PF error code reported for a faulting emulated store, whatever the page. */
+  storeFaultErrorCode: 6,
+});
+
+// ---------------------------------------------------------------------------
 // Safety filter
 // ---------------------------------------------------------------------------
 

@@ -157,7 +157,6 @@ function encodeCase(view: DataView, bytes: Uint8Array, off: number, c: OracleCas
   const codeOffset = c.codeOffset ?? DEFAULT_CODE_OFFSET;
   view.setUint32(off + 8, Number.isInteger(codeOffset) && codeOffset >= 0 ? codeOffset >>> 0 : 0, true);
   const regs = c.regs;
-  if (regs.length !== 8) throw new RangeError(`OracleCase.regs must have 8 entries, got ${regs.length}`);
   for (let i = 0; i < 8; i++) view.setUint32(off + 12 + 4 * i, regs[i]! >>> 0, true);
   view.setUint32(off + 44, c.eflags >>> 0, true);
   view.setUint32(off + 48, c.memSeed >>> 0, true);
@@ -217,9 +216,10 @@ export interface StartOptions {
   /** Use this binary instead of building/locating the default one. */
   binary?: string;
   /**
-   * Guest CPU time after which a case is abandoned with vector -1 (default
-   * 50 ms). Measured in ticks of timeoutMs/5 of process user time, so the
-   * real cut-off is between 0.8x and 1x of this.
+   * How long a case may run before it is abandoned with vector -1 (default
+   * 50 ms). The child counts ITIMER_REAL ticks of timeoutMs/5 that arrive
+   * while guest code is running, so the cut-off is 0.8x..1x of this (more if
+   * the host is overloaded; never less).
    */
   timeoutMs?: number;
 }
@@ -261,6 +261,18 @@ export class NativeOracle {
       });
     });
     child.stdin.on('error', (e) => this.fail(e));
+    this.setRef(false);
+  }
+
+  /** Keep Node's event loop alive only while results are outstanding. */
+  private setRef(on: boolean): void {
+    for (const h of [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as Array<{
+      ref?: () => unknown;
+      unref?: () => unknown;
+    }>) {
+      if (on) h.ref?.();
+      else h.unref?.();
+    }
   }
 
   /** Build the native binary if needed and spawn one long-lived child. */
@@ -326,6 +338,13 @@ export class NativeOracle {
   run(cases: readonly OracleCase[]): Promise<OracleResult[]> {
     if (cases.length === 0) return Promise.resolve([]);
     if (this.dead) return Promise.reject(this.dead);
+    // Validate everything first: nothing may reach the wire for a rejected batch.
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[i]!;
+      if (!c || !(c.code instanceof Uint8Array) || !c.regs || c.regs.length !== 8) {
+        return Promise.reject(new TypeError(`OracleCase #${i}: code must be a Uint8Array and regs must have 8 entries`));
+      }
+    }
     const p = this.expect('case', cases.length);
     // Encode and write slice by slice: the first slices reach the child while
     // later ones are still being encoded. Writes are synchronous calls, so
@@ -371,6 +390,7 @@ export class NativeOracle {
   }
 
   private expect(kind: Pending['kind'], count: number): Promise<unknown[]> {
+    if (this.pending.length === 0) this.setRef(true);
     return new Promise<unknown[]>((resolve, reject) => {
       this.pending.push({ kind, count, results: [], resolve, reject });
     });
@@ -410,6 +430,7 @@ export class NativeOracle {
       }
       if (head.results.length === head.count) {
         this.pending.shift();
+        if (this.pending.length === 0) this.setRef(false);
         head.resolve(head.results);
       }
     }

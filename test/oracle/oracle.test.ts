@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CODE_END,
@@ -19,6 +20,7 @@ import {
   SEL_CODE32,
   SEL_DATA16,
   SEL_DATA32,
+  UMIP,
   fillMemory,
   findForbidden,
   initialEflags,
@@ -27,6 +29,7 @@ import {
 import { NativeOracle, type OracleCase, type OracleResult } from './native.js';
 
 const supported = process.platform === 'linux' && process.arch === 'x64';
+const hostHasUmip = supported && /\bumip\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
 const ARITH = EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_OF;
 
 const SEED = 0x1234abcd;
@@ -281,6 +284,42 @@ describe.skipIf(!supported)('native oracle', () => {
     expect(after!.regs[0]).toBe(3);
     expect(ms).toBeGreaterThan(60);
   }, 10_000);
+
+  it('timeoutMs shortens the timeout', async () => {
+    const quick = await NativeOracle.start({ timeoutMs: 10 });
+    try {
+      const t0 = performance.now();
+      const rs = await quick.run(Array.from({ length: 5 }, () => mk([0xeb, 0xfe])));
+      const each = (performance.now() - t0) / 5;
+      expect(rs.every((r) => r.vector === -1)).toBe(true);
+      expect(each).toBeGreaterThanOrEqual(7);
+      console.log(`native oracle: timeoutMs 10 -> ${each.toFixed(1)} ms per looping case`);
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it.skipIf(!hostHasUmip)('UMIP: the kernel emulates SMSW/SGDT/SIDT/SLDT/STR with fixed values', async () => {
+    const [smsw, sgdt, sidt, sldt, str, roStore] = await oracle.run([
+      mk([0x0f, 0x01, 0xe0]), // smsw eax
+      mk([0x0f, 0x01, 0x03], { regs: regs({ ebx: 0x5000 }) }), // sgdt [ebx]
+      mk([0x0f, 0x01, 0x0b], { regs: regs({ ebx: 0x5000 }) }), // sidt [ebx]
+      mk([0x0f, 0x00, 0xc0]), // sldt eax
+      mk([0x0f, 0x00, 0xc8]), // str eax
+      mk([0x0f, 0x01, 0x03], { regs: regs({ ebx: 0x7000 }) }), // sgdt [0x7000] (read-only page)
+    ]);
+    for (const r of [smsw, sgdt, sidt, sldt, str]) expect([r!.vector, r!.eip]).toEqual([13, DEFAULT_CODE_OFFSET + 3]);
+    expect(smsw!.regs[0]).toBe(UMIP.smsw);
+    expect(sldt!.regs[0]).toBe(UMIP.ldtSelector);
+    expect(str!.regs[0]).toBe(UMIP.trSelector);
+    const gdt = finalMemory(SEED, sgdt!);
+    expect(dwordAt(gdt, 0x5000) & 0xffff).toBe(UMIP.gdtLimit);
+    expect(dwordAt(gdt, 0x5002)).toBe(UMIP.gdtBase);
+    const idt = finalMemory(SEED, sidt!);
+    expect(dwordAt(idt, 0x5000) & 0xffff).toBe(UMIP.idtLimit);
+    expect(dwordAt(idt, 0x5002)).toBe(UMIP.idtBase);
+    expect([roStore!.vector, roStore!.errorCode, roStore!.cr2]).toEqual([14, UMIP.storeFaultErrorCode, 0x7000]);
+  });
 
   it('pipelined run() calls resolve in order', async () => {
     const calls = Array.from({ length: 20 }, (_, i) =>

@@ -78,6 +78,17 @@ describe('branches', () => {
     expect(cpu.eip).toBe(0x1234);
     expect(cpu.regs[ESP]).toBe(0x800a);
   });
+  it('CALL and RET beyond the CS limit raise #GP with nothing written', () => {
+    const { cpu, b, run } = machine(false);
+    cpu.regs[ESP] = 0x8000;
+    cpu.regs[EAX] = 0x12345;
+    b.store(2, 0x7ffc, 4, 0x11111111);
+    expect(() => run([0x66, 0xff, 0xd0])).toThrow(expect.objectContaining({ vector: 13 }));
+    expect([cpu.regs[ESP], b.load(2, 0x7ffc, 4), cpu.eip]).toEqual([0x8000, 0x11111111, 0x1000]);
+    b.store(2, 0x8000, 4, 0x10000);
+    expect(() => run([0x66, 0xc3])).toThrow(expect.objectContaining({ vector: 13 }));
+    expect(cpu.regs[ESP]).toBe(0x8000);
+  });
   it('LOOP with a 16-bit address size uses CX only', () => {
     const { cpu, run } = machine();
     cpu.regs[ECX] = 0x00010001;

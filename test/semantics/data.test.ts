@@ -151,7 +151,7 @@ describe('stack', () => {
     c.run([0x5c]);
     expect(c.regs[ESP]).toBe(0x1234);
   });
-  it('PUSHA stores the original ESP and faults before any store', () => {
+  it('PUSHA stores the original ESP; a fault part-way keeps the slots written but not ESP', () => {
     const c = new Cpu();
     c.regs.set([1, 2, 3, 4, 0x8000, 6, 7, 8]);
     c.run([0x60]);
@@ -160,8 +160,8 @@ describe('stack', () => {
     const d = new Cpu();
     d.regs[ESP] = 0x8010;
     d.readOnlyPages.add(0x7);
-    expect(() => d.run([0x60])).toThrow(GuestFault);
-    expect(d.mem.size).toBe(0);
+    expect(() => d.run([0x60])).toThrow(expect.objectContaining({ cr2: 0x7ffc }));
+    expect(d.mem.size).toBe(16);
     expect(d.regs[ESP]).toBe(0x8010);
   });
   it('POPA skips ESP', () => {
@@ -170,6 +170,14 @@ describe('stack', () => {
     for (let n = 0; n < 8; n++) c.write32(0x8000 + 4 * n, 0x100 + n);
     c.run([0x61]);
     expect([...c.regs]).toEqual([0x107, 0x106, 0x105, 0x104, 0x8020, 0x102, 0x101, 0x100]);
+  });
+  it('ENTER checks the final stack pointer for a write after its pushes', () => {
+    const c = new Cpu();
+    c.regs[ESP] = 0x9000;
+    c.regs[EBP] = 0x5555;
+    c.readOnlyPages.add(0x6);
+    expect(() => c.run([0xc8, 0xfe, 0x1f, 0x00])).toThrow(expect.objectContaining({ cr2: 0x6ffe }));
+    expect([c.regs[ESP], c.regs[EBP], c.load(2, 0x8ffc, 4)]).toEqual([0x9000, 0x5555, 0x5555]);
   });
   it('ENTER with level 0, 1 and 3', () => {
     const c = new Cpu();
@@ -228,13 +236,13 @@ describe('stack', () => {
     c.run([0x66, 0x9d]);
     expect(c.eflagsWord).toBe(0x0202 | Flag.AC);
   });
-  it('PUSH sreg with a 32-bit operand size writes 16 bits and moves ESP by 4', () => {
+  it('PUSH sreg with a 32-bit operand size pushes the zero-extended selector', () => {
     const c = new Cpu();
     c.regs[ESP] = 0x8000;
     c.write32(0x7ffc, 0xffffffff);
     c.run([0x1e]);
     expect(c.regs[ESP]).toBe(0x7ffc);
-    expect(c.load(2, 0x7ffc, 4)).toBe(0xffff002b);
+    expect(c.load(2, 0x7ffc, 4)).toBe(0x2b);
   });
 });
 
@@ -384,6 +392,23 @@ describe('strings', () => {
     expect([c.regs[ESI], c.regs[EDI], c.regs[ECX]]).toEqual([0xabcdfffe, 0x00010000, 0xffff0000]);
     expect(c.load(0, 0x0, 4)).toBe(0x22222222);
     expect(c.load(0, 0x4, 4)).toBe(0x33331111);
+  });
+  it('CMPS faults on ES:EDI first, except REPE CMPSB', () => {
+    const c = new Cpu();
+    c.regs[ESI] = 0x6000;
+    c.regs[EDI] = 0x7000;
+    c.regs[ECX] = 1;
+    c.readOnlyPages.add(6).add(7);
+    const cpu = c as unknown as { load: Cpu['load'] };
+    const original = c.load.bind(c);
+    cpu.load = (s, offset, size) => {
+      if ((offset >>> 12) === 6 || (offset >>> 12) === 7) throw new GuestFault(14, 4, offset);
+      return original(s, offset, size);
+    };
+    expect(() => c.run([0xa6])).toThrow(expect.objectContaining({ cr2: 0x7000 }));
+    expect(() => c.run([0xf2, 0xa6])).toThrow(expect.objectContaining({ cr2: 0x7000 }));
+    expect(() => c.run([0xf3, 0xa7])).toThrow(expect.objectContaining({ cr2: 0x7000 }));
+    expect(() => c.run([0xf3, 0xa6])).toThrow(expect.objectContaining({ cr2: 0x6000 }));
   });
   it('STOSB and LODSD', () => {
     const c = new Cpu();

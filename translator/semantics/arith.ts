@@ -15,27 +15,13 @@ import { ARITH_FLAGS, Flag, FlagOp } from './backend.js';
 import { parity } from './flags.js';
 import { Vector } from '../../runtime/exceptions.js';
 import { type Instruction, type Operand, Reg, type Size } from '../table/types.js';
-import { effectiveAddress, read, rmw, sizeOf } from './operands.js';
+import { read, rmw, sizeOf } from './operands.js';
 
 /** Register number of AH (size 1). */
 const AH = 4;
 
 function operand(i: Instruction, n: number): Operand {
   return i.operands[n]!;
-}
-
-/**
- * A read-modify-write destination whose read is a write-intent access, as
- * the CPU's is: a memory operand is checked for writing (segment type, page
- * permissions; a #PF reports W=1) before it is read, so nothing is read
- * from a place that cannot be written. (Candidate for operands.ts `rmw`.)
- */
-export function modify<V>(b: Backend<V>, op: Operand): { value: V; set(v: V): void } {
-  if (op.kind !== 'mem') return rmw(b, op);
-  const ea = effectiveAddress(b, op);
-  const size = op.size as Size;
-  b.probeWrite(op.seg, ea, size);
-  return { value: b.load(op.seg, ea, size), set: (v) => b.store(op.seg, ea, size, v) };
 }
 
 /**
@@ -50,7 +36,7 @@ function binary(
   return (b, i) => {
     const dst = operand(i, 0);
     const size = sizeOf(dst);
-    const d = writeBack ? modify(b, dst) : { value: read(b, dst), set: () => {} };
+    const d = writeBack ? rmw(b, dst) : { value: read(b, dst), set: () => {} };
     const s = read(b, operand(i, 1));
     const res = compute(b, d.value, s);
     d.set(res);
@@ -69,14 +55,14 @@ const xor = binary(FlagOp.Logic, true, (b, a, s) => b.xor(a, s));
 const test = binary(FlagOp.Logic, false, (b, a, s) => b.and(a, s));
 
 const not: Sem = (b, i) => {
-  const d = modify(b, operand(i, 0));
+  const d = rmw(b, operand(i, 0));
   d.set(b.not(d.value));
 };
 
 /** NEG is 0 - dest: CF = (dest != 0) falls out of the borrow formula. */
 const neg: Sem = (b, i) => {
   const dst = operand(i, 0);
-  const d = modify(b, dst);
+  const d = rmw(b, dst);
   const zero = b.k(0);
   const res = b.sub(zero, d.value);
   d.set(res);
@@ -86,7 +72,7 @@ const neg: Sem = (b, i) => {
 function incdec(op: FlagOp.Inc | FlagOp.Dec): Sem {
   return (b, i) => {
     const dst = operand(i, 0);
-    const d = modify(b, dst);
+    const d = rmw(b, dst);
     const one = b.k(1);
     const res = op === FlagOp.Inc ? b.add(d.value, one) : b.sub(d.value, one);
     d.set(res);

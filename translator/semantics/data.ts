@@ -338,10 +338,10 @@ const cmps = stringOp(<V>(b: Backend<V>, i: Instruction, step: V) => {
   const src1 = memOperand(i, 0);
   const src2 = memOperand(i, 1);
   const size = sizeOf(src1);
-  // Which fault wins when both operands fault: the oracle's CPU accesses
-  // ES:(E)DI first for a single CMPS, but the source first under REP.
+  // Which fault wins when both operands fault: the oracle's CPU (AMD)
+  // accesses ES:(E)DI first, except for REPE CMPSB, which reads the source first.
   let x: V, y: V;
-  if (i.rep) {
+  if (i.rep === 0xf3 && size === 1) {
     x = b.load(src1.seg, effectiveAddress(b, src1), size);
     y = b.load(src2.seg, effectiveAddress(b, src2), size);
   } else {

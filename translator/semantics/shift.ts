@@ -4,7 +4,7 @@
  *
  * Counts are masked to 5 bits as the CPU does; a masked count of 0 changes
  * neither the destination nor the flags (a memory destination is still
- * read). Where the manual leaves a result undefined we do something
+ * accessed, with write intent, so it can fault). Where the manual leaves a result undefined we do something
  * deterministic:
  *  - OF after a multi-bit shift or rotate: the 1-bit formula;
  *  - SHLD/SHRD with 16-bit operands and a count above 16: the shift of the
@@ -17,8 +17,7 @@
 import type { Backend, Sem } from './backend.js';
 import { Flag, FlagOp } from './backend.js';
 import { type Instruction, type OpcodeRow, type Operand, type Size } from '../table/types.js';
-import { effectiveAddress, read, sizeOf, write } from './operands.js';
-import { modify } from './arith.js';
+import { effectiveAddress, read, rmw, sizeOf, write } from './operands.js';
 
 function operand(i: Instruction, n: number): Operand {
   return i.operands[n]!;
@@ -64,7 +63,7 @@ function shift(op: FlagOp.Shl | FlagOp.Shr | FlagOp.Sar): Sem {
   return (b, i) => {
     const dst = operand(i, 0);
     const size = sizeOf(dst);
-    const d = modify(b, dst);
+    const d = rmw(b, dst);
     const count = countOf(b, operand(i, 1));
     whenNonZero(b, count, (n) => {
       const a = d.value;
@@ -90,7 +89,7 @@ function rotate(left: boolean): Sem {
   return (b, i) => {
     const dst = operand(i, 0);
     const size = sizeOf(dst);
-    const d = modify(b, dst);
+    const d = rmw(b, dst);
     const count = countOf(b, operand(i, 1));
     whenNonZero(b, count, (n) => {
       const wide = replicate(b, d.value, size);
@@ -120,7 +119,7 @@ function rotateThroughCarry(left: boolean): Sem {
     const dst = operand(i, 0);
     const size = sizeOf(dst);
     const width = size * 8;
-    const d = modify(b, dst);
+    const d = rmw(b, dst);
     const count = countOf(b, operand(i, 1));
     let t: Count<V>;
     if (count.static) {
@@ -173,7 +172,7 @@ function doubleShift(left: boolean): Sem {
   return <V>(b: Backend<V>, i: Instruction): void => {
     const dst = operand(i, 0);
     const size = sizeOf(dst);
-    const d = modify(b, dst);
+    const d = rmw(b, dst);
     const src = read(b, operand(i, 1));
     const count = countOf(b, operand(i, 2));
     whenNonZero(b, count, (n) => {
@@ -231,7 +230,7 @@ function bitTest(update: BitUpdate | undefined): Sem {
       target = { value: b.load(dst.seg, at, size), set: (v) => b.store(dst.seg, at, size, v) };
     } else {
       index = offsetOp.kind === 'imm' ? b.k(offsetOp.value & (width - 1)) : b.and(read(b, offsetOp), b.k(width - 1));
-      target = update ? modify(b, dst) : { value: read(b, dst), set: () => {} };
+      target = update ? rmw(b, dst) : { value: read(b, dst), set: () => {} };
     }
     const cf = bit(b, target.value, index);
     if (update) target.set(update(b, target.value, b.shl(b.k(1), index)));

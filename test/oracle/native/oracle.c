@@ -17,9 +17,14 @@
  * Exit:  the guest's first exception becomes a signal; the handler (on an
  *        alternate stack) copies the interrupted state out of the ucontext
  *        and jumps back into oracle_enter's caller (oracle_leave).
- * Timeout: ITIMER_VIRTUAL ticks every 10 ms of user CPU time; after 5 ticks
- *        that land in the same case's guest code (~50 ms of guest CPU time)
- *        the case is abandoned (--timeout-ms=N scales the tick).
+ * Timeout: ITIMER_REAL ticks every 10 ms while cases are being processed; once
+ *        5 ticks have been delivered while the same case's guest code was
+ *        running (i.e. after 40..50 ms) the case is abandoned
+ *        (--timeout-ms=N scales the tick). Ticks that arrive while the
+ *        harness runs are ignored, and a descheduled process gets at most one
+ *        pending SIGALRM, so a short case cannot be killed spuriously.
+ *        (ITIMER_VIRTUAL would measure CPU time, but it is jiffy-granular:
+ *        a 10 ms interval becomes 12+ ms.)
  *
  * Protocol (stdin -> stdout, little-endian, see native.ts):
  *   startup:  HELLO record
@@ -69,7 +74,7 @@
 #define EFLAGS_CASE_MASK 0x00200ED5u /* CF PF AF ZF SF DF OF ID */
 #define EFLAGS_FIXED 0x00000202u     /* bit 1, IF */
 
-/* Timeout: TIMEOUT_TICKS ticks of ITIMER_VIRTUAL that land in the guest.
+/* Timeout: TIMEOUT_TICKS ticks of ITIMER_REAL that land in the guest.
    Default 50 ms; `oracle --timeout-ms=N` changes it. */
 #define TIMEOUT_TICKS 5
 static long timer_interval_us = 10000;
@@ -217,7 +222,7 @@ void oracle_sig_handler(int sig, siginfo_t *si, void *ctx) {
      guest that far-jumped to selector 0x33). Harness code lives above 4 GiB. */
   int guest = in_guest && (cs != SEL_CODE64 || rip < 0x100000000ull);
 
-  if (sig == SIGVTALRM) {
+  if (sig == SIGALRM) {
     if (!guest) return;
     if (++guest_ticks < TIMEOUT_TICKS) return;
     capture(g, -1);
@@ -532,6 +537,18 @@ static inline uint32_t get32(const uint8_t *p) {
   return v;
 }
 
+/* The timeout timer only runs while we process cases (no idle wake-ups). */
+static void set_timer(int on) {
+  struct itimerval it;
+  memset(&it, 0, sizeof it);
+  if (on) {
+    it.it_interval.tv_sec = timer_interval_us / 1000000;
+    it.it_interval.tv_usec = timer_interval_us % 1000000;
+    it.it_value = it.it_interval;
+  }
+  if (setitimer(ITIMER_REAL, &it, NULL) != 0) die("setitimer");
+}
+
 /* Returns 0 on EOF (with no partial record pending). */
 static int fill_input(size_t need) {
   if (in_end - in_start >= need) return 1;
@@ -541,6 +558,7 @@ static int fill_input(size_t need) {
     in_start = 0;
   }
   flush_out(); /* about to block: hand over what we have */
+  set_timer(0);
   while (in_end - in_start < need) {
     ssize_t n = read(0, in_buf + in_end, in_cap - in_end);
     if (n < 0) {
@@ -556,6 +574,7 @@ static int fill_input(size_t need) {
     }
     in_end += (size_t)n;
   }
+  set_timer(1);
   return 1;
 }
 
@@ -775,15 +794,10 @@ int main(int argc, char **argv) {
   sa.sa_sigaction = oracle_sig_trampoline;
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTART;
   sigemptyset(&sa.sa_mask);
-  static const int sigs[] = {SIGSEGV, SIGILL, SIGFPE, SIGTRAP, SIGBUS, SIGVTALRM};
+  static const int sigs[] = {SIGSEGV, SIGILL, SIGFPE, SIGTRAP, SIGBUS, SIGALRM};
   for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
     if (sigaction(sigs[i], &sa, NULL) != 0) die("sigaction");
 
-  struct itimerval it;
-  it.it_interval.tv_sec = timer_interval_us / 1000000;
-  it.it_interval.tv_usec = timer_interval_us % 1000000;
-  it.it_value = it.it_interval;
-  if (setitimer(ITIMER_VIRTUAL, &it, NULL) != 0) die("setitimer");
 
   hello(low_memory_clean());
 
