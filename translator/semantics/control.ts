@@ -3,9 +3,10 @@
  * that are not sensitive (INT3, INTO, UD2, BOUND); SDM vol. 2.
  *
  * Far transfers, INT n, IRET, SYSENTER/SYSEXIT and HLT are hypervisor calls
- * (semantics/system.ts). Departures from the manual: a target outside the
- * CS limit is left to the tier that performs `jump` (user-mode flat
- * segments never see it).
+ * (semantics/system.ts). The CS-limit check of a branch target is made by
+ * the backend's `jump`, so every routine calls `jump` before its last
+ * register write; where the manual leaves the order of two faults open,
+ * the routines follow the differential oracle's CPU.
  */
 import type { Backend, Sem } from './backend.js';
 import { Flag } from './backend.js';
@@ -32,7 +33,7 @@ function targetOf<V>(b: Backend<V>, i: Instruction, op: Operand): V {
 }
 
 /** The count register of LOOP/JCXZ and REP: CX or ECX by address size. */
-export function countSize(i: Instruction): Size {
+function countSize(i: Instruction): Size {
   return i.adsize;
 }
 

@@ -2,13 +2,17 @@
  * Semantics of data movement, exchange, the stack and string instructions
  * (SDM vol. 2).
  *
- * Every routine does its memory accesses (the ones that can fault) before
- * any register or flag write, so a fault leaves the state precise. REP
- * string instructions execute one iteration per execution and jump back to
- * themselves while iterations remain: interrupts and page faults then fall
- * between iterations, as on the CPU. PUSHF/POPF and the segment-register
- * forms are sensitive in the VMM's eyes; what is written here is their
- * user-mode architectural behaviour.
+ * Routines do their memory accesses (the ones that can fault) before any
+ * register or flag write, so a fault leaves the state precise. The
+ * exceptions follow the differential oracle's CPU (an AMD part), which the
+ * manual does not contradict: PUSHA and ENTER store slot by slot (a fault
+ * part-way leaves the slots already written, ESP unchanged) and POPA
+ * writes each register as it pops it. REP string instructions execute one
+ * iteration per execution and jump back to themselves while iterations
+ * remain: interrupts and page faults then fall between iterations, as on
+ * the CPU. PUSHF/POPF and the segment-register forms are sensitive in the
+ * VMM's eyes; what is written here is their user-mode architectural
+ * behaviour.
  */
 import type { Backend, Sem } from './backend.js';
 import { Flag, FlagOp } from './backend.js';
