@@ -11,6 +11,7 @@ import type { CpuState, SegmentCache } from './cpu.js';
 import { GuestFault, Vector } from './exceptions.js';
 import type { PhysicalMemory } from './memory.js';
 import { Access, type Mmu } from './mmu.js';
+import { HELPERS } from './helpers.js';
 
 /** Pure int32 arithmetic on JS numbers. */
 export class ConcreteArith implements Arith<number> {
@@ -313,5 +314,11 @@ export class ConcreteBackend extends ConcreteArith implements Backend<number> {
 
   hypercall(insn: Instruction): void {
     this.vmm.hypercall(insn);
+  }
+
+  helper(name: string, insn: Instruction): void {
+    const routine = HELPERS[name];
+    if (!routine) throw new Error(`no runtime helper '${name}'`);
+    routine(this, insn);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run diff -- [--cases N] [--seed S] [--tier T] [--filter F] [--list] [--max-failures K]`
+ * `npm run diff -- [--cases N] [--seed S] [--tier T] [--filter F] [--list] [--max-failures K] [--shard i/n]`
  *
  * Generates N cases of every opcode form selected by F, runs each on the
  * host CPU (test/oracle) and in wasmvisor tier T, and compares registers,
@@ -20,15 +20,18 @@ interface Options {
   list: boolean;
   maxFailures: number;
   quiet: boolean;
+  /** Run only forms whose index is `shard` modulo `shards`. */
+  shard: number;
+  shards: number;
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`diff: ${msg}\nusage: npm run diff -- [--cases N] [--seed S] [--tier ${Object.keys(TIERS).join('|')}] [--filter F] [--list] [--max-failures K] [--quiet]\n`);
+  process.stderr.write(`diff: ${msg}\nusage: npm run diff -- [--cases N] [--seed S] [--tier ${Object.keys(TIERS).join('|')}] [--filter F] [--list] [--max-failures K] [--quiet] [--shard i/n]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { cases: 100, seed: 1, tier: 'reference', filter: undefined, list: false, maxFailures: 20, quiet: false };
+  const o: Options = { cases: 100, seed: 1, tier: 'reference', filter: undefined, list: false, maxFailures: 20, quiet: false, shard: 0, shards: 1 };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k]!;
     const val = (): string => {
@@ -50,6 +53,13 @@ function parseArgs(argv: string[]): Options {
       case '--max-failures': o.maxFailures = num(); break;
       case '--list': o.list = true; break;
       case '--quiet': o.quiet = true; break;
+      case '--shard': {
+        const m = /^(\d+)\/(\d+)$/.exec(val());
+        if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) usage(`--shard takes i/n with 0 <= i < n`);
+        o.shard = Number(m[1]);
+        o.shards = Number(m[2]);
+        break;
+      }
       default: usage(`unknown option '${a}'`);
     }
   }
@@ -65,7 +75,7 @@ function caseSeed(seed: number, formIndex: number, k: number): number {
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const all = enumerateForms();
-  const forms: Array<[Form, number]> = all.map((f, i) => [f, i] as [Form, number]).filter(([f]) => formMatches(f, o.filter));
+  const forms: Array<[Form, number]> = all.map((f, i) => [f, i] as [Form, number]).filter(([f, i]) => formMatches(f, o.filter) && i % o.shards === o.shard);
   if (o.list) {
     for (const [f] of forms) console.log(f.id);
     console.log(`${forms.length} forms`);

@@ -6,6 +6,7 @@
  * Expected values follow the SDM pseudocode.
  */
 import { describe, expect, it } from 'vitest';
+import { EagerBackend } from './eager-backend.js';
 import { type Backend, Flag, FlagOp, type ModeInfo } from '../../translator/semantics/backend.js';
 import { conditionFromFlags, flagsDefinedBy, lazyFlagsWord } from '../../translator/semantics/flags.js';
 import { SHIFT_SEMANTICS } from '../../translator/semantics/shift.js';
@@ -16,82 +17,7 @@ import { ConcreteArith } from '../../runtime/concrete-backend.js';
 
 const u = (x: number): number => x >>> 0;
 
-class Cpu extends ConcreteArith implements Backend<number> {
-  regs = new Int32Array(8);
-  flags = 2;
-  mem = new Map<number, number>();
-  mode: ModeInfo = { code32: true, stack32: true, cpl: 3, protectedMode: true, v86: false };
-
-  reg(r: number, size: Size): number {
-    if (size === 1 && r >= 4) return (this.regs[r - 4]! >>> 8) & 0xff;
-    return this.zx(this.regs[r]!, size);
-  }
-  setReg(r: number, size: Size, v: number): void {
-    if (size === 4) this.regs[r] = v;
-    else if (size === 2) this.regs[r] = (this.regs[r]! & ~0xffff) | (v & 0xffff);
-    else if (r >= 4) this.regs[r - 4] = (this.regs[r - 4]! & ~0xff00) | ((v & 0xff) << 8);
-    else this.regs[r] = (this.regs[r]! & ~0xff) | (v & 0xff);
-  }
-  sreg(): number { return 0; }
-  loadSeg(): void { throw new Error('unused'); }
-  /** Addresses [lo, hi) whose access raises #PF. */
-  hole: [number, number] = [0, 0];
-  private check(offset: number, size: number): void {
-    for (let n = 0; n < size; n++) {
-      const a = u(offset + n);
-      if (a >= this.hole[0] && a < this.hole[1]) throw new GuestFault(14, 0, a);
-    }
-  }
-  load(_s: Seg, offset: number, size: Size): number {
-    this.check(offset, size);
-    let v = 0;
-    for (let n = size - 1; n >= 0; n--) v = (v << 8) | (this.mem.get(u(offset + n)) ?? 0);
-    return size === 4 ? v | 0 : v;
-  }
-  store(_s: Seg, offset: number, size: Size, v: number): void {
-    this.check(offset, size);
-    for (let n = 0; n < size; n++) this.mem.set(u(offset + n), (v >>> (8 * n)) & 0xff);
-  }
-  probeWrite(): void {}
-  jump(): void { throw new Error('unused'); }
-  flagsOp(op: FlagOp, size: Size, res: number, a: number, b: number): void {
-    this.setEflags(lazyFlagsWord(this, op, size, res, a, b), flagsDefinedBy(op));
-  }
-  flag(f: Flag): number { return this.flags & f ? 1 : 0; }
-  setFlag(f: Flag, v: number): void { this.flags = v ? this.flags | f : this.flags & ~f; }
-  eflags(): number { return this.flags; }
-  setEflags(v: number, mask: number): void { this.flags = (this.flags & ~mask) | (v & mask) | 2; }
-  cond(cc: number): number { return conditionFromFlags(this, (f) => this.flag(f), cc); }
-  if_(c: number, then: () => void, otherwise?: () => void): void { if (c) then(); else otherwise?.(); }
-  raise(vector: number, errorCode = 0): void { throw new GuestFault(vector, errorCode); }
-  raiseTrap(vector: number): void { throw new GuestFault(vector); }
-  hypercall(): void { throw new Error('unused'); }
-
-  /** Decode `bytes` (32-bit code) and run them once. */
-  run(...bytes: number[]): void {
-    const i = decode((n) => bytes[n] ?? 0, 0, true);
-    if (isFault(i)) throw new Error(`decode fault: ${i.reason}`);
-    const sem = SHIFT_SEMANTICS[i.row.sem];
-    if (!sem) throw new Error(`no routine ${i.row.sem}`);
-    sem(this, i);
-  }
-  /** Run and return the vector of the fault raised, or -1. */
-  fault(...bytes: number[]): number {
-    try {
-      this.run(...bytes);
-      return -1;
-    } catch (e) {
-      if (e instanceof GuestFault) return e.vector;
-      throw e;
-    }
-  }
-  r(n: number): number { return u(this.regs[n]!); }
-  /** The status flags as letters, for readable expectations. */
-  f(): string {
-    const names: Array<[number, string]> = [[Flag.OF, 'O'], [Flag.SF, 'S'], [Flag.ZF, 'Z'], [Flag.AF, 'A'], [Flag.PF, 'P'], [Flag.CF, 'C']];
-    return names.map(([bit, ch]) => (this.flags & bit ? ch : '.')).join('');
-  }
-}
+class Cpu extends EagerBackend {}
 
 const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESI = 6;
 const DS = 3 as Seg;

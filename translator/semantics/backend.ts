@@ -186,6 +186,15 @@ export interface Backend<V> extends Arith<V> {
 
   /** A sensitive instruction: leave for the hypervisor, which performs it. */
   hypercall(insn: Instruction): void;
+
+  /**
+   * Run an out-of-line routine of the runtime on the architectural state
+   * (the x87 unit's arithmetic, for instance): one routine, called directly
+   * by the reference tier and through an import by translated code. The
+   * routine may raise guest faults. Names are registered in
+   * runtime/helpers.ts.
+   */
+  helper(name: string, insn: Instruction): void;
 }
 
 /** A semantic routine: one instruction's behaviour, for every tier. */
