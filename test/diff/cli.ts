@@ -89,17 +89,29 @@ async function main(): Promise<void> {
   const started = Date.now();
   const BATCH = 2000;
   try {
-    // Cases are batched across forms; the oracle runs a batch while we run the previous one.
-    const queue: Array<{ form: Form; c: OracleCase }> = [];
-    for (const [form, index] of forms) {
-      const rng = new Rng(caseSeed(o.seed, index, -1));
-      for (let k = 0; k < o.cases; k++) queue.push({ form, c: generateCase(form, rng, caseSeed(o.seed, index, k)) });
+    // Cases are generated lazily in batches across forms; the oracle runs one batch while we run the previous one.
+    function* allCases(): Generator<{ form: Form; c: OracleCase }> {
+      for (const [form, index] of forms) {
+        const rng = new Rng(caseSeed(o.seed, index, -1));
+        for (let k = 0; k < o.cases; k++) yield { form, c: generateCase(form, rng, caseSeed(o.seed, index, k)) };
+      }
     }
-    let pending = oracle.run(queue.slice(0, BATCH).map((q) => q.c));
-    for (let start = 0; start < queue.length; start += BATCH) {
-      const batch = queue.slice(start, start + BATCH);
+    const source = allCases();
+    const nextBatch = (): Array<{ form: Form; c: OracleCase }> => {
+      const batch: Array<{ form: Form; c: OracleCase }> = [];
+      for (let n = 0; n < BATCH; n++) {
+        const it = source.next();
+        if (it.done) break;
+        batch.push(it.value);
+      }
+      return batch;
+    };
+    let batch = nextBatch();
+    let pending = oracle.run(batch.map((q) => q.c));
+    while (batch.length) {
       const cpuResults = await pending;
-      if (start + BATCH < queue.length) pending = oracle.run(queue.slice(start + BATCH, start + 2 * BATCH).map((q) => q.c));
+      const following = nextBatch();
+      if (following.length) pending = oracle.run(following.map((q) => q.c));
       for (let k = 0; k < batch.length; k++) {
         const { form, c } = batch[k]!;
         const ours = tier.run(c);
@@ -112,6 +124,7 @@ async function main(): Promise<void> {
           console.log(reproducer(form.id, c, diffs));
         }
       }
+      batch = following;
     }
   } finally {
     await oracle.close();
