@@ -6,6 +6,7 @@
  */
 import { Seg } from '../translator/table/types.js';
 import type { ModeInfo } from '../translator/semantics/backend.js';
+import type { PhysicalMemory } from './memory.js';
 
 /** Descriptor cache of one segment register (SDM vol. 3, 3.4.3). */
 export interface SegmentCache {
@@ -46,18 +47,68 @@ function realModeSegment(selector: number): SegmentCache {
   return { selector, base: selector << 4, limit: 0xffff, access: DATA_RW_ACCESS(0), big: false, unusable: false };
 }
 
+/**
+ * Slots of the state block: the part of the CPU state that translated code
+ * reads and writes, kept in one Int32Array so that it can live in the
+ * guest's Wasm memory (host area) and be shared by every tier.
+ */
+export const enum StateSlot {
+  Regs = 0, // 8 general registers
+  Eip = 8,
+  Flags = 9,
+  LazyMask = 10,
+  LazyOp = 11,
+  LazySize = 12,
+  LazyRes = 13,
+  LazyA = 14,
+  LazyB = 15,
+  /** Instructions translated code may still retire before it returns (the execution budget). */
+  Budget = 16,
+  /** Why translated code returned (runtime/jit). */
+  ExitCode = 17,
+  /** Scratch for an exit's argument (a fault vector, a helper id, …). */
+  ExitArg = 18,
+  Size = 32,
+}
+
+/** Bytes of the state block. */
+export const STATE_BYTES = StateSlot.Size * 4;
+
 export class CpuState {
-  readonly regs = new Int32Array(8);
-  eip = 0;
+  /** The state block (see StateSlot). */
+  readonly state: Int32Array;
+  readonly regs: Int32Array;
+
+  /** A CPU whose state block lives in the host area of `mem`, where translated code can reach it. */
+  static in(mem: PhysicalMemory): CpuState {
+    return new CpuState(mem.memory.buffer, mem.host.state);
+  }
+
+  constructor(buffer?: ArrayBufferLike, byteOffset = 0) {
+    this.state = buffer ? new Int32Array(buffer, byteOffset, StateSlot.Size) : new Int32Array(StateSlot.Size);
+    this.regs = this.state.subarray(StateSlot.Regs, StateSlot.Regs + 8);
+    this.state[StateSlot.Flags] = 2;
+    this.state[StateSlot.LazySize] = 4;
+  }
+
+  get eip(): number { return this.state[StateSlot.Eip]! >>> 0; }
+  set eip(v: number) { this.state[StateSlot.Eip] = v; }
   /** Materialised EFLAGS bits (those not in lazyMask). */
-  flags = 2;
+  get flags(): number { return this.state[StateSlot.Flags]!; }
+  set flags(v: number) { this.state[StateSlot.Flags] = v; }
   /** Arithmetic flags currently described by the lazy record below. */
-  lazyMask = 0;
-  lazyOp = 0;
-  lazySize: 1 | 2 | 4 = 4;
-  lazyRes = 0;
-  lazyA = 0;
-  lazyB = 0;
+  get lazyMask(): number { return this.state[StateSlot.LazyMask]!; }
+  set lazyMask(v: number) { this.state[StateSlot.LazyMask] = v; }
+  get lazyOp(): number { return this.state[StateSlot.LazyOp]!; }
+  set lazyOp(v: number) { this.state[StateSlot.LazyOp] = v; }
+  get lazySize(): 1 | 2 | 4 { return this.state[StateSlot.LazySize]! as 1 | 2 | 4; }
+  set lazySize(v: 1 | 2 | 4) { this.state[StateSlot.LazySize] = v; }
+  get lazyRes(): number { return this.state[StateSlot.LazyRes]!; }
+  set lazyRes(v: number) { this.state[StateSlot.LazyRes] = v; }
+  get lazyA(): number { return this.state[StateSlot.LazyA]!; }
+  set lazyA(v: number) { this.state[StateSlot.LazyA] = v; }
+  get lazyB(): number { return this.state[StateSlot.LazyB]!; }
+  set lazyB(v: number) { this.state[StateSlot.LazyB] = v; }
 
   readonly segs: SegmentCache[] = [0, 0, 0, 0, 0, 0].map(() => realModeSegment(0));
   cr0 = CR0_ET;

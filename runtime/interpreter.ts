@@ -102,7 +102,10 @@ export class Interpreter {
     let list = this.cacheByPage.get(page);
     if (!list) this.cacheByPage.set(page, (list = []));
     list.push(key);
-    this.mem.codePages[page] = 1;
+    if (!this.mem.codePages[page]) {
+      this.mem.codePages[page] = 1;
+      this.mmu.codePageAdded();
+    }
   }
 
   /** Execute one instruction; a guest fault propagates as GuestFault (state as the CPU reports it). */

@@ -5,6 +5,8 @@
  * touch host memory outside its own RAM.
  */
 
+import { hostLayout, type HostLayout, TLB_ENTRIES } from './host-area.js';
+
 const WASM_PAGE = 65536;
 
 export class PhysicalMemory {
@@ -16,14 +18,20 @@ export class PhysicalMemory {
   onWrite: ((page: number) => void) | null = null;
   /** Pages (physical page number) that hold decoded or translated code. */
   readonly codePages: Uint8Array;
+  /** Where CPU state, the TLB and the code hash table live (after RAM). */
+  readonly host: HostLayout;
+  /** The TLB, in the host area (runtime/mmu.ts gives the entry format). */
+  readonly tlb: Int32Array;
 
   constructor(size: number) {
     if (!Number.isInteger(size) || size <= 0 || size > 0xc000_0000 || size % 4096 !== 0) {
       throw new RangeError(`guest memory size must be a positive multiple of 4 KiB up to 3 GiB, got ${size}`);
     }
-    const pages = Math.ceil(size / WASM_PAGE);
+    this.host = hostLayout(size);
+    const pages = Math.ceil(this.host.end / WASM_PAGE);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.size = size;
+    this.tlb = new Int32Array(this.memory.buffer, this.host.tlb, TLB_ENTRIES);
     this.u8 = new Uint8Array(this.memory.buffer, 0, size);
     this.view = new DataView(this.memory.buffer, 0, size);
     this.codePages = new Uint8Array(size >>> 12);

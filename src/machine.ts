@@ -101,7 +101,7 @@ interface DebugExitRequest {
 }
 
 export class Machine {
-  readonly cpu = new CpuState();
+  readonly cpu: CpuState;
   readonly mem: PhysicalMemory;
   readonly io = new IoBus();
   readonly vmm: DefaultVmm;
@@ -125,6 +125,7 @@ export class Machine {
     this.slice = config.sliceInstructions ?? 200_000;
 
     this.mem = new PhysicalMemory(mib * 1024 * 1024);
+    this.cpu = CpuState.in(this.mem);
     this.vmm = new DefaultVmm(this.io, model);
     this.interpreter = new Interpreter(this.cpu, this.mem, this.vmm);
     this.vmm.attach(this.interpreter);

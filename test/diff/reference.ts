@@ -41,7 +41,7 @@ class NoVmm implements HypercallHandler {
 
 export class ReferenceRunner {
   readonly mem = new PhysicalMemory(RAM);
-  readonly cpu = new CpuState();
+  readonly cpu = CpuState.in(this.mem);
   readonly interp: Interpreter;
   private readonly initial = new Uint8Array(MEM_SIZE);
 

@@ -12,7 +12,7 @@ import { DefaultVmm } from '../../runtime/vmm.js';
 /** A flat 32-bit CPL0 machine with `code` at 0x1000. */
 function flatMachine(code: number[], ports = new IoBus()) {
   const mem = new PhysicalMemory(1 << 20);
-  const cpu = new CpuState();
+  const cpu = CpuState.in(mem);
   cpu.reset();
   cpu.cr0 |= CR0_PE;
   for (let s = 0; s < 6; s++) {
@@ -69,7 +69,7 @@ describe('port I/O through the VMM', () => {
 describe('mmu', () => {
   function pagingSetup() {
     const mem = new PhysicalMemory(1 << 22);
-    const cpu = new CpuState();
+    const cpu = CpuState.in(mem);
     cpu.reset();
     cpu.cr0 |= CR0_PE | CR0_PG;
     cpu.cr3 = 0x10000;
