@@ -66,8 +66,10 @@ export const enum StateSlot {
   Budget = 16,
   /** Why translated code returned (runtime/jit). */
   ExitCode = 17,
-  /** Scratch for an exit's argument (a fault vector, a helper id, …). */
+  /** Scratch for an exit's argument (a fault vector, …). */
   ExitArg = 18,
+  /** A fault's error code. */
+  ExitError = 19,
   Size = 32,
 }
 

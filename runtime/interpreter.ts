@@ -49,8 +49,12 @@ export class Interpreter {
     mem.onWrite = (page) => this.invalidatePage(page);
   }
 
+  /** Called with a physical page whose contents changed while it held code (the JIT's caches listen). */
+  readonly invalidationListeners: Array<(page: number) => void> = [];
+
   /** Drop cached decodes of a physical page (self-modifying code, DMA, loaders). */
   invalidatePage(page: number): void {
+    for (const l of this.invalidationListeners) l(page);
     const keys = this.cacheByPage.get(page);
     if (keys) {
       for (const k of keys) this.cache.delete(k);
@@ -135,15 +139,27 @@ export class Interpreter {
    */
   run(budget: number): VmExit | { reason: typeof BUDGET_EXHAUSTED } {
     for (let n = 0; n < budget; n++) {
-      if (this.cpu.halted) return { reason: ExitReason.Hlt };
-      try {
-        this.step();
-      } catch (e) {
-        if (e instanceof GuestFault) return { reason: ExitReason.ExceptionOrNmi, fault: e };
-        if (e instanceof VmExitSignal) return e.exit as VmExit;
-        throw e;
-      }
+      const exit = this.stepExit();
+      if (exit) return exit;
     }
     return { reason: BUDGET_EXHAUSTED };
   }
+
+  /** One instruction; returns the VM exit it caused, or null. */
+  stepExit(): VmExit | null {
+    if (this.cpu.halted) return { reason: ExitReason.Hlt };
+    try {
+      this.step();
+      return null;
+    } catch (e) {
+      return exitOf(e);
+    }
+  }
+}
+
+/** The VM exit a thrown guest event stands for (rethrows host errors). */
+export function exitOf(e: unknown): VmExit {
+  if (e instanceof GuestFault) return { reason: ExitReason.ExceptionOrNmi, fault: e };
+  if (e instanceof VmExitSignal) return e.exit as VmExit;
+  throw e;
 }

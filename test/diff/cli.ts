@@ -1,5 +1,5 @@
 /**
- * `npm run diff -- [--cases N] [--seed S] [--tier T] [--filter F] [--list] [--max-failures K] [--shard i/n]`
+ * `npm run diff -- [--cases N] [--seed S] [--tier T] [--filter F] [--exclude F] [--list] [--max-failures K] [--shard i/n]`
  *
  * Generates N cases of every opcode form selected by F, runs each on the
  * host CPU (test/oracle) and in wasmvisor tier T, and compares registers,
@@ -17,6 +17,8 @@ interface Options {
   seed: number;
   tier: string;
   filter: string | undefined;
+  /** Forms to leave out (same matching as --filter). */
+  exclude: string | undefined;
   list: boolean;
   maxFailures: number;
   quiet: boolean;
@@ -26,12 +28,12 @@ interface Options {
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`diff: ${msg}\nusage: npm run diff -- [--cases N] [--seed S] [--tier ${Object.keys(TIERS).join('|')}] [--filter F] [--list] [--max-failures K] [--quiet] [--shard i/n]\n`);
+  process.stderr.write(`diff: ${msg}\nusage: npm run diff -- [--cases N] [--seed S] [--tier ${Object.keys(TIERS).join('|')}] [--filter F] [--exclude F] [--list] [--max-failures K] [--quiet] [--shard i/n]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { cases: 100, seed: 1, tier: 'reference', filter: undefined, list: false, maxFailures: 20, quiet: false, shard: 0, shards: 1 };
+  const o: Options = { cases: 100, seed: 1, tier: 'reference', filter: undefined, exclude: undefined, list: false, maxFailures: 20, quiet: false, shard: 0, shards: 1 };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k]!;
     const val = (): string => {
@@ -50,6 +52,7 @@ function parseArgs(argv: string[]): Options {
       case '--seed': o.seed = num(); break;
       case '--tier': o.tier = val(); break;
       case '--filter': o.filter = val(); break;
+      case '--exclude': o.exclude = val(); break;
       case '--max-failures': o.maxFailures = num(); break;
       case '--list': o.list = true; break;
       case '--quiet': o.quiet = true; break;
@@ -75,7 +78,7 @@ function caseSeed(seed: number, formIndex: number, k: number): number {
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const all = enumerateForms();
-  const forms: Array<[Form, number]> = all.map((f, i) => [f, i] as [Form, number]).filter(([f, i]) => formMatches(f, o.filter) && i % o.shards === o.shard);
+  const forms: Array<[Form, number]> = all.map((f, i) => [f, i] as [Form, number]).filter(([f, i]) => formMatches(f, o.filter) && !(o.exclude && formMatches(f, o.exclude)) && i % o.shards === o.shard);
   if (o.list) {
     for (const [f] of forms) console.log(f.id);
     console.log(`${forms.length} forms`);

@@ -8,6 +8,7 @@ import { CpuState, CR0_PE, CR0_PG, CR0_WP, CR0_ET, CR0_NE, type SegmentCache } f
 import { GuestFault } from '../../runtime/exceptions.js';
 import { ExitReason } from '../../runtime/exit-reason.js';
 import { Interpreter } from '../../runtime/interpreter.js';
+import { JitTier, type JitStrategy } from '../../runtime/jit/jit.js';
 import { PhysicalMemory } from '../../runtime/memory.js';
 import type { HypercallHandler } from '../../runtime/concrete-backend.js';
 import type { Instruction } from '../../translator/table/types.js';
@@ -43,10 +44,13 @@ export class ReferenceRunner {
   readonly mem = new PhysicalMemory(RAM);
   readonly cpu = CpuState.in(this.mem);
   readonly interp: Interpreter;
+  /** The JIT tier, when the runner runs translated code rather than the reference interpreter. */
+  readonly jit: JitTier | null;
   private readonly initial = new Uint8Array(MEM_SIZE);
 
-  constructor() {
+  constructor(strategy?: JitStrategy) {
     this.interp = new Interpreter(this.cpu, this.mem, new NoVmm());
+    this.jit = strategy ? new JitTier(this.interp, strategy) : null;
     const u8 = this.mem.u8;
     const xd = new Uint8Array(1 << 20);
     xd.fill(1);
@@ -86,7 +90,7 @@ export class ReferenceRunner {
     cpu.refreshMode();
     interp.mmu.flush();
 
-    const exit = interp.run(BUDGET);
+    const exit = this.jit ? this.jit.run(BUDGET) : interp.run(BUDGET);
     let vector = -1, errorCode = 0, cr2 = 0;
     if (exit.reason === ExitReason.ExceptionOrNmi) {
       const f = (exit as { fault: GuestFault }).fault;

@@ -11,4 +11,8 @@ export interface TierRunner {
 
 export const TIERS: Readonly<Record<string, () => TierRunner>> = {
   reference: () => new ReferenceRunner(),
+  /** Wasm JIT, every region compiled before it runs, binaryen optimiser off. */
+  jit: () => new ReferenceRunner({ name: 'jit', threshold: 0, optimize: 0 }),
+  /** Wasm JIT with binaryen -O2. */
+  'jit-O2': () => new ReferenceRunner({ name: 'jit-O2', threshold: 0, optimize: 2 }),
 };

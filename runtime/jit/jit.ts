@@ -1,0 +1,278 @@
+/**
+ * The JIT tier: looks the current EIP up in the translation cache, runs
+ * translated regions, compiles hot ones, and falls back to the reference
+ * interpreter for one instruction where no translation can exist (a
+ * sensitive instruction is a hypervisor call answered by the VMM there).
+ *
+ * Translations are keyed by the physical address of their entry and the
+ * mode bits their code was specialised for; they are dropped when their
+ * physical page is written (the write takes the TLB's slow path because the
+ * page is marked as holding code).
+ */
+import { compileRegion } from '../../translator/emit/compile.js';
+import { JitExit, IMPORTS } from '../../translator/emit/emit-backend.js';
+import { DEFAULT_LIMITS, formRegion, type Region } from '../../translator/emit/region.js';
+import { Seg, type Size } from '../../translator/table/types.js';
+import { StateSlot } from '../cpu.js';
+import { GuestFault } from '../exceptions.js';
+import { ExitReason } from '../exit-reason.js';
+import { BUDGET_EXHAUSTED, exitOf, type Interpreter, type VmExit } from '../interpreter.js';
+import { Access } from '../mmu.js';
+
+/** How the JIT decides what to compile, and how. */
+export interface JitStrategy {
+  readonly name: string;
+  /** Executions of an entry before it is compiled (0: compile before the first run). */
+  readonly threshold: number;
+  /** binaryen optimisation level for compiled regions. */
+  readonly optimize: number;
+  /** Keep each module's text (for debugging; costs time). */
+  readonly keepText?: boolean;
+  /** Bound on live translations; the oldest are evicted first. */
+  readonly maxTranslations?: number;
+}
+
+export interface JitStats {
+  hits: number;
+  misses: number;
+  compiles: number;
+  evictions: number;
+  invalidations: number;
+  wasmBytes: number;
+  guestInstructionsTranslated: number;
+  compileMs: number;
+  interpretedSteps: number;
+}
+
+interface Translation {
+  readonly key: number;
+  readonly page: number;
+  readonly csBase: number;
+  readonly csLimit: number;
+  readonly run: () => number;
+  readonly bytes: number;
+  readonly text?: string;
+}
+
+/** Segments flat enough for the inline fast path: usable read/write data, base 0, limit 4 GiB. */
+function flatSegments(interp: Interpreter): number {
+  let mask = 0;
+  const segs = interp.cpu.segs;
+  for (const s of [Seg.ES, Seg.SS, Seg.DS, Seg.FS, Seg.GS]) {
+    const c = segs[s]!;
+    const type = c.access & 0xf;
+    const dataRw = (type & 0xa) === 0x2; // data, writable, expand-up (bit 2 clear checked below)
+    if (!c.unusable && c.base === 0 && c.limit === 0xffffffff && dataRw && !(type & 4)) mask |= 1 << s;
+  }
+  if (!interp.cpu.mode.protectedMode) mask = 0;
+  return mask;
+}
+
+export class JitTier {
+  readonly stats: JitStats = { hits: 0, misses: 0, compiles: 0, evictions: 0, invalidations: 0, wasmBytes: 0, guestInstructionsTranslated: 0, compileMs: 0, interpretedSteps: 0 };
+  private readonly cache = new Map<number, Translation>();
+  private readonly byPage = new Map<number, Set<number>>();
+  private readonly counts = new Map<number, number>();
+  private readonly untranslatable = new Set<number>();
+  /** An exception a runtime call raised inside translated code. */
+  private pending: unknown = null;
+  /** Set when a write invalidated translated code (for the SMC exit of the running region). */
+  private invalidated = false;
+  private readonly imports: WebAssembly.Imports;
+  private readonly memoryPages: number;
+
+  constructor(readonly interp: Interpreter, readonly strategy: JitStrategy) {
+    const b = interp.backend;
+    const cpu = interp.cpu;
+    const st = cpu.state;
+    const mem = interp.mem;
+    this.memoryPages = mem.memory.buffer.byteLength / 65536;
+    interp.invalidationListeners.push((page) => this.invalidatePage(page));
+    const fail = (e: unknown, eip: number, left: number): never => {
+      st[StateSlot.Eip] = eip;
+      st[StateSlot.Budget] = st[StateSlot.Budget]! + left;
+      this.pending = e;
+      throw e;
+    };
+    this.imports = {
+      env: {
+        memory: mem.memory,
+        [IMPORTS.slowLoad.name]: (seg: number, off: number, size: number, eip: number, left: number): number => {
+          try { return b.load(seg as Seg, off, size as Size); } catch (e) { return fail(e, eip, left); }
+        },
+        [IMPORTS.slowStore.name]: (seg: number, off: number, size: number, v: number, eip: number, left: number): number => {
+          this.invalidated = false;
+          try { b.store(seg as Seg, off, size as Size, v); } catch (e) { return fail(e, eip, left); }
+          return this.invalidated ? 1 : 0;
+        },
+        [IMPORTS.slowProbe.name]: (seg: number, off: number, len: number, eip: number, left: number): void => {
+          try { b.probeWrite(seg as Seg, off, len); } catch (e) { fail(e, eip, left); }
+        },
+        [IMPORTS.flagsWord.name]: (): number => b.eflags(),
+        [IMPORTS.sreg.name]: (s: number): number => cpu.segs[s]!.selector,
+      },
+    };
+  }
+
+  /** Drop every translation whose code lies in a physical page (whole-page invalidation). */
+  invalidatePage(page: number): void {
+    const keys = this.byPage.get(page);
+    if (!keys) return;
+    for (const k of keys) this.cache.delete(k);
+    this.byPage.delete(page);
+    this.stats.invalidations += keys.size;
+    this.invalidated = true;
+    for (const k of [...this.untranslatable]) if (Math.floor(k / 4096 / 4096) === page) this.untranslatable.delete(k);
+  }
+
+  /** Cache key of the current EIP: physical address and mode bits; null if the fetch would fault. */
+  private currentKey(): { key: number; pa: number; lin: number } | null {
+    const cpu = this.interp.cpu;
+    const cs = cpu.segs[Seg.CS]!;
+    const eip = cpu.eip;
+    if (eip > cs.limit) return null;
+    const lin = (cs.base + eip) >>> 0;
+    let pa: number;
+    try {
+      pa = this.interp.mmu.translate(lin, Access.Fetch);
+    } catch {
+      return null; // the interpreter raises the fault
+    }
+    if (pa >= this.interp.mem.size) return null;
+    const m = cpu.mode;
+    const bits = (m.code32 ? 1 : 0) | (m.stack32 ? 2 : 0) | (m.cpl << 2) | (m.protectedMode ? 16 : 0) | (m.v86 ? 32 : 0) | (flatSegments(this.interp) << 6);
+    return { key: pa * 4096 + bits, pa, lin };
+  }
+
+  private lookup(): Translation | null {
+    const cur = this.currentKey();
+    if (!cur) return null;
+    const cs = this.interp.cpu.segs[Seg.CS]!;
+    const t = this.cache.get(cur.key);
+    if (t && t.csBase === cs.base && t.csLimit === cs.limit) {
+      this.stats.hits++;
+      return t;
+    }
+    this.stats.misses++;
+    if (this.untranslatable.has(cur.key)) return null;
+    const n = (this.counts.get(cur.key) ?? 0) + 1;
+    if (n <= this.strategy.threshold) {
+      this.counts.set(cur.key, n);
+      return null;
+    }
+    this.counts.delete(cur.key);
+    return this.compile(cur.key, cur.pa, cur.lin);
+  }
+
+  private compile(key: number, pa: number, lin: number): Translation | null {
+    const interp = this.interp;
+    const cpu = interp.cpu;
+    const cs = cpu.segs[Seg.CS]!;
+    const mem = interp.mem;
+    const pageLin = lin & ~0xfff;
+    const pagePa = pa & ~0xfff;
+    const eip = cpu.eip;
+    const started = performance.now();
+    // Bytes of the entry's linear page only (its physical page is fixed for the whole region).
+    const readByte = (e: number): number => {
+      if (e > cs.limit) return -1;
+      const l = (cs.base + e) >>> 0;
+      if ((l & ~0xfff) !== pageLin) return -1;
+      return mem.read8(pagePa + (l & 0xfff));
+    };
+    const region: Region | null = formRegion(readByte, eip, cpu.mode.code32, DEFAULT_LIMITS);
+    if (!region) {
+      this.untranslatable.add(key);
+      return null;
+    }
+    const compiled = compileRegion(region, {
+      memoryPages: this.memoryPages,
+      stateBase: mem.host.state,
+      tlbBase: mem.host.tlb,
+      mode: cpu.mode,
+      flatSegments: flatSegments(interp),
+      csLimit: cs.limit,
+      optimize: this.strategy.optimize,
+      wantText: this.strategy.keepText,
+    });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(compiled.binary as Uint8Array<ArrayBuffer>), this.imports);
+    const page = pagePa >>> 12;
+    const t: Translation = {
+      key, page, csBase: cs.base, csLimit: cs.limit,
+      run: instance.exports.run as () => number,
+      bytes: compiled.binary.length,
+      text: compiled.text,
+    };
+    this.evictIfFull();
+    this.cache.set(key, t);
+    let set = this.byPage.get(page);
+    if (!set) this.byPage.set(page, (set = new Set()));
+    set.add(key);
+    if (!mem.codePages[page]) {
+      mem.codePages[page] = 1;
+      interp.mmu.codePageAdded();
+    }
+    this.stats.compiles++;
+    this.stats.wasmBytes += t.bytes;
+    this.stats.guestInstructionsTranslated += region.instructionCount;
+    this.stats.compileMs += performance.now() - started;
+    return t;
+  }
+
+  private evictIfFull(): void {
+    const max = this.strategy.maxTranslations ?? 16384;
+    while (this.cache.size >= max) {
+      const oldest = this.cache.keys().next().value as number;
+      const t = this.cache.get(oldest)!;
+      this.cache.delete(oldest);
+      this.byPage.get(t.page)?.delete(oldest);
+      this.stats.evictions++;
+    }
+  }
+
+  /** The translation's text (when the strategy keeps it), for debugging. */
+  textAt(): string | undefined {
+    const cur = this.currentKey();
+    return cur ? this.cache.get(cur.key)?.text : undefined;
+  }
+
+  /** Run until a VM exit or until `budget` instructions have retired. */
+  run(budget: number): VmExit | { reason: typeof BUDGET_EXHAUSTED } {
+    const interp = this.interp;
+    const cpu = interp.cpu;
+    const st = cpu.state;
+    st[StateSlot.Budget] = budget;
+    while (st[StateSlot.Budget]! > 0) {
+      if (cpu.halted) return { reason: ExitReason.Hlt };
+      const t = this.lookup();
+      if (!t) {
+        this.stats.interpretedSteps++;
+        st[StateSlot.Budget] = st[StateSlot.Budget]! - 1;
+        const exit = interp.stepExit();
+        if (exit) return exit;
+        continue;
+      }
+      const before = st[StateSlot.Budget]!;
+      this.pending = null;
+      const code = t.run();
+      interp.retired += before - st[StateSlot.Budget]!;
+      switch (code) {
+        case JitExit.Continue:
+        case JitExit.Budget:
+          break;
+        case JitExit.Fault:
+          return { reason: ExitReason.ExceptionOrNmi, fault: new GuestFault(st[StateSlot.ExitArg]!, st[StateSlot.ExitError]!) };
+        case JitExit.Trap:
+          return { reason: ExitReason.ExceptionOrNmi, fault: new GuestFault(st[StateSlot.ExitArg]!, 0, 0, true) };
+        case JitExit.Exception: {
+          const e = this.pending;
+          this.pending = null;
+          return exitOf(e);
+        }
+        default:
+          throw new Error(`translated code returned ${code}`);
+      }
+    }
+    return { reason: BUDGET_EXHAUSTED };
+  }
+}
