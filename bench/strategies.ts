@@ -4,6 +4,7 @@
  * only the interpreter, and the JIT adds its tiers here.
  */
 import type { TierName } from '../src/machine.js';
+import { JIT_STRATEGIES } from '../runtime/jit/strategies.js';
 
 export interface Strategy {
   readonly name: string;
@@ -13,6 +14,7 @@ export interface Strategy {
 
 export const STRATEGIES: readonly Strategy[] = [
   { name: 'interpreter', tier: 'interpreter', reference: true },
+  ...Object.keys(JIT_STRATEGIES).map((name): Strategy => ({ name, tier: name })),
 ];
 
 export const REFERENCE_STRATEGY = STRATEGIES.find((s) => s.reference)!;

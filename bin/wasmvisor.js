@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// The `wasmvisor` command: runs src/cli.ts through tsx's loader, so the
-// TypeScript sources need no build step.
-import { register } from 'tsx/esm/api';
+// The `wasmvisor` command: runs src/cli.ts from its compiled form (built on demand).
+import { runEntry } from '../scripts/run.mjs';
 
-register();
-await import('../src/cli.ts');
+await runEntry('src/cli.ts', process.argv.slice(2));

@@ -46,26 +46,40 @@ export class Interpreter {
   constructor(readonly cpu: CpuState, readonly mem: PhysicalMemory, vmm: HypercallHandler) {
     this.mmu = new Mmu(cpu, mem);
     this.backend = new ConcreteBackend(cpu, mem, this.mmu, vmm);
-    mem.onWrite = (page) => this.invalidatePage(page);
+    mem.onWrite = (pa, len) => this.codeWritten(pa, len);
   }
 
-  /** Called with a physical page whose contents changed while it held code (the JIT's caches listen). */
-  readonly invalidationListeners: Array<(page: number) => void> = [];
+  /**
+   * Other holders of translated code (the JIT): told of every write to a
+   * code page, they drop what overlaps and say whether they still hold
+   * code in that page.
+   */
+  readonly codeHolders: Array<(pa: number, len: number) => boolean> = [];
 
-  /** Drop cached decodes of a physical page (self-modifying code, DMA, loaders). */
-  invalidatePage(page: number): void {
-    for (const l of this.invalidationListeners) l(page);
+  /** A write hit a page that holds code: drop the decodes it overlaps (self-modifying code, DMA, loaders). */
+  private codeWritten(pa: number, len: number): void {
+    const page = pa >>> 12;
+    let stillHolds = false;
     const keys = this.cacheByPage.get(page);
     if (keys) {
-      for (const k of keys) this.cache.delete(k);
-      this.cacheByPage.delete(page);
+      const kept: number[] = [];
+      for (const k of keys) {
+        const e = this.cache.get(k);
+        if (!e) continue;
+        const start = Math.floor(k / 2);
+        // An instruction that starts on another page and runs into this one overlaps any write here.
+        const overlaps = start >>> 12 !== page || (start < pa + len && pa < start + e.insn.length);
+        if (overlaps) this.cache.delete(k);
+        else kept.push(k);
+      }
+      if (kept.length) { this.cacheByPage.set(page, kept); stillHolds = true; } else this.cacheByPage.delete(page);
     }
-    this.mem.codePages[page] = 0;
+    for (const holder of this.codeHolders) if (holder(pa, len)) stillHolds = true;
+    if (!stillHolds) this.mem.codePages[page] = 0;
   }
 
-  /** Forget all translations (CR3 or mode changes do not need this: the cache is physical). */
+  /** Forget all decoded instructions. */
   flush(): void {
-    for (const page of this.cacheByPage.keys()) this.mem.codePages[page] = 0;
     this.cache.clear();
     this.cacheByPage.clear();
   }

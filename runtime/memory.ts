@@ -14,8 +14,8 @@ export class PhysicalMemory {
   readonly size: number;
   readonly u8: Uint8Array;
   private readonly view: DataView;
-  /** Called after every guest write to physical memory with the written page (for SMC / decode caches). */
-  onWrite: ((page: number) => void) | null = null;
+  /** Called after a write to a page that holds code, with the physical address and length written (SMC). */
+  onWrite: ((pa: number, len: number) => void) | null = null;
   /** Pages (physical page number) that hold decoded or translated code. */
   readonly codePages: Uint8Array;
   /** Where CPU state, the TLB and the code hash table live (after RAM). */
@@ -54,13 +54,13 @@ export class PhysicalMemory {
   write8(pa: number, v: number): void {
     if (pa >= this.size) return;
     this.u8[pa] = v;
-    if (this.codePages[pa >>> 12]) this.onWrite?.(pa >>> 12);
+    if (this.codePages[pa >>> 12]) this.onWrite?.(pa, 1);
   }
 
   write16(pa: number, v: number): void {
     if (pa + 1 < this.size && (pa & 0xfff) !== 0xfff) {
       this.view.setUint16(pa, v & 0xffff, true);
-      if (this.codePages[pa >>> 12]) this.onWrite?.(pa >>> 12);
+      if (this.codePages[pa >>> 12]) this.onWrite?.(pa, 2);
       return;
     }
     this.write8(pa, v & 0xff);
@@ -70,7 +70,7 @@ export class PhysicalMemory {
   write32(pa: number, v: number): void {
     if (pa + 3 < this.size && (pa & 0xfff) <= 0xffc) {
       this.view.setInt32(pa, v, true);
-      if (this.codePages[pa >>> 12]) this.onWrite?.(pa >>> 12);
+      if (this.codePages[pa >>> 12]) this.onWrite?.(pa, 4);
       return;
     }
     this.write16(pa, v & 0xffff);
@@ -83,6 +83,11 @@ export class PhysicalMemory {
       throw new RangeError(`image of ${bytes.length} bytes at ${pa.toString(16)} does not fit in ${this.size} bytes of RAM`);
     }
     this.u8.set(bytes, pa);
-    for (let p = pa >>> 12; p <= (pa + bytes.length - 1) >>> 12; p++) if (this.codePages[p]) this.onWrite?.(p);
+    for (let p = pa >>> 12; p <= (pa + bytes.length - 1) >>> 12; p++) {
+      if (!this.codePages[p]) continue;
+      const from = Math.max(pa, p << 12);
+      const to = Math.min(pa + bytes.length, (p + 1) << 12);
+      this.onWrite?.(from, to - from);
+    }
   }
 }

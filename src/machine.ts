@@ -10,6 +10,8 @@
  * a PC would deliver it, and triple-fault if it could not), and HLT with
  * interrupts enabled would wait forever: it ends the run as a failure.
  */
+import { JitTier } from '../runtime/jit/jit.js';
+import { JIT_STRATEGIES } from '../runtime/jit/strategies.js';
 import { Interpreter, BUDGET_EXHAUSTED, type VmExit } from '../runtime/interpreter.js';
 import { CpuState } from '../runtime/cpu.js';
 import { PhysicalMemory } from '../runtime/memory.js';
@@ -47,9 +49,9 @@ export const enum RunStatus {
   InstructionLimit = 10,
 }
 
-/** The execution tier a machine runs its vCPU with (the JIT adds more). */
-export type TierName = 'interpreter';
-export const TIERS: readonly TierName[] = ['interpreter'];
+/** The execution tier a machine runs its vCPU with: the reference interpreter or a JIT strategy. */
+export type TierName = string;
+export const TIERS: readonly TierName[] = ['interpreter', ...Object.keys(JIT_STRATEGIES)];
 
 /** What a tier offers the machine: KVM_RUN, more or less. */
 export interface ExecutionTier {
@@ -106,6 +108,8 @@ export class Machine {
   readonly io = new IoBus();
   readonly vmm: DefaultVmm;
   readonly tier: ExecutionTier;
+  /** The JIT tier, when the machine runs one. */
+  readonly jit: JitTier | null;
   readonly interpreter: Interpreter;
   readonly uart: Uart16550;
   readonly model: CpuModel;
@@ -129,7 +133,8 @@ export class Machine {
     this.vmm = new DefaultVmm(this.io, model);
     this.interpreter = new Interpreter(this.cpu, this.mem, this.vmm);
     this.vmm.attach(this.interpreter);
-    this.tier = this.interpreter;
+    this.jit = tier === 'interpreter' ? null : new JitTier(this.interpreter, JIT_STRATEGIES[tier]!);
+    this.tier = this.jit ?? this.interpreter;
     this.cpu.reset();
 
     const sink = config.serial ?? (() => {});

@@ -6,11 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FLAT_LOAD_ADDRESS } from './loaders/flat.js';
 
 /** The repository root (this file lives in src/). */
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export { PROJECT_ROOT } from './project-root.js';
+import { PROJECT_ROOT } from './project-root.js';
 export const GUEST_BUILD_DIR = join(PROJECT_ROOT, 'guests', 'build');
 export const DEMO_SOURCE = join(PROJECT_ROOT, 'guests', 'demo', 'demo.S');
 export const DEMO_IMAGE = join(GUEST_BUILD_DIR, 'demo.bin');

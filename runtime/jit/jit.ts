@@ -10,6 +10,7 @@
  * page is marked as holding code).
  */
 import { compileRegion } from '../../translator/emit/compile.js';
+import { buildSupportModule } from '../../translator/emit/support.js';
 import { JitExit, IMPORTS } from '../../translator/emit/emit-backend.js';
 import { DEFAULT_LIMITS, formRegion, type Region } from '../../translator/emit/region.js';
 import { Seg, type Size } from '../../translator/table/types.js';
@@ -30,6 +31,8 @@ export interface JitStrategy {
   readonly keepText?: boolean;
   /** Bound on live translations; the oldest are evicted first. */
   readonly maxTranslations?: number;
+  /** Self-modifying code: drop every translation of a written page, or only those overlapping the write. */
+  readonly smc: 'page' | 'subpage';
 }
 
 export interface JitStats {
@@ -51,6 +54,9 @@ interface Translation {
   readonly csLimit: number;
   readonly run: () => number;
   readonly bytes: number;
+  /** Guest bytes translated: offsets within the page. */
+  readonly byteStart: number;
+  readonly byteEnd: number;
   readonly text?: string;
 }
 
@@ -87,7 +93,7 @@ export class JitTier {
     const st = cpu.state;
     const mem = interp.mem;
     this.memoryPages = mem.memory.buffer.byteLength / 65536;
-    interp.invalidationListeners.push((page) => this.invalidatePage(page));
+    interp.codeHolders.push((pa, len) => this.codeWritten(pa, len));
     const fail = (e: unknown, eip: number, left: number): never => {
       st[StateSlot.Eip] = eip;
       st[StateSlot.Budget] = st[StateSlot.Budget]! + left;
@@ -108,21 +114,41 @@ export class JitTier {
         [IMPORTS.slowProbe.name]: (seg: number, off: number, len: number, eip: number, left: number): void => {
           try { b.probeWrite(seg as Seg, off, len); } catch (e) { fail(e, eip, left); }
         },
-        [IMPORTS.flagsWord.name]: (): number => b.eflags(),
+        // Materialising lazy flags stays in Wasm: the support module's flagsWord().
+        [IMPORTS.flagsWord.name]: JitTier.support(mem.memory, this.memoryPages, mem.host.state, mem.host.tlb),
         [IMPORTS.sreg.name]: (s: number): number => cpu.segs[s]!.selector,
       },
     };
   }
 
-  /** Drop every translation whose code lies in a physical page (whole-page invalidation). */
-  invalidatePage(page: number): void {
+  /** Instantiate the support module on this guest memory; returns its flagsWord export. */
+  private static support(memory: WebAssembly.Memory, pages: number, stateBase: number, tlbBase: number): () => number {
+    const binary = buildSupportModule(pages, stateBase, tlbBase);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>), { env: { memory } });
+    return instance.exports.flagsWord as () => number;
+  }
+
+  /**
+   * A write hit a physical page holding translations: drop those the SMC
+   * policy says are stale (every one in the page, or only those whose
+   * guest bytes overlap the write). Returns whether any remain in the page.
+   */
+  private codeWritten(pa: number, len: number): boolean {
+    const page = pa >>> 12;
     const keys = this.byPage.get(page);
-    if (!keys) return;
-    for (const k of keys) this.cache.delete(k);
-    this.byPage.delete(page);
-    this.stats.invalidations += keys.size;
-    this.invalidated = true;
+    if (!keys) return false;
+    const off = pa & 0xfff;
+    for (const k of keys) {
+      const t = this.cache.get(k);
+      if (t && this.strategy.smc === 'subpage' && !(t.byteStart < off + len && off < t.byteEnd)) continue;
+      this.cache.delete(k);
+      keys.delete(k);
+      this.stats.invalidations++;
+      this.invalidated = true;
+    }
     for (const k of [...this.untranslatable]) if (Math.floor(k / 4096 / 4096) === page) this.untranslatable.delete(k);
+    if (keys.size === 0) this.byPage.delete(page);
+    return keys.size > 0;
   }
 
   /** Cache key of the current EIP: physical address and mode bits; null if the fetch would fault. */
@@ -201,6 +227,8 @@ export class JitTier {
       key, page, csBase: cs.base, csLimit: cs.limit,
       run: instance.exports.run as () => number,
       bytes: compiled.binary.length,
+      byteStart: region.byteStart,
+      byteEnd: region.byteEnd,
       text: compiled.text,
     };
     this.evictIfFull();
@@ -228,6 +256,11 @@ export class JitTier {
       this.byPage.get(t.page)?.delete(oldest);
       this.stats.evictions++;
     }
+  }
+
+  /** Instructions retired since creation (interpreted and translated). */
+  get retired(): number {
+    return this.interp.retired;
   }
 
   /** The translation's text (when the strategy keeps it), for debugging. */
@@ -258,7 +291,15 @@ export class JitTier {
       interp.retired += before - st[StateSlot.Budget]!;
       switch (code) {
         case JitExit.Continue:
+          break;
         case JitExit.Budget:
+          // The next block is longer than the budget left: finish the slice instruction by instruction.
+          while (st[StateSlot.Budget]! > 0) {
+            st[StateSlot.Budget] = st[StateSlot.Budget]! - 1;
+            this.stats.interpretedSteps++;
+            const exit = interp.stepExit();
+            if (exit) return exit;
+          }
           break;
         case JitExit.Fault:
           return { reason: ExitReason.ExceptionOrNmi, fault: new GuestFault(st[StateSlot.ExitArg]!, st[StateSlot.ExitError]!) };

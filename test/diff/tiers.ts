@@ -12,7 +12,7 @@ export interface TierRunner {
 export const TIERS: Readonly<Record<string, () => TierRunner>> = {
   reference: () => new ReferenceRunner(),
   /** Wasm JIT, every region compiled before it runs, binaryen optimiser off. */
-  jit: () => new ReferenceRunner({ name: 'jit', threshold: 0, optimize: 0 }),
+  jit: () => new ReferenceRunner({ name: 'jit', threshold: 0, optimize: 0, smc: 'subpage' }),
   /** Wasm JIT with binaryen -O2. */
-  'jit-O2': () => new ReferenceRunner({ name: 'jit-O2', threshold: 0, optimize: 2 }),
+  'jit-O2': () => new ReferenceRunner({ name: 'jit-O2', threshold: 0, optimize: 2, smc: 'page' }),
 };

@@ -12,7 +12,7 @@
 import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../../src/project-root.js';
 import { promisify } from 'node:util';
 import { DEFAULT_CODE_OFFSET, MAX_CODE_LENGTH, MEM_BASE, MEM_SIZE } from './layout.js';
 
@@ -104,7 +104,7 @@ const STATUS_ERRORS: Record<OracleStatus, string | undefined> = {
 // Build
 // ---------------------------------------------------------------------------
 
-const HERE = dirname(fileURLToPath(import.meta.url));
+const HERE = join(PROJECT_ROOT, 'test', 'oracle');
 export const NATIVE_DIR = join(HERE, 'native');
 export const BUILD_DIR = join(NATIVE_DIR, 'build');
 export const BINARY_PATH = join(BUILD_DIR, 'oracle');

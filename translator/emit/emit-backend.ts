@@ -51,13 +51,22 @@ export const IMPORTS = {
   sreg: { name: 'sreg', params: 1, results: true },
 } as const;
 
+/**
+ * A value of the emitted code: a local or a constant. Each use makes a new
+ * expression node (binaryen wants a tree: a node reused in two places
+ * would be rewritten under both by the optimiser).
+ */
+export class Val {
+  constructor(readonly local: number, readonly konst: number | null = null) {}
+}
+
 /** Raised at translation time for an instruction the emitter cannot translate (it is left to the interpreter). */
 export class Untranslatable extends Error {}
 
 /** What the emitter knows statically about the flags. */
 interface FlagTracking {
   /** The last flag operation of this block, if any: its flags are computed from these locals. */
-  lazy: { op: FlagOp; size: Size; res: Expr; a: Expr; b: Expr; mask: number } | null;
+  lazy: { op: FlagOp; size: Size; res: Val; a: Val; b: Val; mask: number } | null;
   /** flagsLocal holds every EFLAGS bit not covered by `lazy`. */
   known: boolean;
   /** Flags changed since the last flush to the state block. */
@@ -78,7 +87,7 @@ export interface EmitOptions {
 
 const FLAG_BITS: ReadonlyArray<[Flag, number]> = [[Flag.CF, 0], [Flag.PF, 2], [Flag.AF, 4], [Flag.ZF, 6], [Flag.SF, 7], [Flag.OF, 11]];
 
-export class EmitBackend implements Backend<Expr> {
+export class EmitBackend implements Backend<Val> {
   readonly mode: ModeInfo;
   readonly w: WasmModule;
   private readonly m: binaryen.Module;
@@ -119,11 +128,16 @@ export class EmitBackend implements Backend<Expr> {
     return s;
   }
 
-  /** Materialise a value into a fresh local; returns a read of it. */
-  private val(e: Expr): Expr {
+  /** Materialise an expression into a fresh local. */
+  private val(e: Expr): Val {
     const l = this.w.newLocal();
     this.emit(this.w.set(l, e));
-    return this.w.get(l);
+    return new Val(l);
+  }
+
+  /** A fresh expression node reading a value. */
+  x(v: Val): Expr {
+    return v.konst !== null ? this.m.i32.const(v.konst) : this.w.get(v.local);
   }
 
   private stateAddr(slot: StateSlot): number {
@@ -143,7 +157,7 @@ export class EmitBackend implements Backend<Expr> {
     this.insn = i;
     this.left = left;
     this.stored = false;
-    this.emit(this.w.set(this.nextLocal, this.k(i.nextEip)));
+    this.emit(this.w.set(this.nextLocal, this.c(i.nextEip)));
   }
 
   /** Block start: the state block holds the flags. */
@@ -163,125 +177,126 @@ export class EmitBackend implements Backend<Expr> {
 
   // --- values --------------------------------------------------------------
 
-  k(n: number): Expr { return this.m.i32.const(n | 0); }
-  add(a: Expr, b: Expr): Expr { return this.val(this.m.i32.add(a, b)); }
-  sub(a: Expr, b: Expr): Expr { return this.val(this.m.i32.sub(a, b)); }
-  mul(a: Expr, b: Expr): Expr { return this.val(this.m.i32.mul(a, b)); }
-  and(a: Expr, b: Expr): Expr { return this.val(this.m.i32.and(a, b)); }
-  or(a: Expr, b: Expr): Expr { return this.val(this.m.i32.or(a, b)); }
-  xor(a: Expr, b: Expr): Expr { return this.val(this.m.i32.xor(a, b)); }
-  not(a: Expr): Expr { return this.val(this.m.i32.xor(a, this.k(-1))); }
-  neg(a: Expr): Expr { return this.val(this.m.i32.sub(this.k(0), a)); }
-  shl(a: Expr, n: Expr): Expr { return this.val(this.m.i32.shl(a, n)); }
-  shrU(a: Expr, n: Expr): Expr { return this.val(this.m.i32.shr_u(a, n)); }
-  shrS(a: Expr, n: Expr): Expr { return this.val(this.m.i32.shr_s(a, n)); }
-  rotl(a: Expr, n: Expr): Expr { return this.val(this.m.i32.rotl(a, n)); }
-  rotr(a: Expr, n: Expr): Expr { return this.val(this.m.i32.rotr(a, n)); }
-  eq(a: Expr, b: Expr): Expr { return this.val(this.m.i32.eq(a, b)); }
-  ne(a: Expr, b: Expr): Expr { return this.val(this.m.i32.ne(a, b)); }
-  ltU(a: Expr, b: Expr): Expr { return this.val(this.m.i32.lt_u(a, b)); }
-  ltS(a: Expr, b: Expr): Expr { return this.val(this.m.i32.lt_s(a, b)); }
-  leU(a: Expr, b: Expr): Expr { return this.val(this.m.i32.le_u(a, b)); }
-  leS(a: Expr, b: Expr): Expr { return this.val(this.m.i32.le_s(a, b)); }
-  eqz(a: Expr): Expr { return this.val(this.m.i32.eqz(a)); }
-  select(c: Expr, a: Expr, b: Expr): Expr { return this.val(this.m.select(c, a, b)); }
-  zx(a: Expr, size: Size): Expr {
-    return size === 4 ? a : this.val(this.m.i32.and(a, this.k(size === 1 ? 0xff : 0xffff)));
+  k(n: number): Val { return new Val(-1, n | 0); }
+  add(a: Val, b: Val): Val { return this.val(this.m.i32.add(this.x(a), this.x(b))); }
+  sub(a: Val, b: Val): Val { return this.val(this.m.i32.sub(this.x(a), this.x(b))); }
+  mul(a: Val, b: Val): Val { return this.val(this.m.i32.mul(this.x(a), this.x(b))); }
+  and(a: Val, b: Val): Val { return this.val(this.m.i32.and(this.x(a), this.x(b))); }
+  or(a: Val, b: Val): Val { return this.val(this.m.i32.or(this.x(a), this.x(b))); }
+  xor(a: Val, b: Val): Val { return this.val(this.m.i32.xor(this.x(a), this.x(b))); }
+  not(a: Val): Val { return this.val(this.m.i32.xor(this.x(a), this.c(-1))); }
+  neg(a: Val): Val { return this.val(this.m.i32.sub(this.c(0), this.x(a))); }
+
+  /** A constant expression node. */
+  private c(n: number): Expr { return this.m.i32.const(n | 0); }
+  shl(a: Val, n: Val): Val { return this.val(this.m.i32.shl(this.x(a), this.x(n))); }
+  shrU(a: Val, n: Val): Val { return this.val(this.m.i32.shr_u(this.x(a), this.x(n))); }
+  shrS(a: Val, n: Val): Val { return this.val(this.m.i32.shr_s(this.x(a), this.x(n))); }
+  rotl(a: Val, n: Val): Val { return this.val(this.m.i32.rotl(this.x(a), this.x(n))); }
+  rotr(a: Val, n: Val): Val { return this.val(this.m.i32.rotr(this.x(a), this.x(n))); }
+  eq(a: Val, b: Val): Val { return this.val(this.m.i32.eq(this.x(a), this.x(b))); }
+  ne(a: Val, b: Val): Val { return this.val(this.m.i32.ne(this.x(a), this.x(b))); }
+  ltU(a: Val, b: Val): Val { return this.val(this.m.i32.lt_u(this.x(a), this.x(b))); }
+  ltS(a: Val, b: Val): Val { return this.val(this.m.i32.lt_s(this.x(a), this.x(b))); }
+  leU(a: Val, b: Val): Val { return this.val(this.m.i32.le_u(this.x(a), this.x(b))); }
+  leS(a: Val, b: Val): Val { return this.val(this.m.i32.le_s(this.x(a), this.x(b))); }
+  eqz(a: Val): Val { return this.val(this.m.i32.eqz(this.x(a))); }
+  select(c: Val, a: Val, b: Val): Val { return this.val(this.m.select(this.x(c), this.x(a), this.x(b))); }
+  zx(a: Val, size: Size): Val {
+    return size === 4 ? a : this.val(this.m.i32.and(this.x(a), this.c(size === 1 ? 0xff : 0xffff)));
   }
-  sx(a: Expr, size: Size): Expr {
+  sx(a: Val, size: Size): Val {
     if (size === 4) return a;
-    const sh = this.k(size === 1 ? 24 : 16);
-    return this.val(this.m.i32.shr_s(this.m.i32.shl(a, sh), sh));
+    const sh = size === 1 ? 24 : 16;
+    return this.val(this.m.i32.shr_s(this.m.i32.shl(this.x(a), this.c(sh)), this.c(sh)));
   }
-  clz(a: Expr): Expr { return this.val(this.m.i32.clz(a)); }
-  ctz(a: Expr): Expr { return this.val(this.m.i32.ctz(a)); }
-  popcnt(a: Expr): Expr { return this.val(this.m.i32.popcnt(a)); }
-  bswap(a: Expr): Expr {
+  clz(a: Val): Val { return this.val(this.m.i32.clz(this.x(a))); }
+  ctz(a: Val): Val { return this.val(this.m.i32.ctz(this.x(a))); }
+  popcnt(a: Val): Val { return this.val(this.m.i32.popcnt(this.x(a))); }
+  bswap(a: Val): Val {
     const m = this.m;
-    const x = this.val(a);
+    const x = (): Expr => this.x(a);
     return this.val(m.i32.or(
-      m.i32.or(m.i32.shl(x, this.k(24)), m.i32.shl(m.i32.and(x, this.k(0xff00)), this.k(8))),
-      m.i32.or(m.i32.and(m.i32.shr_u(x, this.k(8)), this.k(0xff00)), m.i32.shr_u(x, this.k(24))),
+      m.i32.or(m.i32.shl(x(), this.c(24)), m.i32.shl(m.i32.and(x(), this.c(0xff00)), this.c(8))),
+      m.i32.or(m.i32.and(m.i32.shr_u(x(), this.c(8)), this.c(0xff00)), m.i32.shr_u(x(), this.c(24))),
     ));
   }
 
-  mulWide(a: Expr, b: Expr, signed: boolean): { lo: Expr; hi: Expr } {
+  mulWide(a: Val, b: Val, signed: boolean): { lo: Val; hi: Val } {
     const m = this.m;
-    const ext = (v: Expr): Expr => (signed ? m.i64.extend_s(v) : m.i64.extend_u(v));
-    const p = m.i64.mul(ext(a), ext(b));
-    const pl = this.val64(p);
-    return { lo: this.val(m.i32.wrap(pl)), hi: this.val(m.i32.wrap(m.i64.shr_u(pl, m.i64.const(32n)))) };
+    const ext = (v: Val): Expr => (signed ? m.i64.extend_s(this.x(v)) : m.i64.extend_u(this.x(v)));
+    const p = this.val64(m.i64.mul(ext(a), ext(b)));
+    return { lo: this.val(m.i32.wrap(this.m.local.get(p, binaryen.i64))), hi: this.val(m.i32.wrap(m.i64.shr_u(this.m.local.get(p, binaryen.i64), m.i64.const(32n)))) };
   }
 
-  private val64(e: Expr): Expr {
-    const l = this.newLocal64();
+  /** Materialise an i64 expression; returns the local. */
+  private val64(e: Expr): number {
+    const l = this.w.newLocal64();
     this.emit(this.m.local.set(l, e));
-    return this.m.local.get(l, binaryen.i64);
+    return l;
   }
 
-  private newLocal64(): number {
-    return this.w.newLocal64();
-  }
-
-  divide(hi: Expr, lo: Expr, divisor: Expr, size: Size, signed: boolean): { q: Expr; r: Expr; fault: Expr } {
+  divide(hi: Val, lo: Val, divisor: Val, size: Size, signed: boolean): { q: Val; r: Val; fault: Val } {
     const m = this.m;
     const bits = size * 8;
     const k64 = (n: number): Expr => m.i64.const(BigInt(n));
+    const g64 = (l: number): Expr => m.local.get(l, binaryen.i64);
     // Dividend (2*size bytes) and divisor as i64 with the instruction's signedness.
     let n: Expr;
     if (size === 4) {
-      n = m.i64.or(m.i64.shl(m.i64.extend_u(hi), k64(32)), m.i64.extend_u(lo));
+      n = m.i64.or(m.i64.shl(m.i64.extend_u(this.x(hi)), k64(32)), m.i64.extend_u(this.x(lo)));
     } else {
       const mask = (1 << bits) - 1;
-      const u32 = m.i32.or(m.i32.shl(m.i32.and(hi, this.k(mask)), this.k(bits)), m.i32.and(lo, this.k(mask)));
-      n = signed ? (size === 2 ? m.i64.extend_s(u32) : m.i64.extend_s(m.i32.shr_s(m.i32.shl(u32, this.k(16)), this.k(16)))) : m.i64.extend_u(u32);
+      const u32 = m.i32.or(m.i32.shl(m.i32.and(this.x(hi), this.c(mask)), this.c(bits)), m.i32.and(this.x(lo), this.c(mask)));
+      n = signed ? (size === 2 ? m.i64.extend_s(u32) : m.i64.extend_s(m.i32.shr_s(m.i32.shl(u32, this.c(16)), this.c(16)))) : m.i64.extend_u(u32);
     }
     const nn = this.val64(n);
-    const dv = signed ? m.i64.extend_s(size === 4 ? divisor : m.i32.shr_s(m.i32.shl(divisor, this.k(32 - bits)), this.k(32 - bits)))
-      : m.i64.extend_u(size === 4 ? divisor : m.i32.and(divisor, this.k((1 << bits) - 1)));
+    const dv = signed ? m.i64.extend_s(size === 4 ? this.x(divisor) : m.i32.shr_s(m.i32.shl(this.x(divisor), this.c(32 - bits)), this.c(32 - bits)))
+      : m.i64.extend_u(size === 4 ? this.x(divisor) : m.i32.and(this.x(divisor), this.c((1 << bits) - 1)));
     const d = this.val64(dv);
-    const zero = this.val(m.i64.eqz(d));
+    const zero = this.val(m.i64.eqz(g64(d)));
     // A divisor that cannot trap: 1 for 0; -1 is done as a negation (INT64_MIN / -1 traps in Wasm).
-    const safe = this.val64(m.select(zero, k64(1), d));
-    let q: Expr, r: Expr;
+    const safe = this.val64(m.select(this.x(zero), k64(1), g64(d)));
+    let q: number, r: number;
     if (signed) {
-      const minusOne = this.val(m.i64.eq(safe, k64(-1)));
-      q = this.val64(m.select(minusOne, m.i64.sub(k64(0), nn), m.i64.div_s(nn, m.select(minusOne, k64(1), safe))));
-      r = this.val64(m.select(minusOne, k64(0), m.i64.rem_s(nn, m.select(minusOne, k64(1), safe))));
+      const minusOne = this.val(m.i64.eq(g64(safe), k64(-1)));
+      const div = this.val64(m.select(this.x(minusOne), k64(1), g64(safe)));
+      q = this.val64(m.select(this.x(minusOne), m.i64.sub(k64(0), g64(nn)), m.i64.div_s(g64(nn), g64(div))));
+      r = this.val64(m.select(this.x(minusOne), k64(0), m.i64.rem_s(g64(nn), g64(div))));
     } else {
-      q = this.val64(m.i64.div_u(nn, safe));
-      r = this.val64(m.i64.rem_u(nn, safe));
+      q = this.val64(m.i64.div_u(g64(nn), g64(safe)));
+      r = this.val64(m.i64.rem_u(g64(nn), g64(safe)));
     }
     // Quotient range: unsigned < 2^bits; signed in [-2^(bits-1), 2^(bits-1)).
     const out = signed
-      ? m.i32.or(m.i64.gt_s(q, k64(2 ** (bits - 1) - 1)), m.i64.lt_s(q, k64(-(2 ** (bits - 1)))))
-      : m.i64.gt_u(q, k64(2 ** bits - 1));
-    const fault = this.val(m.i32.or(zero, out));
-    return { q: this.val(m.i32.wrap(q)), r: this.val(m.i32.wrap(r)), fault };
+      ? m.i32.or(m.i64.gt_s(g64(q), k64(2 ** (bits - 1) - 1)), m.i64.lt_s(g64(q), k64(-(2 ** (bits - 1)))))
+      : m.i64.gt_u(g64(q), k64(2 ** bits - 1));
+    const fault = this.val(m.i32.or(this.x(zero), out));
+    return { q: this.val(m.i32.wrap(g64(q))), r: this.val(m.i32.wrap(g64(r))), fault };
   }
 
   // --- registers -------------------------------------------------------------
 
-  reg(r: number, size: Size): Expr {
+  reg(r: number, size: Size): Val {
     const m = this.m;
     if (size === 4) return this.val(this.w.get(this.regLocals[r]!));
-    if (size === 2) return this.val(m.i32.and(this.w.get(this.regLocals[r]!), this.k(0xffff)));
-    if (r < 4) return this.val(m.i32.and(this.w.get(this.regLocals[r]!), this.k(0xff)));
-    return this.val(m.i32.and(m.i32.shr_u(this.w.get(this.regLocals[r - 4]!), this.k(8)), this.k(0xff)));
+    if (size === 2) return this.val(m.i32.and(this.w.get(this.regLocals[r]!), this.c(0xffff)));
+    if (r < 4) return this.val(m.i32.and(this.w.get(this.regLocals[r]!), this.c(0xff)));
+    return this.val(m.i32.and(m.i32.shr_u(this.w.get(this.regLocals[r - 4]!), this.c(8)), this.c(0xff)));
   }
 
-  setReg(r: number, size: Size, v: Expr): void {
+  setReg(r: number, size: Size, v: Val): void {
     const m = this.m;
-    if (size === 4) { this.emit(this.w.set(this.regLocals[r]!, v)); return; }
+    if (size === 4) { this.emit(this.w.set(this.regLocals[r]!, this.x(v))); return; }
     const home = size === 1 && r >= 4 ? this.regLocals[r - 4]! : this.regLocals[r]!;
     const [keep, shift, mask] = size === 2 ? [~0xffff, 0, 0xffff] : r < 4 ? [~0xff, 0, 0xff] : [~0xff00, 8, 0xff];
-    let part = m.i32.and(v, this.k(mask));
-    if (shift) part = m.i32.shl(part, this.k(shift));
-    this.emit(this.w.set(home, m.i32.or(m.i32.and(this.w.get(home), this.k(keep)), part)));
+    let part = m.i32.and(this.x(v), this.c(mask));
+    if (shift) part = m.i32.shl(part, this.c(shift));
+    this.emit(this.w.set(home, m.i32.or(m.i32.and(this.w.get(home), this.c(keep)), part)));
   }
 
-  sreg(s: Seg): Expr {
-    return this.val(this.w.call(IMPORTS.sreg.name, [this.k(s)], true));
+  sreg(s: Seg): Val {
+    return this.val(this.w.call(IMPORTS.sreg.name, [this.c(s)], true));
   }
 
   loadSeg(): void {
@@ -299,66 +314,62 @@ export class EmitBackend implements Backend<Expr> {
     return this.flushFlagsStmts();
   }
 
-  /** The TLB fast-path test for `size` bytes at linear `lin` (a local read): physical address or the slow path. */
-  private tlbHit(lin: Expr, size: number, access: Access): { hit: Expr; pa: Expr } {
+  /** The TLB fast-path test for `size` bytes at linear `lin`: hit condition and physical address. */
+  private tlbHit(lin: Val, size: number, access: Access): { hit: Expr; pa: () => Expr } {
     const m = this.m;
-    const e = this.val(m.i32.load(this.o.tlbBase, 4, m.i32.shl(m.i32.shr_u(lin, this.k(12)), this.k(2))));
+    const e = this.val(m.i32.load(this.o.tlbBase, 4, m.i32.shl(m.i32.shr_u(this.x(lin), this.c(12)), this.c(2))));
     const mask = tlbMask(access, this.mode.cpl === 3);
     const hit = m.i32.and(
-      m.i32.eq(m.i32.and(e, this.k(mask)), this.k(TLB_VALID)),
-      m.i32.le_u(m.i32.and(lin, this.k(0xfff)), this.k(0x1000 - size)),
+      m.i32.eq(m.i32.and(this.x(e), this.c(mask)), this.c(TLB_VALID)),
+      m.i32.le_u(m.i32.and(this.x(lin), this.c(0xfff)), this.c(0x1000 - size)),
     );
-    return { hit, pa: m.i32.xor(m.i32.and(e, this.k(~0xfff)), lin) };
+    return { hit, pa: () => m.i32.xor(m.i32.and(this.x(e), this.c(~0xfff)), this.x(lin)) };
   }
 
-  load(s: Seg, offset: Expr, size: Size): Expr {
+  load(s: Seg, offset: Val, size: Size): Val {
     const w = this.w;
     const i = this.insn!;
     const slow = (): Expr => w.block([...this.beforeRuntimeCall(),
-      w.call(IMPORTS.slowLoad.name, [this.k(s), offset, this.k(size), this.k(i.eip), this.k(this.left)], true)], true);
+      w.call(IMPORTS.slowLoad.name, [this.c(s), this.x(offset), this.c(size), this.c(i.eip), this.c(this.left)], true)], true);
     if (!this.flat(s)) return this.val(slow());
-    const lin = this.val(offset);
-    const { hit, pa } = this.tlbHit(lin, size, Access.Read);
-    return this.val(w.if_(hit, w.load(0, size, pa), slow()));
+    const { hit, pa } = this.tlbHit(offset, size, Access.Read);
+    return this.val(w.if_(hit, w.load(0, size, pa()), slow()));
   }
 
-  store(s: Seg, offset: Expr, size: Size, v: Expr): void {
+  store(s: Seg, offset: Val, size: Size, v: Val): void {
     const w = this.w;
     const i = this.insn!;
     this.stored = true;
     const slow = (): Expr => w.block([...this.beforeRuntimeCall(),
       w.set(this.smcLocal, w.m.i32.or(w.get(this.smcLocal),
-        w.call(IMPORTS.slowStore.name, [this.k(s), offset, this.k(size), v, this.k(i.eip), this.k(this.left)], true)))]);
+        w.call(IMPORTS.slowStore.name, [this.c(s), this.x(offset), this.c(size), this.x(v), this.c(i.eip), this.c(this.left)], true)))]);
     if (!this.flat(s)) { this.emit(slow()); return; }
-    const lin = this.val(offset);
-    const val = this.val(v);
-    const { hit, pa } = this.tlbHit(lin, size, Access.Write);
-    this.emit(w.if_(hit, w.store(0, size, pa, val), slow()));
+    const { hit, pa } = this.tlbHit(offset, size, Access.Write);
+    this.emit(w.if_(hit, w.store(0, size, pa(), this.x(v)), slow()));
   }
 
-  probeWrite(s: Seg, offset: Expr, len: number): void {
+  probeWrite(s: Seg, offset: Val, len: number): void {
     const w = this.w;
     const i = this.insn!;
     const slow = (): Expr => w.block([...this.beforeRuntimeCall(),
-      w.call(IMPORTS.slowProbe.name, [this.k(s), offset, this.k(len), this.k(i.eip), this.k(this.left)], false)]);
+      w.call(IMPORTS.slowProbe.name, [this.c(s), this.x(offset), this.c(len), this.c(i.eip), this.c(this.left)], false)]);
     if (!this.flat(s) || len > 4096) { this.emit(slow()); return; }
-    const lin = this.val(offset);
-    const last = this.val(this.m.i32.add(lin, this.k(len - 1)));
-    const a = this.tlbHit(lin, 1, Access.Write);
+    const last = this.val(this.m.i32.add(this.x(offset), this.c(len - 1)));
+    const a = this.tlbHit(offset, 1, Access.Write);
     const b = this.tlbHit(last, 1, Access.Write);
     this.emit(w.if_(this.m.i32.and(a.hit, b.hit), w.nop(), slow()));
   }
 
   // --- control -----------------------------------------------------------------
 
-  jump(target: Expr): void {
+  jump(target: Val): void {
     if (this.o.csLimit !== 0xffffffff) {
-      this.if_(this.val(this.m.i32.gt_u(target, this.k(this.o.csLimit))), () => this.raise(13, 0));
+      this.if_(this.val(this.m.i32.gt_u(this.x(target), this.c(this.o.csLimit))), () => this.raise(13, 0));
     }
-    this.emit(this.w.set(this.nextLocal, target));
+    this.emit(this.w.set(this.nextLocal, this.x(target)));
   }
 
-  if_(c: Expr, then: () => void, otherwise?: () => void): void {
+  if_(c: Val, then: () => void, otherwise?: () => void): void {
     const entry = this.flags;
     const outer = this.take();
     const run = (f: (() => void) | undefined): { stmts: Expr[]; flags: FlagTracking } => {
@@ -385,16 +396,16 @@ export class EmitBackend implements Backend<Expr> {
       this.flags = { lazy: null, known: true, dirty: true };
     }
     this.stmts = outer;
-    this.emit(this.w.if_(c, this.w.block(t.stmts), e.stmts.length ? this.w.block(e.stmts) : undefined));
+    this.emit(this.w.if_(this.x(c), this.w.block(t.stmts), e.stmts.length ? this.w.block(e.stmts) : undefined));
   }
 
   raise(vector: number, errorCode = 0): void {
-    this.emit(this.w.block(this.exitStmts(this.insn!.eip, this.left, vector, errorCode, 2)));
+    this.emit(this.w.block(this.exitStmts(this.insn!.eip, this.left, vector, errorCode, JitExit.Fault)));
   }
 
   raiseTrap(vector: number): void {
     // A trap retires the instruction: one fewer instruction to give back to the budget.
-    this.emit(this.w.block(this.exitStmts(this.insn!.nextEip, this.left - 1, vector, 0, 3)));
+    this.emit(this.w.block(this.exitStmts(this.insn!.nextEip, this.left - 1, vector, 0, JitExit.Trap)));
   }
 
   /** Exit statements: flags and registers to the state block, EIP, budget give-back, exit code. */
@@ -403,11 +414,11 @@ export class EmitBackend implements Backend<Expr> {
     return [
       ...this.flushFlagsStmts(),
       ...this.storeRegisters(),
-      this.storeState(StateSlot.Eip, this.k(eip)),
-      this.storeState(StateSlot.ExitArg, this.k(vector)),
-      this.storeState(StateSlot.ExitError, this.k(errorCode)),
-      this.storeState(StateSlot.Budget, m.i32.add(this.loadState(StateSlot.Budget), this.k(giveBack))),
-      this.w.ret(this.k(code)),
+      this.storeState(StateSlot.Eip, this.c(eip)),
+      this.storeState(StateSlot.ExitArg, this.c(vector)),
+      this.storeState(StateSlot.ExitError, this.c(errorCode)),
+      this.storeState(StateSlot.Budget, m.i32.add(this.loadState(StateSlot.Budget), this.c(giveBack))),
+      this.w.ret(this.c(code)),
     ];
   }
 
@@ -433,7 +444,7 @@ export class EmitBackend implements Backend<Expr> {
     if (f.lazy) {
       const l = f.lazy;
       const word = lazyFlagsWord(this, l.op, l.size, l.res, l.a, l.b);
-      this.emit(this.w.set(this.flagsLocal, m.i32.or(m.i32.and(this.w.get(this.flagsLocal), this.k(~l.mask)), m.i32.and(word, this.k(l.mask)))));
+      this.emit(this.w.set(this.flagsLocal, m.i32.or(m.i32.and(this.w.get(this.flagsLocal), this.c(~l.mask)), m.i32.and(this.x(word), this.c(l.mask)))));
       f.lazy = null;
       f.dirty = true;
     }
@@ -448,15 +459,15 @@ export class EmitBackend implements Backend<Expr> {
     if (f.lazy) {
       const l = f.lazy;
       out.push(
-        this.storeState(StateSlot.LazyOp, this.k(l.op)),
-        this.storeState(StateSlot.LazySize, this.k(l.size)),
-        this.storeState(StateSlot.LazyRes, l.res),
-        this.storeState(StateSlot.LazyA, l.a),
-        this.storeState(StateSlot.LazyB, l.b),
-        this.storeState(StateSlot.LazyMask, this.k(l.mask)),
+        this.storeState(StateSlot.LazyOp, this.c(l.op)),
+        this.storeState(StateSlot.LazySize, this.c(l.size)),
+        this.storeState(StateSlot.LazyRes, this.x(l.res)),
+        this.storeState(StateSlot.LazyA, this.x(l.a)),
+        this.storeState(StateSlot.LazyB, this.x(l.b)),
+        this.storeState(StateSlot.LazyMask, this.c(l.mask)),
       );
     } else if (f.known) {
-      out.push(this.storeState(StateSlot.LazyMask, this.k(0)));
+      out.push(this.storeState(StateSlot.LazyMask, this.c(0)));
     }
     return out;
   }
@@ -473,49 +484,49 @@ export class EmitBackend implements Backend<Expr> {
     return s;
   }
 
-  flagsOp(op: FlagOp, size: Size, res: Expr, a: Expr, b: Expr): void {
+  flagsOp(op: FlagOp, size: Size, res: Val, a: Val, b: Val): void {
     const defined = flagsDefinedBy(op);
     const f = this.flags;
     // Bits the new operation leaves alone must be materialised first (CF across INC/DEC).
     if ((f.lazy && (f.lazy.mask & ~defined)) || (!f.lazy && !f.known && (0x8d5 & ~defined))) this.foldFlags();
-    this.flags.lazy = { op, size, res: this.val(res), a: this.val(a), b: this.val(b), mask: defined };
+    this.flags.lazy = { op, size, res, a, b, mask: defined };
     this.flags.dirty = true;
   }
 
-  flag(fl: Flag): Expr {
+  flag(fl: Flag): Val {
     const f = this.flags;
     if (f.lazy && (f.lazy.mask & fl)) {
       const l = f.lazy;
-      return this.val(lazyFlag(this, fl, l.op, l.size, l.res, l.a, l.b));
+      return lazyFlag(this, fl, l.op, l.size, l.res, l.a, l.b);
     }
     if (!f.known) this.foldFlags();
     const bit = FLAG_BITS.find(([x]) => x === fl)?.[1] ?? 31 - Math.clz32(fl);
-    return this.val(this.m.i32.and(this.m.i32.shr_u(this.w.get(this.flagsLocal), this.k(bit)), this.k(1)));
+    return this.val(this.m.i32.and(this.m.i32.shr_u(this.w.get(this.flagsLocal), this.c(bit)), this.c(1)));
   }
 
-  setFlag(fl: Flag, v: Expr): void {
+  setFlag(fl: Flag, v: Val): void {
     this.foldFlags();
     const m = this.m;
     const bit = 31 - Math.clz32(fl);
-    this.emit(this.w.set(this.flagsLocal, m.i32.or(m.i32.and(this.w.get(this.flagsLocal), this.k(~fl)), m.i32.shl(m.i32.and(v, this.k(1)), this.k(bit)))));
+    this.emit(this.w.set(this.flagsLocal, m.i32.or(m.i32.and(this.w.get(this.flagsLocal), this.c(~fl)), m.i32.shl(m.i32.and(this.x(v), this.c(1)), this.c(bit)))));
     this.flags.dirty = true;
   }
 
-  eflags(): Expr {
+  eflags(): Val {
     this.foldFlags();
-    return this.val(this.m.i32.or(this.w.get(this.flagsLocal), this.k(2)));
+    return this.val(this.m.i32.or(this.w.get(this.flagsLocal), this.c(2)));
   }
 
-  setEflags(v: Expr, mask: number): void {
+  setEflags(v: Val, mask: number): void {
     this.foldFlags();
     const m = this.m;
     this.emit(this.w.set(this.flagsLocal, m.i32.and(
-      m.i32.or(m.i32.or(m.i32.and(this.w.get(this.flagsLocal), this.k(~mask)), m.i32.and(v, this.k(mask))), this.k(2)),
-      this.k(~0x8028))));
+      m.i32.or(m.i32.or(m.i32.and(this.w.get(this.flagsLocal), this.c(~mask)), m.i32.and(this.x(v), this.c(mask))), this.c(2)),
+      this.c(~0x8028))));
     this.flags.dirty = true;
   }
 
-  cond(cc: number): Expr {
+  cond(cc: number): Val {
     return conditionFromFlags(this, (f) => this.flag(f), cc);
   }
 }
