@@ -31,8 +31,16 @@ export interface JitStrategy {
   readonly keepText?: boolean;
   /** Bound on live translations; the oldest are evicted first. */
   readonly maxTranslations?: number;
-  /** Self-modifying code: drop every translation of a written page, or only those overlapping the write. */
-  readonly smc: 'page' | 'subpage';
+  /**
+   * Self-modifying code: 'page' drops every translation of a written page;
+   * 'subpage' only those whose guest bytes overlap the write; 'verify'
+   * keeps them and compares the saved guest bytes when a translation is
+   * entered. In every policy a write into the region that is running ends
+   * it after the writing instruction, so the rest runs the new bytes.
+   */
+  readonly smc: 'page' | 'subpage' | 'verify';
+  /** Called with every compiled module (`npx wasmvisor --dump-wasm DIR` writes them and their wabt text). */
+  readonly dump?: (name: string, binary: Uint8Array) => void;
 }
 
 export interface JitStats {
@@ -57,6 +65,8 @@ interface Translation {
   /** Guest bytes translated: offsets within the page. */
   readonly byteStart: number;
   readonly byteEnd: number;
+  /** For the 'verify' policy: the guest bytes the translation was made from. */
+  readonly saved: Uint8Array | null;
   readonly text?: string;
 }
 
@@ -84,6 +94,8 @@ export class JitTier {
   private pending: unknown = null;
   /** Set when a write invalidated translated code (for the SMC exit of the running region). */
   private invalidated = false;
+  /** The translation that is running (for the 'verify' policy's check of writes into it). */
+  private running: Translation | null = null;
   private readonly imports: WebAssembly.Imports;
   private readonly memoryPages: number;
 
@@ -138,9 +150,15 @@ export class JitTier {
     const keys = this.byPage.get(page);
     if (!keys) return false;
     const off = pa & 0xfff;
+    const overlaps = (t: Translation): boolean => t.byteStart < off + len && off < t.byteEnd;
+    if (this.strategy.smc === 'verify') {
+      // Translations stay; they are checked when next entered. Only the running one must stop now.
+      if (this.running && this.running.page === page && overlaps(this.running)) this.invalidated = true;
+      return true;
+    }
     for (const k of keys) {
       const t = this.cache.get(k);
-      if (t && this.strategy.smc === 'subpage' && !(t.byteStart < off + len && off < t.byteEnd)) continue;
+      if (t && this.strategy.smc === 'subpage' && !overlaps(t)) continue;
       this.cache.delete(k);
       keys.delete(k);
       this.stats.invalidations++;
@@ -176,8 +194,12 @@ export class JitTier {
     const cs = this.interp.cpu.segs[Seg.CS]!;
     const t = this.cache.get(cur.key);
     if (t && t.csBase === cs.base && t.csLimit === cs.limit) {
-      this.stats.hits++;
-      return t;
+      if (!t.saved || this.unchanged(t)) {
+        this.stats.hits++;
+        return t;
+      }
+      this.drop(t);
+      this.stats.invalidations++;
     }
     this.stats.misses++;
     if (this.untranslatable.has(cur.key)) return null;
@@ -222,6 +244,7 @@ export class JitTier {
       wantText: this.strategy.keepText,
     });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(compiled.binary as Uint8Array<ArrayBuffer>), this.imports);
+    this.strategy.dump?.(`${pa.toString(16).padStart(8, '0')}-${(key % 4096).toString(16)}-${this.stats.compiles}`, compiled.binary);
     const page = pagePa >>> 12;
     const t: Translation = {
       key, page, csBase: cs.base, csLimit: cs.limit,
@@ -229,6 +252,7 @@ export class JitTier {
       bytes: compiled.binary.length,
       byteStart: region.byteStart,
       byteEnd: region.byteEnd,
+      saved: this.strategy.smc === 'verify' ? mem.u8.slice(pagePa + region.byteStart, pagePa + region.byteEnd) : null,
       text: compiled.text,
     };
     this.evictIfFull();
@@ -247,13 +271,27 @@ export class JitTier {
     return t;
   }
 
+  /** 'verify' policy: are the guest bytes still those the translation was made from? */
+  private unchanged(t: Translation): boolean {
+    const u8 = this.interp.mem.u8;
+    const base = t.page * 4096 + t.byteStart;
+    const saved = t.saved!;
+    for (let k = 0; k < saved.length; k++) if (u8[base + k] !== saved[k]) return false;
+    return true;
+  }
+
+  private drop(t: Translation): void {
+    this.cache.delete(t.key);
+    const set = this.byPage.get(t.page);
+    set?.delete(t.key);
+    if (set && set.size === 0) this.byPage.delete(t.page);
+  }
+
   private evictIfFull(): void {
     const max = this.strategy.maxTranslations ?? 16384;
     while (this.cache.size >= max) {
       const oldest = this.cache.keys().next().value as number;
-      const t = this.cache.get(oldest)!;
-      this.cache.delete(oldest);
-      this.byPage.get(t.page)?.delete(oldest);
+      this.drop(this.cache.get(oldest)!);
       this.stats.evictions++;
     }
   }
@@ -287,7 +325,9 @@ export class JitTier {
       }
       const before = st[StateSlot.Budget]!;
       this.pending = null;
+      this.running = t;
       const code = t.run();
+      this.running = null;
       interp.retired += before - st[StateSlot.Budget]!;
       switch (code) {
         case JitExit.Continue:

@@ -12,6 +12,8 @@ export const JIT_STRATEGIES: Readonly<Record<string, JitStrategy>> = {
   'jit-hot': { name: 'jit-hot', threshold: 20, optimize: 0, smc: 'subpage' },
   /** As jit-hot, invalidating whole pages on a write to translated code. */
   'jit-hot-page': { name: 'jit-hot-page', threshold: 20, optimize: 0, smc: 'page' },
+  /** As jit-hot, checking a translation's guest bytes when it is entered instead of invalidating on writes. */
+  'jit-hot-verify': { name: 'jit-hot-verify', threshold: 20, optimize: 0, smc: 'verify' },
   /** As jit-hot, with binaryen -O2 on every compiled region. */
   'jit-hot-O2': { name: 'jit-hot-O2', threshold: 20, optimize: 2, smc: 'subpage' },
 };
