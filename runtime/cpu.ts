@@ -70,6 +70,10 @@ export const enum StateSlot {
   ExitArg = 18,
   /** A fault's error code. */
   ExitError = 19,
+  /** Mode bits of the current execution (the low part of a translation's key), for the Wasm dispatcher. */
+  ModeBits = 20,
+  /** TLB deny mask of an instruction fetch at the current CPL, for the Wasm dispatcher. */
+  FetchMask = 21,
   Size = 32,
 }
 

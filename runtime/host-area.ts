@@ -8,8 +8,22 @@ import { STATE_BYTES } from './cpu.js';
 
 /** Entries of the TLB: one per 4 KiB linear page. */
 export const TLB_ENTRIES = 1 << 20;
-/** Slots of the code hash table (power of two), each two i32s: key, function index. */
+/**
+ * Slots of the code hash table (power of two), 16 bytes each: physical
+ * address of the entry, mode bits (CODE_HASH_EMPTY / CODE_HASH_DELETED when
+ * unused), function-table index, unused. Linear probing.
+ */
 export const CODE_HASH_SLOTS = 1 << 16;
+export const CODE_HASH_SLOT_BYTES = 16;
+export const CODE_HASH_EMPTY = -1;
+export const CODE_HASH_DELETED = -2;
+/** Slots the dispatcher probes before it gives up (and asks the runtime). */
+export const CODE_HASH_PROBES = 8;
+
+/** Slot where probing for (pa, mode) starts. */
+export function codeHashStart(pa: number, mode: number): number {
+  return (Math.imul((pa >>> 0) ^ Math.imul(mode, 0x9e3779b1), 0x85ebca6b) >>> 16) & (CODE_HASH_SLOTS - 1);
+}
 
 export interface HostLayout {
   /** Byte offset of the host area (the first 64 KiB boundary at or after RAM). */
@@ -25,6 +39,6 @@ export function hostLayout(ramSize: number): HostLayout {
   const state = base;
   const tlb = base + Math.max(4096, STATE_BYTES);
   const codeHash = tlb + TLB_ENTRIES * 4;
-  const end = codeHash + CODE_HASH_SLOTS * 8;
+  const end = codeHash + CODE_HASH_SLOTS * CODE_HASH_SLOT_BYTES;
   return { base, state, tlb, codeHash, end };
 }

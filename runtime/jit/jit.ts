@@ -18,7 +18,8 @@ import { StateSlot } from '../cpu.js';
 import { GuestFault } from '../exceptions.js';
 import { ExitReason } from '../exit-reason.js';
 import { BUDGET_EXHAUSTED, exitOf, type Interpreter, type VmExit } from '../interpreter.js';
-import { Access } from '../mmu.js';
+import { Access, tlbMask } from '../mmu.js';
+import { CODE_HASH_DELETED, CODE_HASH_EMPTY, CODE_HASH_PROBES, CODE_HASH_SLOTS, codeHashStart } from '../host-area.js';
 
 /** How the JIT decides what to compile, and how. */
 export interface JitStrategy {
@@ -53,6 +54,8 @@ export interface JitStats {
   guestInstructionsTranslated: number;
   compileMs: number;
   interpretedSteps: number;
+  /** Entries into the Wasm dispatcher (each returns when translated code needs the runtime). */
+  dispatches: number;
 }
 
 interface Translation {
@@ -67,6 +70,8 @@ interface Translation {
   readonly byteEnd: number;
   /** For the 'verify' policy: the guest bytes the translation was made from. */
   readonly saved: Uint8Array | null;
+  /** Where dispatch() finds it: function-table index and code-hash slot (null when not registered). */
+  slot: { index: number; at: number } | null;
   readonly text?: string;
 }
 
@@ -85,7 +90,7 @@ function flatSegments(interp: Interpreter): number {
 }
 
 export class JitTier {
-  readonly stats: JitStats = { hits: 0, misses: 0, compiles: 0, evictions: 0, invalidations: 0, wasmBytes: 0, guestInstructionsTranslated: 0, compileMs: 0, interpretedSteps: 0 };
+  readonly stats: JitStats = { hits: 0, misses: 0, compiles: 0, evictions: 0, invalidations: 0, wasmBytes: 0, guestInstructionsTranslated: 0, compileMs: 0, interpretedSteps: 0, dispatches: 0 };
   private readonly cache = new Map<number, Translation>();
   private readonly byPage = new Map<number, Set<number>>();
   private readonly counts = new Map<number, number>();
@@ -98,6 +103,12 @@ export class JitTier {
   private running: Translation | null = null;
   private readonly imports: WebAssembly.Imports;
   private readonly memoryPages: number;
+  /** Every registered region's run(), for dispatch()'s call_indirect. */
+  private readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 64 });
+  private readonly freeIndices: number[] = [];
+  /** The code hash table in the host area (see runtime/host-area.ts). */
+  private readonly codeHash: Int32Array;
+  private readonly support: { flagsWord: () => number; carryFlag: () => number; dispatch: () => number };
 
   constructor(readonly interp: Interpreter, readonly strategy: JitStrategy) {
     const b = interp.backend;
@@ -105,6 +116,10 @@ export class JitTier {
     const st = cpu.state;
     const mem = interp.mem;
     this.memoryPages = mem.memory.buffer.byteLength / 65536;
+    for (let k = this.table.length - 1; k >= 0; k--) this.freeIndices.push(k);
+    this.codeHash = new Int32Array(mem.memory.buffer, mem.host.codeHash, CODE_HASH_SLOTS * 4);
+    for (let k = 0; k < CODE_HASH_SLOTS; k++) this.codeHash[k * 4 + 1] = CODE_HASH_EMPTY;
+    this.support = JitTier.support(mem.memory, this.table, this.memoryPages, mem.host);
     interp.codeHolders.push((pa, len) => this.codeWritten(pa, len));
     const fail = (e: unknown, eip: number, left: number): never => {
       st[StateSlot.Eip] = eip;
@@ -127,17 +142,47 @@ export class JitTier {
           try { b.probeWrite(seg as Seg, off, len); } catch (e) { fail(e, eip, left); }
         },
         // Materialising lazy flags stays in Wasm: the support module's flagsWord().
-        [IMPORTS.flagsWord.name]: JitTier.support(mem.memory, this.memoryPages, mem.host.state, mem.host.tlb),
+        [IMPORTS.flagsWord.name]: this.support.flagsWord,
+        [IMPORTS.carryFlag.name]: this.support.carryFlag,
         [IMPORTS.sreg.name]: (s: number): number => cpu.segs[s]!.selector,
       },
     };
   }
 
-  /** Instantiate the support module on this guest memory; returns its flagsWord export. */
-  private static support(memory: WebAssembly.Memory, pages: number, stateBase: number, tlbBase: number): () => number {
-    const binary = buildSupportModule(pages, stateBase, tlbBase);
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>), { env: { memory } });
-    return instance.exports.flagsWord as () => number;
+  /** Instantiate the support module (flagsWord, dispatch) on this guest memory and function table. */
+  private static support(memory: WebAssembly.Memory, table: WebAssembly.Table, pages: number, host: { state: number; tlb: number; codeHash: number }): { flagsWord: () => number; carryFlag: () => number; dispatch: () => number } {
+    const binary = buildSupportModule(pages, host.state, host.tlb, host.codeHash);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>), { env: { memory, table } });
+    return { flagsWord: instance.exports.flagsWord as () => number, carryFlag: instance.exports.carryFlag as () => number, dispatch: instance.exports.dispatch as () => number };
+  }
+
+  /** Put a translation in the function table and the code hash table, where dispatch() finds it. */
+  private register(t: Translation, pa: number, bits: number): void {
+    const index = this.freeIndices.pop() ?? this.table.grow(1);
+    this.table.set(index, t.run);
+    const h = this.codeHash;
+    let at = codeHashStart(pa, bits);
+    for (let k = 0; k < CODE_HASH_PROBES; k++, at = (at + 1) & (CODE_HASH_SLOTS - 1)) {
+      const mode = h[at * 4 + 1]!;
+      if (mode === CODE_HASH_EMPTY || mode === CODE_HASH_DELETED || (h[at * 4] === (pa | 0) && mode === bits)) {
+        h[at * 4] = pa;
+        h[at * 4 + 2] = index;
+        h[at * 4 + 1] = bits;
+        t.slot = { index, at };
+        return;
+      }
+    }
+    // No room within the probe window: the runtime's own lookup still finds it.
+    this.table.set(index, null);
+    this.freeIndices.push(index);
+  }
+
+  private unregister(t: Translation): void {
+    if (!t.slot) return;
+    this.codeHash[t.slot.at * 4 + 1] = CODE_HASH_DELETED;
+    this.table.set(t.slot.index, null);
+    this.freeIndices.push(t.slot.index);
+    t.slot = null;
   }
 
   /**
@@ -159,6 +204,7 @@ export class JitTier {
     for (const k of keys) {
       const t = this.cache.get(k);
       if (t && this.strategy.smc === 'subpage' && !overlaps(t)) continue;
+      if (t) this.unregister(t);
       this.cache.delete(k);
       keys.delete(k);
       this.stats.invalidations++;
@@ -184,8 +230,19 @@ export class JitTier {
     }
     if (pa >= this.interp.mem.size) return null;
     const m = cpu.mode;
-    const bits = (m.code32 ? 1 : 0) | (m.stack32 ? 2 : 0) | (m.cpl << 2) | (m.protectedMode ? 16 : 0) | (m.v86 ? 32 : 0) | (flatSegments(this.interp) << 6);
-    return { key: pa * 4096 + bits, pa, lin };
+    return { key: pa * 4096 + this.modeBits(), pa, lin };
+  }
+
+  /** The mode bits a translation is specialised for (the low part of its key). */
+  private modeBits(): number {
+    const m = this.interp.cpu.mode;
+    return (m.code32 ? 1 : 0) | (m.stack32 ? 2 : 0) | (m.cpl << 2) | (m.protectedMode ? 16 : 0) | (m.v86 ? 32 : 0) | (flatSegments(this.interp) << 6);
+  }
+
+  /** Can dispatch() run the current code? It assumes a flat CS (EIP is the linear address) and no entry check. */
+  private dispatchable(): boolean {
+    const cs = this.interp.cpu.segs[Seg.CS]!;
+    return cs.base === 0 && cs.limit === 0xffffffff && this.strategy.smc !== 'verify' && this.interp.cpu.mode.protectedMode;
   }
 
   private lookup(): Translation | null {
@@ -253,10 +310,12 @@ export class JitTier {
       byteStart: region.byteStart,
       byteEnd: region.byteEnd,
       saved: this.strategy.smc === 'verify' ? mem.u8.slice(pagePa + region.byteStart, pagePa + region.byteEnd) : null,
+      slot: null,
       text: compiled.text,
     };
     this.evictIfFull();
     this.cache.set(key, t);
+    if (this.dispatchable()) this.register(t, pa, key % 4096);
     let set = this.byPage.get(page);
     if (!set) this.byPage.set(page, (set = new Set()));
     set.add(key);
@@ -281,6 +340,7 @@ export class JitTier {
   }
 
   private drop(t: Translation): void {
+    this.unregister(t);
     this.cache.delete(t.key);
     const set = this.byPage.get(t.page);
     set?.delete(t.key);
@@ -315,20 +375,33 @@ export class JitTier {
     st[StateSlot.Budget] = budget;
     while (st[StateSlot.Budget]! > 0) {
       if (cpu.halted) return { reason: ExitReason.Hlt };
-      const t = this.lookup();
-      if (!t) {
-        this.stats.interpretedSteps++;
-        st[StateSlot.Budget] = st[StateSlot.Budget]! - 1;
-        const exit = interp.stepExit();
-        if (exit) return exit;
-        continue;
+      let code: number = JitExit.Miss;
+      if (this.dispatchable()) {
+        // Stay in Wasm for as long as translated code keeps finding translated code.
+        st[StateSlot.ModeBits] = this.modeBits();
+        st[StateSlot.FetchMask] = tlbMask(Access.Fetch, cpu.cpl === 3);
+        const before = st[StateSlot.Budget]!;
+        this.pending = null;
+        code = this.support.dispatch();
+        interp.retired += before - st[StateSlot.Budget]!;
+        this.stats.dispatches++;
       }
-      const before = st[StateSlot.Budget]!;
-      this.pending = null;
-      this.running = t;
-      const code = t.run();
-      this.running = null;
-      interp.retired += before - st[StateSlot.Budget]!;
+      if (code === JitExit.Miss) {
+        const t = this.lookup();
+        if (!t) {
+          this.stats.interpretedSteps++;
+          st[StateSlot.Budget] = st[StateSlot.Budget]! - 1;
+          const exit = interp.stepExit();
+          if (exit) return exit;
+          continue;
+        }
+        const before = st[StateSlot.Budget]!;
+        this.pending = null;
+        this.running = t;
+        code = t.run();
+        this.running = null;
+        interp.retired += before - st[StateSlot.Budget]!;
+      }
       switch (code) {
         case JitExit.Continue:
           break;

@@ -35,6 +35,8 @@ export const enum JitExit {
   Trap = 3,
   /** A runtime call threw (a guest fault or a VM exit from a device): the runtime holds it. */
   Exception = 4,
+  /** The dispatcher found no translation for state.Eip (or the fetch missed the TLB): the runtime decides. */
+  Miss = 5,
 }
 
 /** Runtime imports translated code may call (names and arities). */
@@ -47,6 +49,8 @@ export const IMPORTS = {
   slowProbe: { name: 'slowProbe', params: 5, results: false },
   /** () -> EFLAGS, materialised from the state block */
   flagsWord: { name: 'flagsWord', params: 0, results: true },
+  /** () -> CF (0/1) from the state block, nothing materialised */
+  carryFlag: { name: 'carryFlag', params: 0, results: true },
   /** (seg) -> selector */
   sreg: { name: 'sreg', params: 1, results: true },
 } as const;
@@ -69,6 +73,8 @@ interface FlagTracking {
   lazy: { op: FlagOp; size: Size; res: Val; a: Val; b: Val; mask: number } | null;
   /** flagsLocal holds every EFLAGS bit not covered by `lazy`. */
   known: boolean;
+  /** flagsLocal's CF bit is valid (implied by `known`): INC/DEC and carry readers need only this. */
+  cf: boolean;
   /** Flags changed since the last flush to the state block. */
   dirty: boolean;
 }
@@ -98,7 +104,7 @@ export class EmitBackend implements Backend<Val> {
   readonly smcLocal: number;
   private readonly flagsLocal: number;
   private stmts: Expr[] = [];
-  private flags: FlagTracking = { lazy: null, known: false, dirty: false };
+  private flags: FlagTracking = { lazy: null, known: false, cf: false, dirty: false };
   private insn: Instruction | null = null;
   /** Instructions of the block not yet retired when the current one starts (for budget accounting on faults). */
   private left = 0;
@@ -162,7 +168,7 @@ export class EmitBackend implements Backend<Val> {
 
   /** Block start: the state block holds the flags. */
   beginBlock(): void {
-    this.flags = { lazy: null, known: false, dirty: false };
+    this.flags = { lazy: null, known: false, cf: false, dirty: false };
   }
 
   /** Registers from the state block into their locals. */
@@ -381,7 +387,7 @@ export class EmitBackend implements Backend<Val> {
     const e = run(otherwise);
     // A branch left the static flag state as it found it when the lazy record and `known` are unchanged
     // (flagsLocal itself is a runtime local: changing it in one branch only is fine).
-    const same = (x: FlagTracking): boolean => x.known === entry.known && (x.lazy === entry.lazy || (x.lazy !== null && entry.lazy !== null &&
+    const same = (x: FlagTracking): boolean => x.known === entry.known && x.cf === entry.cf && (x.lazy === entry.lazy || (x.lazy !== null && entry.lazy !== null &&
       x.lazy.op === entry.lazy.op && x.lazy.res === entry.lazy.res && x.lazy.a === entry.lazy.a && x.lazy.b === entry.lazy.b &&
       x.lazy.size === entry.lazy.size && x.lazy.mask === entry.lazy.mask));
     if (same(t.flags) && same(e.flags)) {
@@ -393,7 +399,7 @@ export class EmitBackend implements Backend<Val> {
         this.foldFlags();
         side.stmts.push(...this.take());
       }
-      this.flags = { lazy: null, known: true, dirty: true };
+      this.flags = { lazy: null, known: true, cf: true, dirty: true };
     }
     this.stmts = outer;
     this.emit(this.w.if_(this.x(c), this.w.block(t.stmts), e.stmts.length ? this.w.block(e.stmts) : undefined));
@@ -437,9 +443,14 @@ export class EmitBackend implements Backend<Val> {
     const f = this.flags;
     const m = this.m;
     if (!f.known) {
-      this.emit(this.w.set(this.flagsLocal, this.w.call(IMPORTS.flagsWord.name, [], true)));
       // flagsWord() reads the state block, which lacks this block's lazy record: fold it below.
+      // A CF this block already made concrete is newer than the state's: keep it.
+      const word = this.w.call(IMPORTS.flagsWord.name, [], true);
+      this.emit(this.w.set(this.flagsLocal, f.cf
+        ? m.i32.or(m.i32.and(word, this.c(~1)), m.i32.and(this.w.get(this.flagsLocal), this.c(1)))
+        : word));
       f.known = true;
+      f.cf = true;
     }
     if (f.lazy) {
       const l = f.lazy;
@@ -455,7 +466,11 @@ export class EmitBackend implements Backend<Val> {
     const f = this.flags;
     const out: Expr[] = [];
     if (!f.dirty) return out;
+    const m = this.m;
     if (f.known) out.push(this.storeState(StateSlot.Flags, this.w.get(this.flagsLocal)));
+    else if (f.cf) {
+      out.push(this.storeState(StateSlot.Flags, m.i32.or(m.i32.and(this.loadState(StateSlot.Flags), this.c(~1)), m.i32.and(this.w.get(this.flagsLocal), this.c(1)))));
+    }
     if (f.lazy) {
       const l = f.lazy;
       out.push(
@@ -480,17 +495,35 @@ export class EmitBackend implements Backend<Val> {
   /** Block end: the state block gets the flags. */
   endBlockFlags(): Expr[] {
     const s = this.flushFlagsStmts();
-    this.flags = { lazy: null, known: false, dirty: false };
+    this.flags = { lazy: null, known: false, cf: false, dirty: false };
     return s;
+  }
+
+  /** Make flagsLocal's CF bit valid, as cheaply as the static state allows. */
+  private needCarry(): void {
+    const f = this.flags;
+    if (f.lazy && (f.lazy.mask & Flag.CF)) {
+      const l = f.lazy;
+      const cf = lazyFlag(this, Flag.CF, l.op, l.size, l.res, l.a, l.b);
+      this.emit(this.w.set(this.flagsLocal, this.m.i32.or(this.m.i32.and(this.w.get(this.flagsLocal), this.c(~1)), this.x(cf))));
+    } else if (!f.known && !f.cf) {
+      this.emit(this.w.set(this.flagsLocal, this.w.call(IMPORTS.carryFlag.name, [], true)));
+    }
+    f.cf = true;
   }
 
   flagsOp(op: FlagOp, size: Size, res: Val, a: Val, b: Val): void {
     const defined = flagsDefinedBy(op);
     const f = this.flags;
-    // Bits the new operation leaves alone must be materialised first (CF across INC/DEC).
-    if ((f.lazy && (f.lazy.mask & ~defined)) || (!f.lazy && !f.known && (0x8d5 & ~defined))) this.foldFlags();
-    this.flags.lazy = { op, size, res, a, b, mask: defined };
-    this.flags.dirty = true;
+    // INC and DEC keep CF: only that bit has to be made concrete first (not the whole word).
+    if (defined & Flag.CF) {
+      f.cf = false;
+    } else if ((f.lazy && (f.lazy.mask & Flag.CF)) || (!f.lazy && !f.known && !f.cf)) {
+      this.needCarry();
+    }
+    f.lazy = { op, size, res, a, b, mask: defined };
+    f.dirty = true;
+    if (!f.known) f.cf = (defined & Flag.CF) === 0 && f.cf;
   }
 
   flag(fl: Flag): Val {
@@ -499,7 +532,8 @@ export class EmitBackend implements Backend<Val> {
       const l = f.lazy;
       return lazyFlag(this, fl, l.op, l.size, l.res, l.a, l.b);
     }
-    if (!f.known) this.foldFlags();
+    if (fl === Flag.CF) this.needCarry();
+    else if (!f.known) this.foldFlags();
     const bit = FLAG_BITS.find(([x]) => x === fl)?.[1] ?? 31 - Math.clz32(fl);
     return this.val(this.m.i32.and(this.m.i32.shr_u(this.w.get(this.flagsLocal), this.c(bit)), this.c(1)));
   }

@@ -4,60 +4,138 @@
  * calls stay inside Wasm (no JavaScript in between).
  *
  * flagsWord(): EFLAGS materialised from the state block's lazy record (the
- * reference tier's ConcreteBackend.eflags(), in Wasm): the lazy flag
- * formulas of translator/semantics/flags.ts, emitted for every operation
- * and size, so there is still one description of the flags.
+ * reference tier's ConcreteBackend.eflags(), in Wasm), and carryFlag(): CF
+ * alone. Both are the lazy flag formulas of translator/semantics/flags.ts,
+ * emitted for every operation and size behind a jump table, so there is
+ * still one description of the flags.
+ * dispatch(): see below.
  */
-import { FlagOp, type ModeInfo } from '../semantics/backend.js';
-import { lazyFlagsWord } from '../semantics/flags.js';
+import { Flag, FlagOp, type ModeInfo } from '../semantics/backend.js';
+import { flagsDefinedBy, lazyFlag, lazyFlagsWord } from '../semantics/flags.js';
 import type { Size } from '../table/types.js';
 import { StateSlot } from '../../runtime/cpu.js';
-import { EmitBackend, Val } from './emit-backend.js';
+import { EmitBackend, JitExit, Val } from './emit-backend.js';
+import { CODE_HASH_EMPTY, CODE_HASH_PROBES, CODE_HASH_SLOTS } from '../../runtime/host-area.js';
+import { TLB_VALID } from '../../runtime/mmu.js';
+import binaryen from 'binaryen';
 import { type Expr, WasmModule } from './wasm.js';
 
 const OPS: readonly FlagOp[] = [FlagOp.Add, FlagOp.Sub, FlagOp.Logic, FlagOp.Inc, FlagOp.Dec, FlagOp.Shl, FlagOp.Shr, FlagOp.Sar];
 const SIZES: readonly Size[] = [1, 2, 4];
 
+/** Index of a lazy record's (op, size) in the jump tables: (op - 1) * 3 + log2(size). */
+function caseIndex(op: FlagOp, size: Size): number {
+  return (op - 1) * 3 + (size >> 1);
+}
+
+/**
+ * A br_table over every (op, size) of the lazy record, each case setting
+ * `out` from `compute`'s value (cases it skips leave `out` as it was).
+ */
+function lazySwitch(mod: WasmModule, b: EmitBackend, key: Expr, out: number, compute: (op: FlagOp, size: Size) => Val | null): Expr {
+  const m = mod.m;
+  const n = OPS.length * SIZES.length;
+  const labels = Array.from({ length: n }, (_, i) => `c${i}`);
+  let x = m.block('c0', [m.switch(labels, 'dflt', key)]);
+  for (let i = 0; i < n; i++) {
+    const op = OPS[Math.floor(i / 3)]!;
+    const size = SIZES[i % 3]!;
+    b.take();
+    const v = compute(op, size);
+    const stmts = b.take();
+    x = m.block(i + 1 < n ? `c${i + 1}` : 'dflt', [x, ...stmts, ...(v ? [mod.set(out, b.x(v))] : []), mod.br('done')]);
+  }
+  return m.block('done', [x]);
+}
+
 /** The binary of the support module. */
-export function buildSupportModule(memoryPages: number, stateBase: number, tlbBase: number): Uint8Array {
+export function buildSupportModule(memoryPages: number, stateBase: number, tlbBase: number, codeHashBase: number): Uint8Array {
   const mod = new WasmModule(memoryPages);
   try {
-    mod.beginFunction(0);
+    mod.m.addTable('0', 0, 0xffffffff);
+    mod.m.addTableImport('0', 'env', 'table');
     const mode: ModeInfo = { code32: true, stack32: true, cpl: 0, protectedMode: true, v86: false };
-    const b = new EmitBackend({ mod, mode, stateBase, tlbBase, flatSegments: 0, csLimit: 0xffffffff });
     const m = mod.m;
-    const mask = mod.newLocal(), word = mod.newLocal(), key = mod.newLocal();
-    const res = mod.newLocal(), a = mod.newLocal(), s = mod.newLocal();
-    const body: Expr[] = [
-      mod.set(mask, b.loadState(StateSlot.LazyMask)),
-      mod.if_(m.i32.eqz(mod.get(mask)), mod.ret(m.i32.or(b.loadState(StateSlot.Flags), mod.k(2)))),
-      mod.set(key, m.i32.or(m.i32.shl(b.loadState(StateSlot.LazyOp), mod.k(3)), b.loadState(StateSlot.LazySize))),
+
+    // flagsWord(): every EFLAGS bit, the lazy record folded in (and written back, as the reference tier does).
+    mod.beginFunction(0);
+    let b = new EmitBackend({ mod, mode, stateBase, tlbBase, flatSegments: 0, csLimit: 0xffffffff });
+    let mask = mod.newLocal(), word = mod.newLocal(), key = mod.newLocal();
+    let res = mod.newLocal(), a = mod.newLocal(), s = mod.newLocal();
+    const loadRecord = (): Expr[] => [
+      mod.set(key, m.i32.add(m.i32.mul(m.i32.sub(b.loadState(StateSlot.LazyOp), mod.k(1)), mod.k(3)), m.i32.shr_u(b.loadState(StateSlot.LazySize), mod.k(1)))),
       mod.set(res, b.loadState(StateSlot.LazyRes)),
       mod.set(a, b.loadState(StateSlot.LazyA)),
       mod.set(s, b.loadState(StateSlot.LazyB)),
     ];
-    const cases: Expr[] = [];
-    for (const op of OPS) {
-      for (const size of SIZES) {
-        b.take();
-        const w = lazyFlagsWord(b, op, size, new Val(res), new Val(a), new Val(s));
-        const stmts = b.take();
-        cases.push(mod.if_(m.i32.eq(mod.get(key), mod.k((op << 3) | size)),
-          mod.block([...stmts, mod.set(word, b.x(w))])));
-      }
-    }
-    body.push(...cases);
-    // Materialise into the state block as the reference tier does (LazyMask = 0), and return.
     const flags = m.i32.or(m.i32.and(b.loadState(StateSlot.Flags), m.i32.xor(mod.get(mask), mod.k(-1))), m.i32.and(mod.get(word), mod.get(mask)));
-    body.push(
+    mod.endFunction('flagsWord', mod.block([
+      mod.set(mask, b.loadState(StateSlot.LazyMask)),
+      mod.if_(m.i32.eqz(mod.get(mask)), mod.ret(m.i32.or(b.loadState(StateSlot.Flags), mod.k(2)))),
+      ...loadRecord(),
+      lazySwitch(mod, b, mod.get(key), word, (op, size) => lazyFlagsWord(b, op, size, new Val(res), new Val(a), new Val(s))),
       b.storeState(StateSlot.Flags, flags),
       b.storeState(StateSlot.LazyMask, mod.k(0)),
       mod.ret(m.i32.or(b.loadState(StateSlot.Flags), mod.k(2))),
-    );
-    mod.endFunction('flagsWord', mod.block([...body, mod.unreachable()], true), true);
+    ], true), true);
+
+    // carryFlag(): CF alone (0/1), without materialising anything: what INC and DEC need to preserve.
+    mod.beginFunction(0);
+    b = new EmitBackend({ mod, mode, stateBase, tlbBase, flatSegments: 0, csLimit: 0xffffffff });
+    mask = mod.newLocal(); word = mod.newLocal(); key = mod.newLocal();
+    res = mod.newLocal(); a = mod.newLocal(); s = mod.newLocal();
+    mod.endFunction('carryFlag', mod.block([
+      mod.set(word, m.i32.and(b.loadState(StateSlot.Flags), mod.k(1))),
+      mod.if_(m.i32.eqz(m.i32.and(b.loadState(StateSlot.LazyMask), mod.k(1))), mod.ret(mod.get(word))),
+      ...loadRecord(),
+      lazySwitch(mod, b, mod.get(key), word, (op, size) => (flagsDefinedBy(op) & Flag.CF ? lazyFlag(b, Flag.CF, op, size, new Val(res), new Val(a), new Val(s)) : null)),
+      mod.ret(mod.get(word)),
+    ], true), true);
+
+    buildDispatch(mod, b, tlbBase, codeHashBase);
     return mod.finish(1);
   } finally {
     mod.dispose();
   }
 }
 
+/**
+ * dispatch(): the loop that keeps control inside Wasm. While the budget
+ * lasts, it translates state.Eip through the TLB (flat CS: EIP is the
+ * linear address), finds the translation of (physical address, mode bits)
+ * in the code hash table and calls it through the shared function table.
+ * It returns to the runtime on any exit but Continue, and with JitExit.Miss
+ * when the fetch misses the TLB or no translation is registered.
+ */
+function buildDispatch(mod: WasmModule, b: EmitBackend, tlbBase: number, codeHashBase: number): void {
+  const m = mod.m;
+  mod.beginFunction(0);
+  const lin = mod.newLocal(), e = mod.newLocal(), pa = mod.newLocal(), mode = mod.newLocal(), slot = mod.newLocal(), addr = mod.newLocal(), code = mod.newLocal();
+  const get = (l: number): Expr => mod.get(l);
+  const miss = mod.ret(mod.k(JitExit.Miss));
+  const probes: Expr[] = [];
+  for (let k = 0; k < CODE_HASH_PROBES; k++) {
+    probes.push(
+      mod.set(addr, m.i32.add(mod.k(codeHashBase), m.i32.shl(m.i32.and(m.i32.add(get(slot), mod.k(k)), mod.k(CODE_HASH_SLOTS - 1)), mod.k(4)))),
+      mod.if_(m.i32.and(m.i32.eq(m.i32.load(0, 4, get(addr)), get(pa)), m.i32.eq(m.i32.load(4, 4, get(addr)), get(mode))), mod.block([
+        mod.set(code, m.call_indirect('0', m.i32.load(8, 4, get(addr)), [], binaryen.none, binaryen.i32)),
+        mod.if_(get(code), mod.ret(get(code))),
+        mod.br('top'),
+      ])),
+      mod.if_(m.i32.eq(m.i32.load(4, 4, get(addr)), mod.k(CODE_HASH_EMPTY)), miss),
+    );
+  }
+  const loopBody = mod.block([
+    mod.if_(m.i32.le_s(b.loadState(StateSlot.Budget), mod.k(0)), mod.ret(mod.k(JitExit.Budget))),
+    mod.set(lin, b.loadState(StateSlot.Eip)),
+    mod.set(e, m.i32.load(tlbBase, 4, m.i32.shl(m.i32.shr_u(get(lin), mod.k(12)), mod.k(2)))),
+    mod.if_(m.i32.ne(m.i32.and(get(e), b.loadState(StateSlot.FetchMask)), mod.k(TLB_VALID)), miss),
+    mod.set(pa, m.i32.xor(m.i32.and(get(e), mod.k(~0xfff)), get(lin))),
+    mod.set(mode, b.loadState(StateSlot.ModeBits)),
+    // The hash of runtime/host-area.ts codeHashStart().
+    mod.set(slot, m.i32.and(m.i32.shr_u(m.i32.mul(m.i32.xor(get(pa), m.i32.mul(get(mode), mod.k(0x9e3779b1))), mod.k(0x85ebca6b)), mod.k(16)), mod.k(CODE_HASH_SLOTS - 1))),
+    ...probes,
+    miss,
+  ]);
+  mod.endFunction('dispatch', mod.block([mod.loop('top', loopBody), mod.unreachable()], true), true);
+}
