@@ -11,6 +11,7 @@ import { compareResults, reproducer } from './compare.js';
 import { enumerateForms, formMatches, type Form } from './forms.js';
 import { generateCase, Rng } from './generate.js';
 import { TIERS } from './tiers.js';
+import { chainForms, chainReproducer, compareChain, generateChain } from './chain.js';
 
 interface Options {
   cases: number;
@@ -25,15 +26,17 @@ interface Options {
   /** Run only forms whose index is `shard` modulo `shards`. */
   shard: number;
   shards: number;
+  /** Run N chains of up to K instructions instead of single-instruction cases. */
+  chain: number;
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`diff: ${msg}\nusage: npm run diff -- [--cases N] [--seed S] [--tier ${Object.keys(TIERS).join('|')}] [--filter F] [--exclude F] [--list] [--max-failures K] [--quiet] [--shard i/n]\n`);
+  process.stderr.write(`diff: ${msg}\nusage: npm run diff -- [--cases N] [--seed S] [--tier ${Object.keys(TIERS).join('|')}] [--filter F] [--exclude F] [--list] [--max-failures K] [--quiet] [--shard i/n] [--chain K]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { cases: 100, seed: 1, tier: 'reference', filter: undefined, exclude: undefined, list: false, maxFailures: 20, quiet: false, shard: 0, shards: 1 };
+  const o: Options = { cases: 100, seed: 1, tier: 'reference', filter: undefined, exclude: undefined, list: false, maxFailures: 20, quiet: false, shard: 0, shards: 1, chain: 0 };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k]!;
     const val = (): string => {
@@ -56,6 +59,7 @@ function parseArgs(argv: string[]): Options {
       case '--max-failures': o.maxFailures = num(); break;
       case '--list': o.list = true; break;
       case '--quiet': o.quiet = true; break;
+      case '--chain': o.chain = num(); break;
       case '--shard': {
         const m = /^(\d+)\/(\d+)$/.exec(val());
         if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) usage(`--shard takes i/n with 0 <= i < n`);
@@ -86,6 +90,7 @@ async function main(): Promise<void> {
   }
   if (forms.length === 0) usage(`no opcode form matches '${o.filter}'`);
   const tier = TIERS[o.tier]!();
+  if (o.chain > 0) return runChains(o, forms.map(([f]) => f), tier);
   const oracle = await NativeOracle.start();
   let passed = 0, failed = 0, printed = 0;
   const failedForms = new Map<string, number>();
@@ -138,6 +143,30 @@ async function main(): Promise<void> {
     for (const [id, n] of [...failedForms].sort((a, b) => b[1] - a[1]).slice(0, 50)) console.log(`  ${n}\t${id}`);
   }
   if (!o.quiet) console.log(`\n${forms.length} forms × ${o.cases} cases, tier ${o.tier}, seed ${o.seed}, ${secs.toFixed(1)} s`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+/** `--chain K`: N cases of chained instructions (see chain.ts). */
+async function runChains(o: Options, selected: Form[], tier: ReturnType<(typeof TIERS)[string]>): Promise<void> {
+  const forms = chainForms(selected);
+  if (!forms.length) usage('no chainable form matches the filter');
+  const rng = new Rng(caseSeed(o.seed, 0, -2));
+  const chains = Array.from({ length: o.cases }, (_, k) => generateChain(forms, o.chain, rng, caseSeed(o.seed, 1, k)));
+  const oracle = await NativeOracle.start();
+  let passed = 0, failed = 0;
+  try {
+    const results = await oracle.run(chains.map((ch) => ch.c));
+    chains.forEach((ch, k) => {
+      const diffs = compareChain(ch, results[k]!, tier.run(ch.c));
+      if (!diffs.length) { passed++; return; }
+      failed++;
+      if (failed <= o.maxFailures) console.log(chainReproducer(ch, diffs));
+    });
+  } finally {
+    await oracle.close();
+  }
+  if (!o.quiet) console.log(`\n${o.cases} chains of up to ${o.chain} instructions over ${forms.length} forms, tier ${o.tier}, seed ${o.seed}`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed ? 1 : 0;
 }
