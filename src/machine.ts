@@ -11,6 +11,7 @@
  * interrupts enabled would wait forever: it ends the run as a failure.
  */
 import { JitTier } from '../runtime/jit/jit.js';
+import { WorkerCompileService } from './compile-service.js';
 import { JIT_STRATEGIES } from '../runtime/jit/strategies.js';
 import { Interpreter, BUDGET_EXHAUSTED, type VmExit } from '../runtime/interpreter.js';
 import { CpuState } from '../runtime/cpu.js';
@@ -110,6 +111,8 @@ export class Machine {
   readonly tier: ExecutionTier;
   /** The JIT tier, when the machine runs one. */
   readonly jit: JitTier | null;
+  /** Where an asynchronous JIT strategy compiles. */
+  private readonly service: WorkerCompileService | null;
   readonly interpreter: Interpreter;
   readonly uart: Uart16550;
   readonly model: CpuModel;
@@ -133,7 +136,9 @@ export class Machine {
     this.vmm = new DefaultVmm(this.io, model);
     this.interpreter = new Interpreter(this.cpu, this.mem, this.vmm);
     this.vmm.attach(this.interpreter);
-    this.jit = tier === 'interpreter' ? null : new JitTier(this.interpreter, JIT_STRATEGIES[tier]!);
+    const strategy = JIT_STRATEGIES[tier];
+    this.service = strategy?.async ? new WorkerCompileService() : null;
+    this.jit = tier === 'interpreter' ? null : new JitTier(this.interpreter, strategy!, this.service);
     this.tier = this.jit ?? this.interpreter;
     this.cpu.reset();
 
@@ -160,21 +165,46 @@ export class Machine {
     const start = process.hrtime.bigint();
     let outcome: RunOutcome | undefined;
     try {
+      while (outcome === undefined) outcome = this.slice1(limit - (this.tier.retired - startRetired));
+    } finally {
+      this.uart.flush();
+    }
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    return { ...describe(outcome), retired: this.tier.retired - startRetired, seconds, outcome };
+  }
+
+  /**
+   * As run(), but yielding to the event loop between time slices, so that
+   * work finishing elsewhere (an asynchronous JIT's compilations) arrives.
+   */
+  async runAsync(options: RunOptions = {}): Promise<RunResult> {
+    const limit = options.maxInstructions ?? Infinity;
+    const startRetired = this.tier.retired;
+    const start = process.hrtime.bigint();
+    let outcome: RunOutcome | undefined;
+    try {
       while (outcome === undefined) {
-        const done = this.tier.retired - startRetired;
-        if (done >= limit) {
-          outcome = { kind: 'instruction-limit' };
-          break;
-        }
-        const exit = this.tier.run(Math.min(this.slice, limit - done));
-        this.uart.flush();
-        outcome = this.classify(exit);
+        outcome = this.slice1(limit - (this.tier.retired - startRetired));
+        if (outcome === undefined) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.uart.flush();
     }
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     return { ...describe(outcome), retired: this.tier.retired - startRetired, seconds, outcome };
+  }
+
+  /** One time slice of at most `left` instructions; the outcome when the run is over. */
+  private slice1(left: number): RunOutcome | undefined {
+    if (left <= 0) return { kind: 'instruction-limit' };
+    const exit = this.tier.run(Math.min(this.slice, left));
+    this.uart.flush();
+    return this.classify(exit);
+  }
+
+  /** Release what the machine holds outside itself (the compile worker). */
+  close(): void {
+    this.service?.close();
   }
 
   /** Read up to `count` code bytes at CS:EIP (fewer if they are not mapped). */

@@ -9,10 +9,10 @@
  * physical page is written (the write takes the TLB's slow path because the
  * page is marked as holding code).
  */
-import { compileRegion } from '../../translator/emit/compile.js';
+import { type CompileOptions, compileRegion } from '../../translator/emit/compile.js';
 import { buildSupportModule } from '../../translator/emit/support.js';
 import { JitExit, IMPORTS } from '../../translator/emit/emit-backend.js';
-import { DEFAULT_LIMITS, formRegion, type Region } from '../../translator/emit/region.js';
+import { DEFAULT_LIMITS, formRegion } from '../../translator/emit/region.js';
 import { Seg, type Size } from '../../translator/table/types.js';
 import { StateSlot } from '../cpu.js';
 import { GuestFault } from '../exceptions.js';
@@ -32,6 +32,10 @@ export interface JitStrategy {
   readonly keepText?: boolean;
   /** Bound on live translations; the oldest are evicted first. */
   readonly maxTranslations?: number;
+  /** Bound on the Wasm bytes of live translations (same eviction). */
+  readonly maxWasmBytes?: number;
+  /** Compile on a worker while the interpreter runs (needs a CompileService from the front end). */
+  readonly async?: boolean;
   /**
    * Self-modifying code: 'page' drops every translation of a written page;
    * 'subpage' only those whose guest bytes overlap the write; 'verify'
@@ -56,6 +60,9 @@ export interface JitStats {
   interpretedSteps: number;
   /** Entries into the Wasm dispatcher (each returns when translated code needs the runtime). */
   dispatches: number;
+  /** Asynchronous compilation: jobs submitted, and results dropped because their page changed meanwhile. */
+  asyncSubmitted: number;
+  asyncDiscarded: number;
 }
 
 interface Translation {
@@ -75,6 +82,59 @@ interface Translation {
   readonly text?: string;
 }
 
+/** A compilation request: plain data, so that it can be sent to a worker. */
+export interface CompileJob {
+  readonly key: number;
+  /** Physical address of the entry, and its page number. */
+  readonly pa: number;
+  readonly page: number;
+  /** Linear address of the entry's page, and a copy of the page's bytes. */
+  readonly pageLin: number;
+  readonly bytes: Uint8Array;
+  readonly csBase: number;
+  readonly csLimit: number;
+  readonly eip: number;
+  readonly options: CompileOptions;
+}
+
+export interface TranslatedJob {
+  readonly binary: Uint8Array;
+  readonly text?: string;
+  readonly byteStart: number;
+  readonly byteEnd: number;
+  readonly instructionCount: number;
+  /** Time spent forming and compiling, in ms. */
+  readonly ms: number;
+}
+
+/**
+ * Compiles off the critical path (a worker thread in Node, a Web Worker in
+ * a page): `done` is called later, from the event loop, with the result of
+ * translateJob() or null when the entry cannot be translated.
+ */
+export interface CompileService {
+  submit(job: CompileJob, done: (result: TranslatedJob | null) => void): void;
+  close(): void;
+}
+
+/** Form and compile the region of a job (pure: runs on any thread). */
+export function translateJob(job: CompileJob): TranslatedJob | null {
+  const started = performance.now();
+  const readByte = (e: number): number => {
+    if (e > job.csLimit) return -1;
+    const l = (job.csBase + e) >>> 0;
+    if ((l & ~0xfff) !== job.pageLin) return -1;
+    return job.bytes[l & 0xfff]!;
+  };
+  const region = formRegion(readByte, job.eip, job.options.mode.code32, DEFAULT_LIMITS);
+  if (!region) return null;
+  const compiled = compileRegion(region, job.options);
+  return {
+    binary: compiled.binary, text: compiled.text, byteStart: region.byteStart, byteEnd: region.byteEnd,
+    instructionCount: region.instructionCount, ms: performance.now() - started,
+  };
+}
+
 /** Segments flat enough for the inline fast path: usable read/write data, base 0, limit 4 GiB. */
 function flatSegments(interp: Interpreter): number {
   let mask = 0;
@@ -90,7 +150,7 @@ function flatSegments(interp: Interpreter): number {
 }
 
 export class JitTier {
-  readonly stats: JitStats = { hits: 0, misses: 0, compiles: 0, evictions: 0, invalidations: 0, wasmBytes: 0, guestInstructionsTranslated: 0, compileMs: 0, interpretedSteps: 0, dispatches: 0 };
+  readonly stats: JitStats = { hits: 0, misses: 0, compiles: 0, evictions: 0, invalidations: 0, wasmBytes: 0, guestInstructionsTranslated: 0, compileMs: 0, interpretedSteps: 0, dispatches: 0, asyncSubmitted: 0, asyncDiscarded: 0 };
   private readonly cache = new Map<number, Translation>();
   private readonly byPage = new Map<number, Set<number>>();
   private readonly counts = new Map<number, number>();
@@ -99,6 +159,10 @@ export class JitTier {
   private pending: unknown = null;
   /** Set when a write invalidated translated code (for the SMC exit of the running region). */
   private invalidated = false;
+  /** Asynchronous compilation: keys and pages with a job in flight, and per-page write generations. */
+  private readonly pendingJobs = new Set<number>();
+  private readonly pendingPages = new Map<number, number>();
+  private readonly pageGen = new Map<number, number>();
   /** The translation that is running (for the 'verify' policy's check of writes into it). */
   private running: Translation | null = null;
   private readonly imports: WebAssembly.Imports;
@@ -110,7 +174,7 @@ export class JitTier {
   private readonly codeHash: Int32Array;
   private readonly support: { flagsWord: () => number; carryFlag: () => number; dispatch: () => number };
 
-  constructor(readonly interp: Interpreter, readonly strategy: JitStrategy) {
+  constructor(readonly interp: Interpreter, readonly strategy: JitStrategy, private readonly service: CompileService | null = null) {
     const b = interp.backend;
     const cpu = interp.cpu;
     const st = cpu.state;
@@ -192,8 +256,9 @@ export class JitTier {
    */
   private codeWritten(pa: number, len: number): boolean {
     const page = pa >>> 12;
+    this.pageGen.set(page, (this.pageGen.get(page) ?? 0) + 1);
     const keys = this.byPage.get(page);
-    if (!keys) return false;
+    if (!keys) return this.pendingPages.has(page);
     const off = pa & 0xfff;
     const overlaps = (t: Translation): boolean => t.byteStart < off + len && off < t.byteEnd;
     if (this.strategy.smc === 'verify') {
@@ -204,7 +269,7 @@ export class JitTier {
     for (const k of keys) {
       const t = this.cache.get(k);
       if (t && this.strategy.smc === 'subpage' && !overlaps(t)) continue;
-      if (t) this.unregister(t);
+      if (t) { this.liveBytes -= t.bytes; this.unregister(t); }
       this.cache.delete(k);
       keys.delete(k);
       this.stats.invalidations++;
@@ -212,7 +277,7 @@ export class JitTier {
     }
     for (const k of [...this.untranslatable]) if (Math.floor(k / 4096 / 4096) === page) this.untranslatable.delete(k);
     if (keys.size === 0) this.byPage.delete(page);
-    return keys.size > 0;
+    return keys.size > 0 || this.pendingPages.has(page);
   }
 
   /** Cache key of the current EIP: physical address and mode bits; null if the fetch would fault. */
@@ -270,63 +335,93 @@ export class JitTier {
   }
 
   private compile(key: number, pa: number, lin: number): Translation | null {
+    const job = this.jobFor(key, pa, lin);
+    if (this.service) {
+      // Asynchronous: the interpreter carries on; the result is installed when it arrives,
+      // unless the page was written in the meantime.
+      if (this.pendingJobs.has(key)) return null;
+      this.pendingJobs.add(key);
+      this.pendingPages.set(job.page, (this.pendingPages.get(job.page) ?? 0) + 1);
+      this.markCodePage(job.page);
+      this.stats.asyncSubmitted++;
+      const gen = this.pageGen.get(job.page) ?? 0;
+      this.service.submit(job, (result) => {
+        this.pendingJobs.delete(key);
+        const left = (this.pendingPages.get(job.page) ?? 1) - 1;
+        if (left) this.pendingPages.set(job.page, left); else this.pendingPages.delete(job.page);
+        this.stats.compileMs += result?.ms ?? 0;
+        if ((this.pageGen.get(job.page) ?? 0) !== gen) { this.stats.asyncDiscarded++; return; }
+        if (!result) { this.untranslatable.add(key); return; }
+        this.install(job, result);
+      });
+      return null;
+    }
+    const result = translateJob(job);
+    this.stats.compileMs += result?.ms ?? 0;
+    if (!result) {
+      this.untranslatable.add(key);
+      return null;
+    }
+    return this.install(job, result);
+  }
+
+  /** Everything a compilation needs, as plain data (it may run in another thread). */
+  private jobFor(key: number, pa: number, lin: number): CompileJob {
     const interp = this.interp;
     const cpu = interp.cpu;
     const cs = cpu.segs[Seg.CS]!;
     const mem = interp.mem;
-    const pageLin = lin & ~0xfff;
     const pagePa = pa & ~0xfff;
-    const eip = cpu.eip;
-    const started = performance.now();
-    // Bytes of the entry's linear page only (its physical page is fixed for the whole region).
-    const readByte = (e: number): number => {
-      if (e > cs.limit) return -1;
-      const l = (cs.base + e) >>> 0;
-      if ((l & ~0xfff) !== pageLin) return -1;
-      return mem.read8(pagePa + (l & 0xfff));
+    return {
+      key, pa, page: pagePa >>> 12, pageLin: lin & ~0xfff,
+      bytes: mem.u8.slice(pagePa, pagePa + 4096),
+      csBase: cs.base, csLimit: cs.limit, eip: cpu.eip,
+      options: {
+        memoryPages: this.memoryPages, stateBase: mem.host.state, tlbBase: mem.host.tlb,
+        mode: { ...cpu.mode }, flatSegments: flatSegments(interp), csLimit: cs.limit,
+        optimize: this.strategy.optimize, wantText: this.strategy.keepText,
+      },
     };
-    const region: Region | null = formRegion(readByte, eip, cpu.mode.code32, DEFAULT_LIMITS);
-    if (!region) {
-      this.untranslatable.add(key);
-      return null;
-    }
-    const compiled = compileRegion(region, {
-      memoryPages: this.memoryPages,
-      stateBase: mem.host.state,
-      tlbBase: mem.host.tlb,
-      mode: cpu.mode,
-      flatSegments: flatSegments(interp),
-      csLimit: cs.limit,
-      optimize: this.strategy.optimize,
-      wantText: this.strategy.keepText,
-    });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(compiled.binary as Uint8Array<ArrayBuffer>), this.imports);
-    this.strategy.dump?.(`${pa.toString(16).padStart(8, '0')}-${(key % 4096).toString(16)}-${this.stats.compiles}`, compiled.binary);
-    const page = pagePa >>> 12;
-    const t: Translation = {
-      key, page, csBase: cs.base, csLimit: cs.limit,
-      run: instance.exports.run as () => number,
-      bytes: compiled.binary.length,
-      byteStart: region.byteStart,
-      byteEnd: region.byteEnd,
-      saved: this.strategy.smc === 'verify' ? mem.u8.slice(pagePa + region.byteStart, pagePa + region.byteEnd) : null,
-      slot: null,
-      text: compiled.text,
-    };
-    this.evictIfFull();
-    this.cache.set(key, t);
-    if (this.dispatchable()) this.register(t, pa, key % 4096);
-    let set = this.byPage.get(page);
-    if (!set) this.byPage.set(page, (set = new Set()));
-    set.add(key);
+  }
+
+  private markCodePage(page: number): void {
+    const mem = this.interp.mem;
     if (!mem.codePages[page]) {
       mem.codePages[page] = 1;
-      interp.mmu.codePageAdded();
+      this.interp.mmu.codePageAdded();
     }
+  }
+
+  /** Instantiate a compiled region and make it findable. */
+  private install(job: CompileJob, result: TranslatedJob): Translation {
+    const mem = this.interp.mem;
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(result.binary as Uint8Array<ArrayBuffer>), this.imports);
+    this.strategy.dump?.(`${job.pa.toString(16).padStart(8, '0')}-${(job.key % 4096).toString(16)}-${this.stats.compiles}`, result.binary);
+    const t: Translation = {
+      key: job.key, page: job.page, csBase: job.csBase, csLimit: job.csLimit,
+      run: instance.exports.run as () => number,
+      bytes: result.binary.length,
+      byteStart: result.byteStart,
+      byteEnd: result.byteEnd,
+      saved: this.strategy.smc === 'verify' ? mem.u8.slice(job.page * 4096 + result.byteStart, job.page * 4096 + result.byteEnd) : null,
+      slot: null,
+      text: result.text,
+    };
+    this.evictIfFull();
+    this.cache.set(job.key, t);
+    this.liveBytes += t.bytes;
+    const cs = this.interp.cpu.segs[Seg.CS]!;
+    if (cs.base === 0 && cs.limit === 0xffffffff && job.csBase === 0 && job.csLimit === 0xffffffff &&
+        this.strategy.smc !== 'verify' && job.options.mode.protectedMode) {
+      this.register(t, job.pa, job.key % 4096);
+    }
+    let set = this.byPage.get(job.page);
+    if (!set) this.byPage.set(job.page, (set = new Set()));
+    set.add(job.key);
+    this.markCodePage(job.page);
     this.stats.compiles++;
     this.stats.wasmBytes += t.bytes;
-    this.stats.guestInstructionsTranslated += region.instructionCount;
-    this.stats.compileMs += performance.now() - started;
+    this.stats.guestInstructionsTranslated += result.instructionCount;
     return t;
   }
 
@@ -339,7 +434,11 @@ export class JitTier {
     return true;
   }
 
+  /** Wasm bytes of the live translations. */
+  private liveBytes = 0;
+
   private drop(t: Translation): void {
+    this.liveBytes -= t.bytes;
     this.unregister(t);
     this.cache.delete(t.key);
     const set = this.byPage.get(t.page);
@@ -349,7 +448,8 @@ export class JitTier {
 
   private evictIfFull(): void {
     const max = this.strategy.maxTranslations ?? 16384;
-    while (this.cache.size >= max) {
+    const maxBytes = this.strategy.maxWasmBytes ?? 256 << 20;
+    while (this.cache.size >= max || (this.cache.size > 0 && this.liveBytes >= maxBytes)) {
       const oldest = this.cache.keys().next().value as number;
       this.drop(this.cache.get(oldest)!);
       this.stats.evictions++;

@@ -14,6 +14,8 @@ export const JIT_STRATEGIES: Readonly<Record<string, JitStrategy>> = {
   'jit-hot-page': { name: 'jit-hot-page', threshold: 20, optimize: 0, smc: 'page' },
   /** As jit-hot, checking a translation's guest bytes when it is entered instead of invalidating on writes. */
   'jit-hot-verify': { name: 'jit-hot-verify', threshold: 20, optimize: 0, smc: 'verify' },
+  /** As jit-hot, compiling on a worker thread while the interpreter goes on (Node front ends). */
+  'jit-hot-async': { name: 'jit-hot-async', threshold: 20, optimize: 0, smc: 'subpage', async: true },
   /** As jit-hot, with binaryen -O2 on every compiled region. */
   'jit-hot-O2': { name: 'jit-hot-O2', threshold: 20, optimize: 2, smc: 'subpage' },
 };
