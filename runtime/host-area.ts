@@ -11,7 +11,8 @@ export const TLB_ENTRIES = 1 << 20;
 /**
  * Slots of the code hash table (power of two), 16 bytes each: physical
  * address of the entry, mode bits (CODE_HASH_EMPTY / CODE_HASH_DELETED when
- * unused), function-table index, unused. Linear probing.
+ * unused), function-table index, the entry's EIP (a translation is only
+ * good at the virtual address it was made for). Linear probing.
  */
 export const CODE_HASH_SLOTS = 1 << 16;
 export const CODE_HASH_SLOT_BYTES = 16;

@@ -67,6 +67,8 @@ export interface JitStats {
 
 interface Translation {
   readonly key: number;
+  /** The entry's EIP: its code has the virtual EIPs of this entry built in, so an alias of the frame is another translation. */
+  readonly eip: number;
   readonly page: number;
   readonly csBase: number;
   readonly csLimit: number;
@@ -231,6 +233,7 @@ export class JitTier {
       if (mode === CODE_HASH_EMPTY || mode === CODE_HASH_DELETED || (h[at * 4] === (pa | 0) && mode === bits)) {
         h[at * 4] = pa;
         h[at * 4 + 2] = index;
+        h[at * 4 + 3] = t.eip;
         h[at * 4 + 1] = bits;
         t.slot = { index, at };
         return;
@@ -315,7 +318,7 @@ export class JitTier {
     if (!cur) return null;
     const cs = this.interp.cpu.segs[Seg.CS]!;
     const t = this.cache.get(cur.key);
-    if (t && t.csBase === cs.base && t.csLimit === cs.limit) {
+    if (t && t.csBase === cs.base && t.csLimit === cs.limit && t.eip === this.interp.cpu.eip) {
       if (!t.saved || this.unchanged(t)) {
         this.stats.hits++;
         return t;
@@ -398,7 +401,7 @@ export class JitTier {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(result.binary as Uint8Array<ArrayBuffer>), this.imports);
     this.strategy.dump?.(`${job.pa.toString(16).padStart(8, '0')}-${(job.key % 4096).toString(16)}-${this.stats.compiles}`, result.binary);
     const t: Translation = {
-      key: job.key, page: job.page, csBase: job.csBase, csLimit: job.csLimit,
+      key: job.key, eip: job.eip, page: job.page, csBase: job.csBase, csLimit: job.csLimit,
       run: instance.exports.run as () => number,
       bytes: result.binary.length,
       byteStart: result.byteStart,
@@ -408,6 +411,9 @@ export class JitTier {
       text: result.text,
     };
     this.evictIfFull();
+    // The same frame entered through another virtual address replaces the old translation.
+    const old = this.cache.get(job.key);
+    if (old) this.drop(old);
     this.cache.set(job.key, t);
     this.liveBytes += t.bytes;
     const cs = this.interp.cpu.segs[Seg.CS]!;

@@ -4,9 +4,13 @@
  * accepted too, as QEMU does). Pure: argv in, options or a UsageError out.
  */
 import { CPU_MODELS } from '../../runtime/cpu-model.js';
-import { MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../machine.js';
+import { MAX_MEMORY_MIB, MIN_MEMORY_MIB, TIERS } from '../machine.js';
 
 export const DEFAULT_MEMORY_MIB = 128; // QEMU's default for x86 PCs
+/** The execution tier when none is asked for. */
+export const DEFAULT_STRATEGY = 'interpreter';
+/** The JIT strategy --dump-wasm runs when no --strategy is given. */
+export const DEFAULT_DUMP_STRATEGY = 'jit-hot';
 
 export interface CliOptions {
   /** Flat binary to boot; undefined runs the bundled demo guest. */
@@ -17,6 +21,10 @@ export interface CliOptions {
   help: boolean;
   /** `-cpu help`: list the models and stop. */
   listCpus: boolean;
+  /** Execution tier: 'interpreter' or a JIT strategy name (runtime/jit/strategies.ts). */
+  strategy: string;
+  /** Directory to write every compiled module to (NAME.wasm, and NAME.wat at exit). */
+  dumpWasm?: string;
 }
 
 /** A bad command line: the CLI prints the message and exits 2. */
@@ -34,7 +42,15 @@ Runs a 32-bit x86 guest. Without -kernel, runs the bundled demo guest.
   -cpu MODEL     CPU model answered by CPUID: ${Object.keys(CPU_MODELS).join(', ')} ('-cpu help' lists them)
   -nographic     serial console (COM1) on stdin/stdout (the default)
   -no-reboot     stop instead of rebooting on a triple fault (the default)
-  --stats        print VM exits by reason and instructions retired on stderr
+  --stats        print VM exits by reason, instructions retired and the
+                 JIT's counters on stderr
+  --strategy NAME
+                 execution tier: '${DEFAULT_STRATEGY}' (the default) or a JIT
+                 strategy: ${TIERS.filter((t) => t !== 'interpreter').join(', ')}
+  --dump-wasm DIR
+                 write each module the JIT compiles to DIR/NAME.wasm, and its
+                 text (wabt) to DIR/NAME.wat when the run ends; runs the
+                 ${DEFAULT_DUMP_STRATEGY} strategy unless --strategy names another
   -h, --help     this text
 
 Devices: 16550A UART on COM1 (0x3f8), isa-debug-exit (iobase 0xf4, iosize 4).
@@ -63,7 +79,8 @@ export function parseMemorySize(text: string): number {
 }
 
 export function parseArgs(argv: readonly string[]): CliOptions {
-  const opts: CliOptions = { memoryMiB: DEFAULT_MEMORY_MIB, cpu: 'i686', stats: false, help: false, listCpus: false };
+  const opts: CliOptions = { memoryMiB: DEFAULT_MEMORY_MIB, cpu: 'i686', stats: false, help: false, listCpus: false, strategy: DEFAULT_STRATEGY };
+  let strategy: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     // QEMU accepts --flag for every -flag.
@@ -98,10 +115,26 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--stats':
         opts.stats = true;
         break;
+      case '-strategy': {
+        const name = value();
+        if (!TIERS.includes(name)) throw new UsageError(`unknown strategy '${name}' (known: ${TIERS.join(', ')})`);
+        strategy = name;
+        break;
+      }
+      case '-dump-wasm': {
+        const dir = value();
+        if (dir === '') throw new UsageError(`option ${arg} needs a directory`);
+        opts.dumpWasm = dir;
+        break;
+      }
       default:
         if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}' (see --help)`);
         throw new UsageError(`unexpected argument '${arg}': give the kernel with -kernel FILE`);
     }
   }
+  if (opts.dumpWasm !== undefined && strategy === 'interpreter') {
+    throw new UsageError('--dump-wasm needs a JIT strategy: the interpreter compiles no modules');
+  }
+  opts.strategy = strategy ?? (opts.dumpWasm !== undefined ? DEFAULT_DUMP_STRATEGY : DEFAULT_STRATEGY);
   return opts;
 }

@@ -1,13 +1,21 @@
 /**
  * The `wasmvisor` command: parse the QEMU-style command line, build a
- * machine, load the kernel (or the bundled demo guest), run it with COM1
- * on stdout, and map the outcome to an exit status.
+ * machine with the chosen execution tier, load the kernel (or the bundled
+ * demo guest), run it with COM1 on stdout, and map the outcome to an exit
+ * status. With --dump-wasm, every module the JIT compiles is written out
+ * as it is compiled, and converted to text with wabt when the run ends.
  */
-import { createMachine, RunStatus } from '../machine.js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createMachine, type Machine, RunStatus } from '../machine.js';
 import { loadFlat, readImageFile } from '../loaders/flat.js';
 import { ensureDemoGuest } from '../toolchain.js';
 import { ConfigError } from '../errors.js';
+import { loadWabt, wasmToTextWith } from '../wasm-text.js';
 import { CPU_MODELS } from '../../runtime/cpu-model.js';
+import { JitTier } from '../../runtime/jit/jit.js';
+import { JIT_STRATEGIES } from '../../runtime/jit/strategies.js';
+import { WorkerCompileService } from '../compile-service.js';
 import { HELP, parseArgs, UsageError, type CliOptions } from './args.js';
 
 export interface CliIo {
@@ -22,8 +30,51 @@ const processIo: CliIo = {
 
 export const EXIT_USAGE = 2;
 
+/** Modules written by --dump-wasm: their directory and names (without extension), in compile order. */
+interface WasmDump {
+  readonly dir: string;
+  readonly names: string[];
+}
+
+/**
+ * Run the machine's vCPU with the named strategy plus a dump callback that
+ * writes each compiled module to `dump.dir`. MachineConfig names its tier
+ * and has no way to pass a strategy object, so the machine is built with
+ * the interpreter and gets this JIT tier in its place before anything runs.
+ * Returns what releases the tier's compile worker (asynchronous strategies).
+ */
+function attachDumpingJit(machine: Machine, name: string, dump: WasmDump): () => void {
+  const strategy = {
+    ...JIT_STRATEGIES[name]!,
+    dump: (module: string, binary: Uint8Array): void => {
+      writeFileSync(join(dump.dir, `${module}.wasm`), binary);
+      dump.names.push(module);
+    },
+  };
+  const service = strategy.async ? new WorkerCompileService() : null;
+  const jit = new JitTier(machine.interpreter, strategy, service);
+  Object.assign(machine, { jit, tier: jit });
+  return () => service?.close();
+}
+
+/** Convert each dumped module to NAME.wat; returns how many wabt could not read. */
+async function writeWasmText(dump: WasmDump, io: CliIo): Promise<number> {
+  const wabt = await loadWabt();
+  let failed = 0;
+  for (const name of dump.names) {
+    try {
+      const text = wasmToTextWith(wabt, new Uint8Array(readFileSync(join(dump.dir, `${name}.wasm`))));
+      writeFileSync(join(dump.dir, `${name}.wat`), text);
+    } catch (e) {
+      failed++;
+      io.stderr(`wasmvisor: cannot convert ${join(dump.dir, `${name}.wasm`)} to text: ${(e as Error).message}\n`);
+    }
+  }
+  return failed;
+}
+
 /** Run the CLI; returns the process exit status. */
-export function main(argv: readonly string[], io: CliIo = processIo): number {
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let opts: CliOptions;
   try {
     opts = parseArgs(argv);
@@ -53,12 +104,28 @@ export function main(argv: readonly string[], io: CliIo = processIo): number {
     }
   }
 
+  let dump: WasmDump | null = null;
+  if (opts.dumpWasm !== undefined) {
+    dump = { dir: opts.dumpWasm, names: [] };
+    try {
+      mkdirSync(dump.dir, { recursive: true });
+    } catch (e) {
+      io.stderr(`wasmvisor: cannot create the --dump-wasm directory '${dump.dir}': ${(e as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+  }
+
   let machine;
+  let closeDumpingJit = (): void => {};
   try {
     const image = readImageFile(kernel);
-    machine = createMachine({ memoryMiB: opts.memoryMiB, cpu: opts.cpu, serial: (b) => io.stdout(b) });
+    const tier = dump ? 'interpreter' : opts.strategy;
+    machine = createMachine({ memoryMiB: opts.memoryMiB, cpu: opts.cpu, serial: (b) => io.stdout(b), tier });
+    if (dump) closeDumpingJit = attachDumpingJit(machine, opts.strategy, dump);
     loadFlat(machine, image, kernel);
   } catch (e) {
+    machine?.close();
+    closeDumpingJit();
     if (e instanceof ConfigError) {
       io.stderr(`wasmvisor: ${e.message}\n`);
       return EXIT_USAGE;
@@ -66,7 +133,14 @@ export function main(argv: readonly string[], io: CliIo = processIo): number {
     throw e;
   }
 
-  const result = machine.run();
+  let result;
+  try {
+    // Asynchronous JIT strategies get their compiled code through the event loop, which this run yields to.
+    result = await machine.runAsync();
+  } finally {
+    machine.close();
+    closeDumpingJit();
+  }
   if (result.status !== RunStatus.Halted && result.outcome.kind !== 'debug-exit') io.stderr(`wasmvisor: ${result.message}\n`);
   if (opts.stats) {
     const lines = [`--- stats: ${result.message}`];
@@ -76,7 +150,15 @@ export function main(argv: readonly string[], io: CliIo = processIo): number {
     const counts = machine.exitCounts();
     if (counts.size === 0) lines.push('  (none)');
     for (const [name, n] of counts) lines.push(`  ${name.padEnd(24)} ${n}`);
+    if (machine.jit) {
+      lines.push(`JIT (${opts.strategy}):`);
+      for (const [name, v] of Object.entries(machine.jit.stats)) lines.push(`  ${name.padEnd(28)} ${Number.isInteger(v) ? v : v.toFixed(3)}`);
+    }
     io.stderr(lines.join('\n') + '\n');
+  }
+  if (dump) {
+    const failed = await writeWasmText(dump, io);
+    io.stderr(`wasmvisor: wrote ${dump.names.length} modules to ${dump.dir} (.wasm, and .wat for ${dump.names.length - failed})\n`);
   }
   return result.status;
 }

@@ -67,8 +67,11 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
         if (b.stored) {
           // A slow-path store that hit translated code: leave after this instruction, so that
           // the rest of the block runs the new bytes (precise self-modifying code).
+          // The instructions after this one were charged to the budget at block entry but will not run here.
           const flush = b.endBlockFlagsKeep();
-          b.emit(w.if_(w.get(b.smcLocal), w.block([...flush, ...exitTo(w.get(b.nextLocal), JitExit.Continue)])));
+          b.emit(w.if_(w.get(b.smcLocal), w.block([...flush,
+            b.storeState(StateSlot.Budget, m.i32.add(b.loadState(StateSlot.Budget), w.k(n - k - 1))),
+            ...exitTo(w.get(b.nextLocal), JitExit.Continue)])));
         }
       });
       b.emit(...b.endBlockFlags());

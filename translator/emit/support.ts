@@ -117,7 +117,8 @@ function buildDispatch(mod: WasmModule, b: EmitBackend, tlbBase: number, codeHas
   for (let k = 0; k < CODE_HASH_PROBES; k++) {
     probes.push(
       mod.set(addr, m.i32.add(mod.k(codeHashBase), m.i32.shl(m.i32.and(m.i32.add(get(slot), mod.k(k)), mod.k(CODE_HASH_SLOTS - 1)), mod.k(4)))),
-      mod.if_(m.i32.and(m.i32.eq(m.i32.load(0, 4, get(addr)), get(pa)), m.i32.eq(m.i32.load(4, 4, get(addr)), get(mode))), mod.block([
+      mod.if_(m.i32.and(m.i32.and(m.i32.eq(m.i32.load(0, 4, get(addr)), get(pa)), m.i32.eq(m.i32.load(4, 4, get(addr)), get(mode))),
+        m.i32.eq(m.i32.load(12, 4, get(addr)), get(lin))), mod.block([
         mod.set(code, m.call_indirect('0', m.i32.load(8, 4, get(addr)), [], binaryen.none, binaryen.i32)),
         mod.if_(get(code), mod.ret(get(code))),
         mod.br('top'),

@@ -1,0 +1,122 @@
+/**
+ * Golden snapshots of emitted Wasm: representative guest blocks go through
+ * formRegion + compileRegion with fixed options (binaryen optimiser off),
+ * and the module's wabt text must equal test/jit/golden/NAME.wat. A change
+ * to the emitter shows up here as a diff to review.
+ *
+ * To accept new output, regenerate the files and review the diff:
+ *
+ *   UPDATE_GOLDEN=1 npx vitest run test/jit/golden.test.ts
+ *
+ * Each module must also pass WebAssembly.validate in this Node's engine.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compileRegion, type CompileOptions } from '../../translator/emit/compile.js';
+import { formRegion } from '../../translator/emit/region.js';
+import { Seg } from '../../translator/table/types.js';
+import { hostLayout } from '../../runtime/host-area.js';
+import { wasmToText } from '../../src/wasm-text.js';
+import { PROJECT_ROOT } from '../../src/project-root.js';
+
+const GOLDEN_DIR = join(PROJECT_ROOT, 'test', 'jit', 'golden');
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+
+/** Where the blocks are placed: the flat loader's entry point. */
+const BASE = 0x100000;
+/** Guest RAM the fixed layout is computed for (the state block and TLB addresses appear in the text). */
+const RAM_BYTES = 2 * 1024 * 1024;
+
+const layout = hostLayout(RAM_BYTES);
+const OPTIONS: CompileOptions = {
+  memoryPages: Math.ceil(layout.end / 65536),
+  stateBase: layout.state,
+  tlbBase: layout.tlb,
+  mode: { code32: true, stack32: true, cpl: 0, protectedMode: true, v86: false },
+  flatSegments: (1 << Seg.ES) | (1 << Seg.SS) | (1 << Seg.DS) | (1 << Seg.FS) | (1 << Seg.GS),
+  csLimit: 0xffffffff,
+  optimize: 0,
+};
+
+interface GoldenCase {
+  readonly name: string;
+  readonly what: string;
+  /** Guest bytes at BASE; bytes outside them read as "not on this page", so the region stops there. */
+  readonly bytes: readonly number[];
+  /** EIPs of the blocks the region must hold. */
+  readonly blocks: readonly number[];
+}
+
+const CASES: readonly GoldenCase[] = [
+  {
+    name: 'alu-flags-jcc',
+    what: 'SUB whose CF is consumed by a JB in the same block',
+    // sub eax, ebx; jb +0x10
+    bytes: [0x29, 0xd8, 0x72, 0x10],
+    blocks: [BASE],
+  },
+  {
+    name: 'load-store',
+    what: 'a load and a store through the inline TLB fast path, with slow paths into the runtime',
+    // mov eax, [ebx]; mov [ecx+4], eax; jmp +0x10
+    bytes: [0x8b, 0x03, 0x89, 0x41, 0x04, 0xeb, 0x10],
+    blocks: [BASE],
+  },
+  {
+    name: 'rep-movsb',
+    what: 'REP MOVSB: one iteration per pass of a block that branches back to itself',
+    // rep movsb
+    bytes: [0xf3, 0xa4],
+    blocks: [BASE],
+  },
+  {
+    name: 'div-de',
+    what: 'DIV ECX, which raises #DE on a zero divisor or a quotient that does not fit',
+    // div ecx; jmp +0x10
+    bytes: [0xf7, 0xf1, 0xeb, 0x10],
+    blocks: [BASE],
+  },
+  {
+    name: 'loop-region',
+    what: 'a counted loop: a block that branches back to itself and the block after it, in one region',
+    // 0: add eax, ecx; dec ecx; jnz 0; ret
+    bytes: [0x01, 0xc8, 0x49, 0x75, 0xfb, 0xc3],
+    blocks: [BASE, BASE + 5],
+  },
+];
+
+function compileCase(c: GoldenCase): Uint8Array {
+  const readByte = (eip: number): number => {
+    const k = eip - BASE;
+    return k >= 0 && k < c.bytes.length ? c.bytes[k]! : -1;
+  };
+  const region = formRegion(readByte, BASE, true);
+  expect(region, 'region formed').not.toBeNull();
+  expect([...region!.blocks.keys()].sort((a, b) => a - b)).toEqual(c.blocks);
+  return compileRegion(region!, OPTIONS).binary;
+}
+
+describe('golden Wasm text of emitted blocks', () => {
+  for (const c of CASES) {
+    it(`${c.name}: ${c.what}`, async () => {
+      const binary = compileCase(c);
+      expect(WebAssembly.validate(binary as Uint8Array<ArrayBuffer>), 'WebAssembly.validate').toBe(true);
+      const bytes = c.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
+      const text = `;; ${c.name}: ${c.what}\n;; guest bytes at ${BASE.toString(16)}: ${bytes}\n${await wasmToText(binary)}`;
+      const file = join(GOLDEN_DIR, `${c.name}.wat`);
+      if (UPDATE) {
+        mkdirSync(GOLDEN_DIR, { recursive: true });
+        writeFileSync(file, text);
+        return;
+      }
+      if (!existsSync(file)) throw new Error(`no golden file ${file}: run UPDATE_GOLDEN=1 npx vitest run test/jit/golden.test.ts`);
+      expect(text).toBe(readFileSync(file, 'utf8'));
+    });
+  }
+
+  it('the same region compiles to the same bytes every time', () => {
+    const c = CASES[CASES.length - 1]!;
+    expect(compileCase(c)).toEqual(compileCase(c));
+  });
+});

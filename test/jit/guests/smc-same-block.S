@@ -1,0 +1,90 @@
+# SMC test (a): stores into the instructions that follow them in the same
+# basic block. A CPU fetches the new bytes (SDM vol. 3, 11.6: a write to a
+# code location that is about to run is seen by the fetch), so the rest of
+# the block must run what was written, not what was translated.
+#
+#   RESULTS+0  fold of patch_imm(i)  = 2i       (new imm32 of the next MOV)
+#   RESULTS+4  fold of patch_op(i)   = i+1 or i-1 (next opcode INC or DEC)
+#   RESULTS+8  fold of patch_rep(i)  = 3i       (REP MOVSB over the next MOV)
+#   RESULTS+12 fold of patch_prev(i) = i-1, 0x100 for i=1 (rewrites an instruction that already ran)
+# for i = 1..N, with fold(s, v) = 3s + v.
+        .code32
+        .set RESULTS, 0x70000
+        .set N, 64
+
+        .macro FOLD value
+        leal    (%esi,%esi,2), %esi
+        addl    \value, %esi
+        .endm
+
+        .macro LOOP_OVER fn, slot
+        xorl    %esi, %esi
+        movl    $1, %ecx
+1:      call    \fn
+        FOLD    %eax
+        incl    %ecx
+        cmpl    $N+1, %ecx
+        jne     1b
+        movl    %esi, RESULTS+\slot
+        .endm
+
+        .text
+        .globl _start
+_start:
+        cli
+        cld
+        LOOP_OVER patch_imm, 0
+        LOOP_OVER patch_op, 4
+        LOOP_OVER patch_rep, 8
+        LOOP_OVER patch_prev, 12
+        hlt
+
+# EAX = 2 * ECX: the store gives the next instruction the immediate ECX.
+patch_imm:
+        movl    %ecx, 2f+1
+2:      movl    $0xdeadbeef, %eax
+        addl    %ecx, %eax
+        ret
+
+# EAX = ECX + 1 for even ECX, ECX - 1 for odd: the store turns the NOP
+# that follows it into INC EAX or DEC EAX.
+patch_op:
+        movl    %ecx, %eax
+        movl    %ecx, %edx
+        andl    $1, %edx
+        movb    opcodes(%edx), %dl
+        movb    %dl, 3f
+3:      nop
+        ret
+opcodes:
+        .byte   0x40, 0x48              # inc %eax, dec %eax
+
+# EAX = 3 * ECX: REP MOVSB copies "mov $3i, %eax" (built in a template)
+# over the instruction right after it.
+patch_rep:
+        pushl   %esi
+        pushl   %edi
+        movl    %ecx, %edx
+        leal    (%ecx,%ecx,2), %eax
+        movl    %eax, template+1
+        movl    $template, %esi
+        movl    $4f, %edi
+        movl    $5, %ecx
+        rep movsb
+4:      movl    $0xdeadbeef, %eax
+        movl    %edx, %ecx
+        popl    %edi
+        popl    %esi
+        ret
+
+# EAX = the ECX of the previous call (0x100 on the first): the store
+# rewrites the immediate of the MOV that already ran in this block, which
+# must change nothing now and everything on the next call.
+patch_prev:
+5:      movl    $0x100, %eax
+        movl    %ecx, 5b+1
+        ret
+
+        .data
+template:
+        movl    $0, %eax
