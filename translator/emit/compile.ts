@@ -42,8 +42,9 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
     const m = mod.m;
     const relooper = new Relooper(mod);
 
-    const exitTo = (eipExpr: Expr, code: JitExit): Expr[] => [
+    const exitTo = (eipExpr: Expr, code: JitExit, giveBack = 0): Expr[] => [
       ...b.storeRegisters(),
+      b.budgetToState(giveBack),
       b.storeState(StateSlot.Eip, eipExpr),
       w.ret(w.k(code)),
     ];
@@ -55,12 +56,8 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
       b.beginBlock();
       const n = block.insns.length;
       // Budget: give up before the block when it would overrun (precise: nothing of it has run).
-      const budget = m.i32.sub(b.loadState(StateSlot.Budget), w.k(n));
-      b.emit(b.storeState(StateSlot.Budget, budget));
-      b.emit(w.if_(m.i32.lt_s(b.loadState(StateSlot.Budget), w.k(0)), w.block([
-        b.storeState(StateSlot.Budget, m.i32.add(b.loadState(StateSlot.Budget), w.k(n))),
-        ...exitTo(w.k(block.eip), JitExit.Budget),
-      ])));
+      b.emit(w.set(b.budgetLocal, m.i32.sub(w.get(b.budgetLocal), w.k(n))));
+      b.emit(w.if_(m.i32.lt_s(w.get(b.budgetLocal), w.k(0)), w.block(exitTo(w.k(block.eip), JitExit.Budget, n))));
       block.insns.forEach((insn, k) => {
         b.beginInstruction(insn, n - k);
         SEMANTICS[insn.row.sem]!(b, insn);
@@ -69,9 +66,7 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
           // the rest of the block runs the new bytes (precise self-modifying code).
           // The instructions after this one were charged to the budget at block entry but will not run here.
           const flush = b.endBlockFlagsKeep();
-          b.emit(w.if_(w.get(b.smcLocal), w.block([...flush,
-            b.storeState(StateSlot.Budget, m.i32.add(b.loadState(StateSlot.Budget), w.k(n - k - 1))),
-            ...exitTo(w.get(b.nextLocal), JitExit.Continue)])));
+          b.emit(w.if_(w.get(b.smcLocal), w.block([...flush, ...exitTo(w.get(b.nextLocal), JitExit.Continue, n - k - 1)])));
         }
       });
       b.emit(...b.endBlockFlags());
@@ -87,7 +82,7 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
       }
       relooper.addBranch(from, exitBlock, 0);
     }
-    const prologue = relooper.addBlock(w.block([...b.loadRegisters(), w.set(b.smcLocal, w.k(0))]));
+    const prologue = relooper.addBlock(w.block([...b.loadRegisters(), w.set(b.smcLocal, w.k(0)), w.set(b.budgetLocal, b.loadState(StateSlot.Budget))]));
     relooper.addBranch(prologue, ids.get(region.entry)!, 0);
     const label = mod.newLocal();
     const flow = relooper.render(prologue, label);

@@ -102,6 +102,12 @@ export class EmitBackend implements Backend<Val> {
   readonly nextLocal: number;
   /** Set by a slow store that invalidated translated code. */
   readonly smcLocal: number;
+  /**
+   * The execution budget, kept in a local inside the region: written to the
+   * state block at exits and before runtime calls (which give the
+   * unexecuted instructions back when they fault).
+   */
+  readonly budgetLocal: number;
   private readonly flagsLocal: number;
   private stmts: Expr[] = [];
   private flags: FlagTracking = { lazy: null, known: false, cf: false, dirty: false };
@@ -118,6 +124,7 @@ export class EmitBackend implements Backend<Val> {
     this.regLocals = Array.from({ length: 8 }, () => o.mod.newLocal());
     this.nextLocal = o.mod.newLocal();
     this.smcLocal = o.mod.newLocal();
+    this.budgetLocal = o.mod.newLocal();
     this.flagsLocal = o.mod.newLocal();
   }
 
@@ -317,7 +324,13 @@ export class EmitBackend implements Backend<Val> {
 
   /** Statements that make the state block exact for a runtime call that may fault. */
   private beforeRuntimeCall(): Expr[] {
-    return this.flushFlagsStmts();
+    return [...this.flushFlagsStmts(), this.budgetToState(0)];
+  }
+
+  /** state.Budget = the budget local + extra (instructions given back). */
+  budgetToState(extra: number): Expr {
+    const v = this.w.get(this.budgetLocal);
+    return this.storeState(StateSlot.Budget, extra ? this.m.i32.add(v, this.c(extra)) : v);
   }
 
   /** The TLB fast-path test for `size` bytes at linear `lin`: hit condition and physical address. */
@@ -423,7 +436,7 @@ export class EmitBackend implements Backend<Val> {
       this.storeState(StateSlot.Eip, this.c(eip)),
       this.storeState(StateSlot.ExitArg, this.c(vector)),
       this.storeState(StateSlot.ExitError, this.c(errorCode)),
-      this.storeState(StateSlot.Budget, m.i32.add(this.loadState(StateSlot.Budget), this.c(giveBack))),
+      this.budgetToState(giveBack),
       this.w.ret(this.c(code)),
     ];
   }
