@@ -43,6 +43,7 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
     const relooper = new Relooper(mod);
 
     const exitTo = (eipExpr: Expr, code: JitExit, giveBack = 0): Expr[] => [
+      ...b.storeFlagState(),
       ...b.storeRegisters(),
       b.budgetToState(giveBack),
       b.storeState(StateSlot.Eip, eipExpr),
@@ -82,7 +83,7 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
       }
       relooper.addBranch(from, exitBlock, 0);
     }
-    const prologue = relooper.addBlock(w.block([...b.loadRegisters(), w.set(b.smcLocal, w.k(0)), w.set(b.budgetLocal, b.loadState(StateSlot.Budget))]));
+    const prologue = relooper.addBlock(w.block([...b.loadRegisters(), ...b.loadFlagState(), w.set(b.smcLocal, w.k(0)), w.set(b.budgetLocal, b.loadState(StateSlot.Budget))]));
     relooper.addBranch(prologue, ids.get(region.entry)!, 0);
     const label = mod.newLocal();
     const flow = relooper.render(prologue, label);

@@ -91,6 +91,10 @@ export interface EmitOptions {
   readonly csLimit: number;
 }
 
+/** State-block slots of the flags, in the order of EmitBackend.flagState. */
+const FLAG_SLOTS = [StateSlot.Flags, StateSlot.LazyMask, StateSlot.LazyOp, StateSlot.LazySize, StateSlot.LazyRes, StateSlot.LazyA, StateSlot.LazyB] as const;
+const enum FS { Flags = 0, Mask = 1, Op = 2, Size = 3, Res = 4, A = 5, B = 6 }
+
 const FLAG_BITS: ReadonlyArray<[Flag, number]> = [[Flag.CF, 0], [Flag.PF, 2], [Flag.AF, 4], [Flag.ZF, 6], [Flag.SF, 7], [Flag.OF, 11]];
 
 export class EmitBackend implements Backend<Val> {
@@ -109,6 +113,13 @@ export class EmitBackend implements Backend<Val> {
    */
   readonly budgetLocal: number;
   private readonly flagsLocal: number;
+  /**
+   * The state block's flag fields, kept in locals for the whole region (as
+   * the registers are): Flags, LazyMask, LazyOp, LazySize, LazyRes, LazyA,
+   * LazyB. Block ends write the tracked flags here; exits and runtime calls
+   * copy them to the state block.
+   */
+  private readonly flagState: number[];
   private stmts: Expr[] = [];
   private flags: FlagTracking = { lazy: null, known: false, cf: false, dirty: false };
   private insn: Instruction | null = null;
@@ -126,6 +137,7 @@ export class EmitBackend implements Backend<Val> {
     this.smcLocal = o.mod.newLocal();
     this.budgetLocal = o.mod.newLocal();
     this.flagsLocal = o.mod.newLocal();
+    this.flagState = FLAG_SLOTS.map(() => o.mod.newLocal());
   }
 
   // --- statement plumbing ------------------------------------------------------
@@ -186,6 +198,16 @@ export class EmitBackend implements Backend<Val> {
   /** Registers back to the state block. */
   storeRegisters(): Expr[] {
     return this.regLocals.map((l, r) => this.storeState(StateSlot.Regs + r, this.w.get(l)));
+  }
+
+  /** The flag fields from the state block into their locals (region prologue). */
+  loadFlagState(): Expr[] {
+    return this.flagState.map((l, k) => this.w.set(l, this.loadState(FLAG_SLOTS[k]!)));
+  }
+
+  /** The flag fields' locals to the state block (exits, runtime calls). */
+  storeFlagState(): Expr[] {
+    return this.flagState.map((l, k) => this.storeState(FLAG_SLOTS[k]!, this.w.get(l)));
   }
 
   // --- values --------------------------------------------------------------
@@ -324,7 +346,7 @@ export class EmitBackend implements Backend<Val> {
 
   /** Statements that make the state block exact for a runtime call that may fault. */
   private beforeRuntimeCall(): Expr[] {
-    return [...this.flushFlagsStmts(), this.budgetToState(0)];
+    return [...this.flushFlagsStmts(), ...this.storeFlagState(), this.budgetToState(0)];
   }
 
   /** state.Budget = the budget local + extra (instructions given back). */
@@ -432,6 +454,7 @@ export class EmitBackend implements Backend<Val> {
     const m = this.m;
     return [
       ...this.flushFlagsStmts(),
+      ...this.storeFlagState(),
       ...this.storeRegisters(),
       this.storeState(StateSlot.Eip, this.c(eip)),
       this.storeState(StateSlot.ExitArg, this.c(vector)),
@@ -458,10 +481,13 @@ export class EmitBackend implements Backend<Val> {
     if (!f.known) {
       // flagsWord() reads the state block, which lacks this block's lazy record: fold it below.
       // A CF this block already made concrete is newer than the state's: keep it.
-      const word = this.w.call(IMPORTS.flagsWord.name, [], true);
+      // flagsWord() works on the state block: bring it up to date, and mirror what it writes (Flags, LazyMask = 0).
+      this.emit(...this.storeFlagState());
+      const word = this.val(this.w.call(IMPORTS.flagsWord.name, [], true));
+      this.emit(this.w.set(this.flagState[FS.Flags]!, this.x(word)), this.w.set(this.flagState[FS.Mask]!, this.c(0)));
       this.emit(this.w.set(this.flagsLocal, f.cf
-        ? m.i32.or(m.i32.and(word, this.c(~1)), m.i32.and(this.w.get(this.flagsLocal), this.c(1)))
-        : word));
+        ? m.i32.or(m.i32.and(this.x(word), this.c(~1)), m.i32.and(this.w.get(this.flagsLocal), this.c(1)))
+        : this.x(word)));
       f.known = true;
       f.cf = true;
     }
@@ -474,28 +500,30 @@ export class EmitBackend implements Backend<Val> {
     }
   }
 
-  /** Statements writing the tracked flags to the state block (no change to the tracking). */
+  /** Statements writing the tracked flags to the flag-state locals (no change to the tracking). */
   private flushFlagsStmts(): Expr[] {
     const f = this.flags;
     const out: Expr[] = [];
     if (!f.dirty) return out;
     const m = this.m;
-    if (f.known) out.push(this.storeState(StateSlot.Flags, this.w.get(this.flagsLocal)));
+    const w = this.w;
+    const fs = this.flagState;
+    if (f.known) out.push(w.set(fs[FS.Flags]!, w.get(this.flagsLocal)));
     else if (f.cf) {
-      out.push(this.storeState(StateSlot.Flags, m.i32.or(m.i32.and(this.loadState(StateSlot.Flags), this.c(~1)), m.i32.and(this.w.get(this.flagsLocal), this.c(1)))));
+      out.push(w.set(fs[FS.Flags]!, m.i32.or(m.i32.and(w.get(fs[FS.Flags]!), this.c(~1)), m.i32.and(w.get(this.flagsLocal), this.c(1)))));
     }
     if (f.lazy) {
       const l = f.lazy;
       out.push(
-        this.storeState(StateSlot.LazyOp, this.c(l.op)),
-        this.storeState(StateSlot.LazySize, this.c(l.size)),
-        this.storeState(StateSlot.LazyRes, this.x(l.res)),
-        this.storeState(StateSlot.LazyA, this.x(l.a)),
-        this.storeState(StateSlot.LazyB, this.x(l.b)),
-        this.storeState(StateSlot.LazyMask, this.c(l.mask)),
+        w.set(fs[FS.Op]!, this.c(l.op)),
+        w.set(fs[FS.Size]!, this.c(l.size)),
+        w.set(fs[FS.Res]!, this.x(l.res)),
+        w.set(fs[FS.A]!, this.x(l.a)),
+        w.set(fs[FS.B]!, this.x(l.b)),
+        w.set(fs[FS.Mask]!, this.c(l.mask)),
       );
     } else if (f.known) {
-      out.push(this.storeState(StateSlot.LazyMask, this.c(0)));
+      out.push(w.set(fs[FS.Mask]!, this.c(0)));
     }
     return out;
   }
@@ -520,6 +548,7 @@ export class EmitBackend implements Backend<Val> {
       const cf = lazyFlag(this, Flag.CF, l.op, l.size, l.res, l.a, l.b);
       this.emit(this.w.set(this.flagsLocal, this.m.i32.or(this.m.i32.and(this.w.get(this.flagsLocal), this.c(~1)), this.x(cf))));
     } else if (!f.known && !f.cf) {
+      this.emit(...this.storeFlagState());
       this.emit(this.w.set(this.flagsLocal, this.w.call(IMPORTS.carryFlag.name, [], true)));
     }
     f.cf = true;

@@ -14,7 +14,7 @@
   (import "env" "carryFlag" (func $env.carryFlag (type $t0)))
   (import "env" "sreg" (func $env.sreg (type $t4)))
   (func $run (export "run") (type $t0) (result i32)
-    (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i64) (local $l21 i64) (local $l22 i64) (local $l23 i64) (local $l24 i64)
+    (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i64) (local $l28 i64) (local $l29 i64) (local $l30 i64) (local $l31 i64)
     (try $T0
       (do
         (local.set $l0
@@ -41,6 +41,27 @@
         (local.set $l7
           (i32.load offset=2097180
             (i32.const 0)))
+        (local.set $l12
+          (i32.load offset=2097188
+            (i32.const 0)))
+        (local.set $l13
+          (i32.load offset=2097192
+            (i32.const 0)))
+        (local.set $l14
+          (i32.load offset=2097196
+            (i32.const 0)))
+        (local.set $l15
+          (i32.load offset=2097200
+            (i32.const 0)))
+        (local.set $l16
+          (i32.load offset=2097204
+            (i32.const 0)))
+        (local.set $l17
+          (i32.load offset=2097208
+            (i32.const 0)))
+        (local.set $l18
+          (i32.load offset=2097212
+            (i32.const 0)))
         (local.set $l9
           (i32.const 0))
         (local.set $l10
@@ -55,6 +76,27 @@
             (local.get $l10)
             (i32.const 0))
           (then
+            (i32.store offset=2097188
+              (i32.const 0)
+              (local.get $l12))
+            (i32.store offset=2097192
+              (i32.const 0)
+              (local.get $l13))
+            (i32.store offset=2097196
+              (i32.const 0)
+              (local.get $l14))
+            (i32.store offset=2097200
+              (i32.const 0)
+              (local.get $l15))
+            (i32.store offset=2097204
+              (i32.const 0)
+              (local.get $l16))
+            (i32.store offset=2097208
+              (i32.const 0)
+              (local.get $l17))
+            (i32.store offset=2097212
+              (i32.const 0)
+              (local.get $l18))
             (i32.store offset=2097152
               (i32.const 0)
               (local.get $l0))
@@ -91,54 +133,75 @@
               (i32.const 1))))
         (local.set $l8
           (i32.const 1048578))
-        (local.set $l12
+        (local.set $l19
           (local.get $l1))
-        (local.set $l13
-          (local.get $l2))
-        (local.set $l14
-          (local.get $l0))
         (local.set $l20
+          (local.get $l2))
+        (local.set $l21
+          (local.get $l0))
+        (local.set $l27
           (i64.or
             (i64.shl
               (i64.extend_i32_u
-                (local.get $l13))
+                (local.get $l20))
               (i64.const 32))
             (i64.extend_i32_u
-              (local.get $l14))))
-        (local.set $l21
+              (local.get $l21))))
+        (local.set $l28
           (i64.extend_i32_u
-            (local.get $l12)))
-        (local.set $l15
-          (i64.eqz
-            (local.get $l21)))
+            (local.get $l19)))
         (local.set $l22
+          (i64.eqz
+            (local.get $l28)))
+        (local.set $l29
           (select
             (i64.const 1)
-            (local.get $l21)
-            (local.get $l15)))
-        (local.set $l23
+            (local.get $l28)
+            (local.get $l22)))
+        (local.set $l30
           (i64.div_u
-            (local.get $l20)
-            (local.get $l22)))
-        (local.set $l24
+            (local.get $l27)
+            (local.get $l29)))
+        (local.set $l31
           (i64.rem_u
-            (local.get $l20)
-            (local.get $l22)))
-        (local.set $l16
+            (local.get $l27)
+            (local.get $l29)))
+        (local.set $l23
           (i32.or
-            (local.get $l15)
+            (local.get $l22)
             (i64.gt_u
-              (local.get $l23)
+              (local.get $l30)
               (i64.const 4294967295))))
-        (local.set $l17
+        (local.set $l24
           (i32.wrap_i64
-            (local.get $l23)))
-        (local.set $l18
+            (local.get $l30)))
+        (local.set $l25
           (i32.wrap_i64
-            (local.get $l24)))
+            (local.get $l31)))
         (if $I2
-          (local.get $l16)
+          (local.get $l23)
           (then
+            (i32.store offset=2097188
+              (i32.const 0)
+              (local.get $l12))
+            (i32.store offset=2097192
+              (i32.const 0)
+              (local.get $l13))
+            (i32.store offset=2097196
+              (i32.const 0)
+              (local.get $l14))
+            (i32.store offset=2097200
+              (i32.const 0)
+              (local.get $l15))
+            (i32.store offset=2097204
+              (i32.const 0)
+              (local.get $l16))
+            (i32.store offset=2097208
+              (i32.const 0)
+              (local.get $l17))
+            (i32.store offset=2097212
+              (i32.const 0)
+              (local.get $l18))
             (i32.store offset=2097152
               (i32.const 0)
               (local.get $l0))
@@ -180,13 +243,34 @@
             (return
               (i32.const 2))))
         (local.set $l0
-          (local.get $l17))
+          (local.get $l24))
         (local.set $l2
-          (local.get $l18))
+          (local.get $l25))
         (local.set $l8
           (i32.const 1048580))
         (local.set $l8
           (i32.const 1048596))
+        (i32.store offset=2097188
+          (i32.const 0)
+          (local.get $l12))
+        (i32.store offset=2097192
+          (i32.const 0)
+          (local.get $l13))
+        (i32.store offset=2097196
+          (i32.const 0)
+          (local.get $l14))
+        (i32.store offset=2097200
+          (i32.const 0)
+          (local.get $l15))
+        (i32.store offset=2097204
+          (i32.const 0)
+          (local.get $l16))
+        (i32.store offset=2097208
+          (i32.const 0)
+          (local.get $l17))
+        (i32.store offset=2097212
+          (i32.const 0)
+          (local.get $l18))
         (i32.store offset=2097152
           (i32.const 0)
           (local.get $l0))

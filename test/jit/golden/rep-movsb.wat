@@ -14,7 +14,7 @@
   (import "env" "carryFlag" (func $env.carryFlag (type $t0)))
   (import "env" "sreg" (func $env.sreg (type $t4)))
   (func $run (export "run") (type $t0) (result i32)
-    (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32)
+    (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32) (local $l37 i32)
     (try $T0
       (do
         (block $B1
@@ -42,6 +42,27 @@
           (local.set $l7
             (i32.load offset=2097180
               (i32.const 0)))
+          (local.set $l12
+            (i32.load offset=2097188
+              (i32.const 0)))
+          (local.set $l13
+            (i32.load offset=2097192
+              (i32.const 0)))
+          (local.set $l14
+            (i32.load offset=2097196
+              (i32.const 0)))
+          (local.set $l15
+            (i32.load offset=2097200
+              (i32.const 0)))
+          (local.set $l16
+            (i32.load offset=2097204
+              (i32.const 0)))
+          (local.set $l17
+            (i32.load offset=2097208
+              (i32.const 0)))
+          (local.set $l18
+            (i32.load offset=2097212
+              (i32.const 0)))
           (local.set $l9
             (i32.const 0))
           (local.set $l10
@@ -59,6 +80,27 @@
                 (local.get $l10)
                 (i32.const 0))
               (then
+                (i32.store offset=2097188
+                  (i32.const 0)
+                  (local.get $l12))
+                (i32.store offset=2097192
+                  (i32.const 0)
+                  (local.get $l13))
+                (i32.store offset=2097196
+                  (i32.const 0)
+                  (local.get $l14))
+                (i32.store offset=2097200
+                  (i32.const 0)
+                  (local.get $l15))
+                (i32.store offset=2097204
+                  (i32.const 0)
+                  (local.get $l16))
+                (i32.store offset=2097208
+                  (i32.const 0)
+                  (local.get $l17))
+                (i32.store offset=2097212
+                  (i32.const 0)
+                  (local.get $l18))
                 (i32.store offset=2097152
                   (i32.const 0)
                   (local.get $l0))
@@ -95,100 +137,169 @@
                   (i32.const 1))))
             (local.set $l8
               (i32.const 1048578))
-            (local.set $l12
+            (local.set $l19
               (local.get $l1))
-            (local.set $l13
+            (local.set $l20
               (i32.ne
-                (local.get $l12)
+                (local.get $l19)
                 (i32.const 0)))
             (if $I5
-              (local.get $l13)
+              (local.get $l20)
               (then
-                (local.set $l11
+                (i32.store offset=2097188
+                  (i32.const 0)
+                  (local.get $l12))
+                (i32.store offset=2097192
+                  (i32.const 0)
+                  (local.get $l13))
+                (i32.store offset=2097196
+                  (i32.const 0)
+                  (local.get $l14))
+                (i32.store offset=2097200
+                  (i32.const 0)
+                  (local.get $l15))
+                (i32.store offset=2097204
+                  (i32.const 0)
+                  (local.get $l16))
+                (i32.store offset=2097208
+                  (i32.const 0)
+                  (local.get $l17))
+                (i32.store offset=2097212
+                  (i32.const 0)
+                  (local.get $l18))
+                (local.set $l21
                   (call $env.flagsWord))
-                (local.set $l14
+                (local.set $l12
+                  (local.get $l21))
+                (local.set $l13
+                  (i32.const 0))
+                (local.set $l11
+                  (local.get $l21))
+                (local.set $l22
                   (i32.and
                     (i32.shr_u
                       (local.get $l11)
                       (i32.const 10))
                     (i32.const 1)))
-                (local.set $l15
+                (local.set $l23
                   (i32.shl
-                    (local.get $l14)
+                    (local.get $l22)
                     (i32.const 1)))
-                (local.set $l16
+                (local.set $l24
                   (i32.sub
                     (i32.const 1)
-                    (local.get $l15)))
-                (local.set $l17
+                    (local.get $l23)))
+                (local.set $l25
                   (local.get $l6))
-                (local.set $l18
+                (local.set $l26
                   (i32.load offset=2101248
                     (i32.shl
                       (i32.shr_u
-                        (local.get $l17)
+                        (local.get $l25)
                         (i32.const 12))
                       (i32.const 2))))
-                (local.set $l19
+                (local.set $l27
                   (if $I6 (result i32)
                     (i32.and
                       (i32.eq
                         (i32.and
-                          (local.get $l18)
+                          (local.get $l26)
                           (i32.const 65))
                         (i32.const 1))
                       (i32.le_u
                         (i32.and
-                          (local.get $l17)
+                          (local.get $l25)
                           (i32.const 4095))
                         (i32.const 4095)))
                     (then
                       (i32.load8_u
                         (i32.xor
                           (i32.and
-                            (local.get $l18)
+                            (local.get $l26)
                             (i32.const -4096))
-                          (local.get $l17))))
+                          (local.get $l25))))
                     (else
+                      (i32.store offset=2097188
+                        (i32.const 0)
+                        (local.get $l12))
+                      (i32.store offset=2097192
+                        (i32.const 0)
+                        (local.get $l13))
+                      (i32.store offset=2097196
+                        (i32.const 0)
+                        (local.get $l14))
+                      (i32.store offset=2097200
+                        (i32.const 0)
+                        (local.get $l15))
+                      (i32.store offset=2097204
+                        (i32.const 0)
+                        (local.get $l16))
+                      (i32.store offset=2097208
+                        (i32.const 0)
+                        (local.get $l17))
+                      (i32.store offset=2097212
+                        (i32.const 0)
+                        (local.get $l18))
                       (i32.store offset=2097216
                         (i32.const 0)
                         (local.get $l10))
                       (call $env.slowLoad
                         (i32.const 3)
-                        (local.get $l17)
+                        (local.get $l25)
                         (i32.const 1)
                         (i32.const 1048576)
                         (i32.const 1)))))
-                (local.set $l20
+                (local.set $l28
                   (local.get $l7))
-                (local.set $l21
+                (local.set $l29
                   (i32.load offset=2101248
                     (i32.shl
                       (i32.shr_u
-                        (local.get $l20)
+                        (local.get $l28)
                         (i32.const 12))
                       (i32.const 2))))
                 (if $I7
                   (i32.and
                     (i32.eq
                       (i32.and
-                        (local.get $l21)
+                        (local.get $l29)
                         (i32.const 89))
                       (i32.const 1))
                     (i32.le_u
                       (i32.and
-                        (local.get $l20)
+                        (local.get $l28)
                         (i32.const 4095))
                       (i32.const 4095)))
                   (then
                     (i32.store8
                       (i32.xor
                         (i32.and
-                          (local.get $l21)
+                          (local.get $l29)
                           (i32.const -4096))
-                        (local.get $l20))
-                      (local.get $l19)))
+                        (local.get $l28))
+                      (local.get $l27)))
                   (else
+                    (i32.store offset=2097188
+                      (i32.const 0)
+                      (local.get $l12))
+                    (i32.store offset=2097192
+                      (i32.const 0)
+                      (local.get $l13))
+                    (i32.store offset=2097196
+                      (i32.const 0)
+                      (local.get $l14))
+                    (i32.store offset=2097200
+                      (i32.const 0)
+                      (local.get $l15))
+                    (i32.store offset=2097204
+                      (i32.const 0)
+                      (local.get $l16))
+                    (i32.store offset=2097208
+                      (i32.const 0)
+                      (local.get $l17))
+                    (i32.store offset=2097212
+                      (i32.const 0)
+                      (local.get $l18))
                     (i32.store offset=2097216
                       (i32.const 0)
                       (local.get $l10))
@@ -197,54 +308,100 @@
                         (local.get $l9)
                         (call $env.slowStore
                           (i32.const 0)
-                          (local.get $l20)
+                          (local.get $l28)
                           (i32.const 1)
-                          (local.get $l19)
+                          (local.get $l27)
                           (i32.const 1048576)
                           (i32.const 1))))))
-                (local.set $l22
+                (local.set $l30
                   (local.get $l6))
-                (local.set $l23
+                (local.set $l31
                   (i32.add
-                    (local.get $l22)
-                    (local.get $l16)))
+                    (local.get $l30)
+                    (local.get $l24)))
                 (local.set $l6
-                  (local.get $l23))
-                (local.set $l24
+                  (local.get $l31))
+                (local.set $l32
                   (local.get $l7))
-                (local.set $l25
+                (local.set $l33
                   (i32.add
-                    (local.get $l24)
-                    (local.get $l16)))
+                    (local.get $l32)
+                    (local.get $l24)))
                 (local.set $l7
-                  (local.get $l25))
-                (local.set $l26
+                  (local.get $l33))
+                (local.set $l34
                   (i32.sub
-                    (local.get $l12)
+                    (local.get $l19)
                     (i32.const 1)))
                 (local.set $l1
-                  (local.get $l26))
-                (local.set $l27
+                  (local.get $l34))
+                (local.set $l35
                   (i32.ne
-                    (local.get $l26)
+                    (local.get $l34)
                     (i32.const 0)))
                 (if $I8
-                  (local.get $l27)
+                  (local.get $l35)
                   (then
                     (local.set $l8
                       (i32.const 1048576)))))
               (else
+                (i32.store offset=2097188
+                  (i32.const 0)
+                  (local.get $l12))
+                (i32.store offset=2097192
+                  (i32.const 0)
+                  (local.get $l13))
+                (i32.store offset=2097196
+                  (i32.const 0)
+                  (local.get $l14))
+                (i32.store offset=2097200
+                  (i32.const 0)
+                  (local.get $l15))
+                (i32.store offset=2097204
+                  (i32.const 0)
+                  (local.get $l16))
+                (i32.store offset=2097208
+                  (i32.const 0)
+                  (local.get $l17))
+                (i32.store offset=2097212
+                  (i32.const 0)
+                  (local.get $l18))
+                (local.set $l36
+                  (call $env.flagsWord))
+                (local.set $l12
+                  (local.get $l36))
+                (local.set $l13
+                  (i32.const 0))
                 (local.set $l11
-                  (call $env.flagsWord))))
+                  (local.get $l36))))
             (if $I9
               (local.get $l9)
               (then
+                (local.set $l12
+                  (local.get $l11))
+                (local.set $l13
+                  (i32.const 0))
                 (i32.store offset=2097188
                   (i32.const 0)
-                  (local.get $l11))
+                  (local.get $l12))
                 (i32.store offset=2097192
                   (i32.const 0)
-                  (i32.const 0))
+                  (local.get $l13))
+                (i32.store offset=2097196
+                  (i32.const 0)
+                  (local.get $l14))
+                (i32.store offset=2097200
+                  (i32.const 0)
+                  (local.get $l15))
+                (i32.store offset=2097204
+                  (i32.const 0)
+                  (local.get $l16))
+                (i32.store offset=2097208
+                  (i32.const 0)
+                  (local.get $l17))
+                (i32.store offset=2097212
+                  (i32.const 0)
+                  (local.get $l18))
                 (i32.store offset=2097152
                   (i32.const 0)
                   (local.get $l0))
@@ -277,11 +434,9 @@
                   (local.get $l8))
                 (return
                   (i32.const 0))))
-            (i32.store offset=2097188
-              (i32.const 0)
+            (local.set $l12
               (local.get $l11))
-            (i32.store offset=2097192
-              (i32.const 0)
+            (local.set $l13
               (i32.const 0))
             (if $I10
               (i32.eq
@@ -293,6 +448,27 @@
                 (br $B2)))
             (unreachable))
           (unreachable))
+        (i32.store offset=2097188
+          (i32.const 0)
+          (local.get $l12))
+        (i32.store offset=2097192
+          (i32.const 0)
+          (local.get $l13))
+        (i32.store offset=2097196
+          (i32.const 0)
+          (local.get $l14))
+        (i32.store offset=2097200
+          (i32.const 0)
+          (local.get $l15))
+        (i32.store offset=2097204
+          (i32.const 0)
+          (local.get $l16))
+        (i32.store offset=2097208
+          (i32.const 0)
+          (local.get $l17))
+        (i32.store offset=2097212
+          (i32.const 0)
+          (local.get $l18))
         (i32.store offset=2097152
           (i32.const 0)
           (local.get $l0))
