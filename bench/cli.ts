@@ -1,20 +1,31 @@
 /**
- * `npm run bench -- [--suite S] [--strategy NAME] [--runs N] [--json FILE]`
+ * `npm run bench -- [--suite S] [--strategy LIST] [--runs N] [--target S] [--repeat N] [--json FILE]`
  *
  * Runs each workload of the suite natively and under each strategy,
  * checks that every run returns the native checksum (and fails loudly if
- * not), and prints guest MIPS, native MIPS and the ratios.
+ * not), and prints guest MIPS with and without translation time, native
+ * MIPS, the ratios, the JIT's code size and cache hit rate, and a summary
+ * against the project's targets.
  */
 import { writeFileSync } from 'node:fs';
-import { buildWorkloadGuest, WORKLOADS, type Workload } from './workloads.js';
+import { cpus, loadavg } from 'node:os';
+import { readImageFile } from '../src/loaders/flat.js';
+import { buildWorkloadGuest, foldChecksums, MAX_REPEAT, WORKLOADS, type Workload } from './workloads.js';
 import { runNative } from './native.js';
-import { timeGuest } from './guest.js';
+import { timeGuest, timeGuestIsolated, type GuestTiming, type TimingPlan } from './guest.js';
 import { REFERENCE_STRATEGY, STRATEGIES, type Strategy } from './strategies.js';
-import { formatTable, type BenchReport, type BenchResult } from './report.js';
+import { formatSummary, formatTable, LEGEND, type BenchReport, type BenchResult } from './report.js';
 
 interface Suite {
   readonly workloads: readonly Workload[];
+  /** Seconds a timed guest run is calibrated to last (at least half of it). */
+  readonly targetSeconds: number;
+  /** Warm-up runs besides the last calibration run. */
   readonly warmup: number;
+  /** Seconds of one-call runs that warm each measuring process up before calibration (bench/guest.ts). */
+  readonly primeSeconds: number;
+  /** Each workload and strategy in a process of its own (see bench/guest.ts); off, all share this one (faster, skewed). */
+  readonly isolate: boolean;
   readonly runs: number;
   /** Native: minimum seconds per batch, and batches. */
   readonly nativeBatch: number;
@@ -22,17 +33,23 @@ interface Suite {
 }
 
 const SUITES: Readonly<Record<string, Suite>> = {
-  default: { workloads: WORKLOADS, warmup: 1, runs: 5, nativeBatch: 0.05, nativeSamples: 11 },
-  quick: { workloads: WORKLOADS, warmup: 0, runs: 1, nativeBatch: 0.01, nativeSamples: 3 },
+  default: { workloads: WORKLOADS, isolate: true, primeSeconds: 1, targetSeconds: 1, warmup: 1, runs: 5, nativeBatch: 0.05, nativeSamples: 11 },
+  quick: { workloads: WORKLOADS, isolate: false, primeSeconds: 0, targetSeconds: 0.1, warmup: 0, runs: 1, nativeBatch: 0.01, nativeSamples: 3 },
 };
 
 const USAGE = `usage: npm run bench -- [options]
 
-  --suite S         default (every workload, 1 warm-up + 5 timed runs), quick
-                    (every workload, one run: a smoke test), or a workload name
-                    (${WORKLOADS.map((w) => w.name).join(', ')}) with the default settings
+  --suite S         default (every workload and strategy in a process of its own;
+                    1 s of one-call runs to warm up, runs calibrated to 0.5-1 s
+                    outside compilation, 2 warm-up and 5 timed: about 6 minutes),
+                    quick (every workload, all in this process, no warm-up, runs
+                    of 0.05-0.1 s, one timed: a smoke test under a minute; its
+                    figures are skewed by cold code and shared V8 feedback),
+                    or a workload name (${WORKLOADS.map((w) => w.name).join(', ')}) with the default settings
   --strategy LIST   comma-separated strategies (${STRATEGIES.map((s) => s.name).join(', ')}); default: all
-  --runs N          timed guest runs per workload (median reported)
+  --runs N          timed guest runs per workload and strategy (median reported)
+  --target S        seconds a timed run should last (calibration accepts half of it)
+  --repeat N        workload calls per guest run for every strategy, instead of calibrating
   --json FILE       also write the results as JSON
   -h, --help        this text
 `;
@@ -43,12 +60,15 @@ interface Options {
   suiteName: string;
   suite: Suite;
   strategies: Strategy[];
+  repeat?: number;
   json?: string;
 }
 
 function parse(argv: readonly string[]): Options | null {
   let suiteName = 'default';
   let runs: number | undefined;
+  let target: number | undefined;
+  let repeat: number | undefined;
   let json: string | undefined;
   let strategies = [...STRATEGIES];
   for (let i = 0; i < argv.length; i++) {
@@ -58,14 +78,22 @@ function parse(argv: readonly string[]): Options | null {
       if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg} needs a value`);
       return v;
     };
+    const whole = (max: number): number => {
+      const v = value();
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${arg} needs a whole number from 1 to ${max}, got '${v}'`);
+      return n;
+    };
     switch (arg) {
       case '-h': case '--help': return null;
       case '--suite': suiteName = value(); break;
       case '--json': json = value(); break;
-      case '--runs': {
+      case '--runs': runs = whole(1000); break;
+      case '--repeat': repeat = whole(MAX_REPEAT); break;
+      case '--target': {
         const v = value();
-        runs = Number(v);
-        if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs needs a positive whole number, got '${v}'`);
+        target = Number(v);
+        if (!(target > 0 && target <= 600)) throw new UsageError(`--target needs seconds above 0 (at most 600), got '${v}'`);
         break;
       }
       case '--strategy': {
@@ -87,9 +115,10 @@ function parse(argv: readonly string[]): Options | null {
     suite = { ...SUITES.default!, workloads: [w] };
   }
   if (runs !== undefined) suite = { ...suite, runs };
+  if (target !== undefined) suite = { ...suite, targetSeconds: target };
   // Ratios to the reference need the reference measured in the same run.
   if (!strategies.includes(REFERENCE_STRATEGY)) strategies.unshift(REFERENCE_STRATEGY);
-  return { suiteName, suite, strategies, json };
+  return { suiteName, suite, strategies, repeat, json };
 }
 
 function main(argv: readonly string[]): number {
@@ -106,45 +135,98 @@ function main(argv: readonly string[]): number {
     return 0;
   }
   const { suite } = opts;
+  const plan: TimingPlan = { primeSeconds: suite.primeSeconds, targetSeconds: suite.targetSeconds, warmup: suite.warmup, runs: suite.runs, repeat: opts.repeat };
   const results: BenchResult[] = [];
   const failures: string[] = [];
+  const started = performance.now();
+  const loadAtStart = loadavg();
   for (const w of suite.workloads) {
     const native = runNative(w.name, suite.nativeBatch, suite.nativeSamples);
-    const image = buildWorkloadGuest(w.name);
+    // Built here, not in the measuring processes, which only read it.
+    const image = readImageFile(buildWorkloadGuest(w.name));
     let referenceMips = NaN;
     for (const strategy of opts.strategies) {
       process.stderr.write(`${w.name} / ${strategy.name} ...`);
-      const g = timeGuest(image, w.name, strategy, suite.warmup, suite.runs);
-      if (g.checksum !== native.checksum) {
-        const msg = `CHECKSUM MISMATCH: ${w.name} under ${strategy.name} returned ${hex(g.checksum)}, native returned ${hex(native.checksum)}`;
+      let g: GuestTiming;
+      try {
+        g = suite.isolate ? timeGuestIsolated(w.name, strategy, plan) : timeGuest(image, w.name, strategy, plan);
+      } catch (e) {
+        const msg = (e as Error).message;
+        process.stderr.write(` FAILED: ${msg}\n`);
+        failures.push(msg);
+        continue;
+      }
+      const expected = foldChecksums(native.checksum, g.repeat);
+      if (g.checksum !== expected) {
+        const msg = `CHECKSUM MISMATCH: ${w.name} under ${strategy.name} returned ${hex(g.checksum)} after ${g.repeat} call(s), native returned ${hex(native.checksum)} per call (${hex(expected)} folded)`;
         process.stderr.write(` ${msg}\n`);
         failures.push(msg);
         continue;
       }
-      const mips = g.instructions / g.seconds / 1e6;
+      const run = g.median;
+      const mips = g.instructions / run.seconds / 1e6;
+      const compileMs = run.jit?.compileMs ?? 0;
+      const runMs = run.seconds * 1000 - compileMs;
+      const steadyMips = g.instructions / runMs / 1e3;
       if (strategy === REFERENCE_STRATEGY) referenceMips = mips;
-      const nativeMips = g.instructions / native.seconds / 1e6;
+      const nativeMips = g.instructions / g.repeat / native.seconds / 1e6;
+      const jit = run.jit;
       results.push({
         workload: w.name,
         strategy: strategy.name,
+        calls: g.repeat,
         mips,
+        steadyMips,
         ratioToNative: nativeMips / mips,
+        steadyRatioToNative: nativeMips / steadyMips,
         ratioToReference: referenceMips / mips,
-        seconds: g.seconds,
+        steadyRatioToReference: referenceMips / steadyMips,
+        seconds: run.seconds,
+        compileMs,
+        runMs,
         instructions: g.instructions,
         nativeSeconds: native.seconds,
+        nativeMips,
+        wasmBytesPerInstruction: jit && jit.guestInstructionsTranslated > 0 ? jit.wasmBytes / jit.guestInstructionsTranslated : null,
+        hitRate: jit && jit.hits + jit.misses > 0 ? jit.hits / (jit.hits + jit.misses) : null,
+        jit,
+        runs: g.runs,
+        calibration: g.calibration,
+        primeRuns: g.primeRuns,
       });
-      process.stderr.write(` ${mips.toFixed(2)} MIPS (runs: ${g.runs.map((s) => s.toFixed(3)).join(', ')} s)\n`);
+      const cal = g.calibration.map((c) => `${c.repeat}:${c.seconds.toFixed(2)}`).join(' ');
+      process.stderr.write(` ${g.repeat} calls, ${mips.toFixed(1)} MIPS, steady ${steadyMips.toFixed(1)}, compile ${compileMs.toFixed(0)} ms (runs: ${g.runs.map((s) => s.toFixed(3)).join(', ')} s${cal ? `; calibration calls:s ${cal}` : ''})\n`);
     }
   }
+  const elapsed = (performance.now() - started) / 1000;
+  const loadAtEnd = loadavg();
 
-  process.stdout.write(`\nsuite ${opts.suiteName}: median of ${suite.runs} guest run(s) after ${suite.warmup} warm-up; native: median of ${suite.nativeSamples} batches\n`);
-  process.stdout.write('×native = native MIPS / guest MIPS (times slower than the host CPU); ×reference = reference MIPS / this MIPS\n\n');
-  process.stdout.write(formatTable(results) + '\n');
+  const how = opts.repeat === undefined
+    ? `runs calibrated to last ${suite.targetSeconds / 2}-${suite.targetSeconds} s outside compilation (the last calibration run is a warm-up${suite.warmup ? `, then ${suite.warmup} more` : ''})`
+    : `${opts.repeat} call(s) per run${suite.warmup ? `, ${suite.warmup} warm-up run(s)` : ', no warm-up'}`;
+  const primed = suite.primeSeconds > 0 ? `after ${suite.primeSeconds} s of one-call runs warming the process up, ` : '';
+  const where = suite.isolate ? 'each workload and strategy in a fresh process' : 'all in one process (figures skewed: cold code, shared V8 feedback)';
+  process.stdout.write(`\nsuite ${opts.suiteName}: ${where}; ${primed}median of ${suite.runs} guest run(s), each on a fresh machine; ${how}; native: median of ${suite.nativeSamples} batches; ${elapsed.toFixed(0)} s in all\n`);
+  const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
+  process.stdout.write(`reference strategy: ${REFERENCE_STRATEGY.name}; host: ${cpus().length} CPUs, load average ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end (other work skews every figure)\n\n${LEGEND}\n\n`);
+  process.stdout.write(formatTable(results) + '\n\n');
+  process.stdout.write(formatSummary(results, REFERENCE_STRATEGY.name) + '\n');
   if (opts.json) {
     const report: BenchReport = {
       results,
-      meta: { suite: opts.suiteName, warmupRuns: suite.warmup, timedRuns: suite.runs, node: process.version, date: new Date().toISOString() },
+      meta: {
+        suite: opts.suiteName,
+        targetSeconds: suite.targetSeconds,
+        isolated: suite.isolate,
+        primeSeconds: suite.primeSeconds,
+        warmupRuns: suite.warmup,
+        timedRuns: suite.runs,
+        referenceStrategy: REFERENCE_STRATEGY.name,
+        loadAverage: { start: loadAtStart, end: loadAtEnd },
+        elapsedSeconds: elapsed,
+        node: process.version,
+        date: new Date().toISOString(),
+      },
     };
     writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
     process.stdout.write(`\nwrote ${opts.json}\n`);

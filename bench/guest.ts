@@ -1,27 +1,79 @@
 /**
  * Timing a workload inside wasmvisor. Our own loop rather than tinybench:
- * one guest run takes about a second on the reference tier, so a handful
- * of runs is all we can afford, each run must hand back its retired count
- * and checksum (tinybench's task functions return nothing we can read),
- * and machine construction and image loading must stay outside the timed
- * part (RunResult.seconds covers only the run loop). Warm-up runs are
- * discarded (V8's own JIT warms up on them); the median of the rest is
- * reported.
+ * each run must hand back its retired count, checksum and JIT statistics
+ * (tinybench's task functions return nothing we can read), every run needs
+ * a fresh machine (so each strategy's translation cost is paid, and
+ * counted, in every run), and machine construction and image loading must
+ * stay outside the timed part (RunResult.seconds covers only the run loop).
+ *
+ * Each workload and strategy is timed in a process of its own
+ * (bench/measure.ts): in a shared process V8's type feedback from the
+ * other strategies and workloads slows the interpreter by a third, and
+ * whichever strategy came first would pay binaryen's warm-up. In that
+ * process, one-call runs first warm V8 up (binaryen's compile time falls
+ * about fivefold over the first few runs).
+ *
+ * One call of a workload retires only a few million instructions, which a
+ * JIT finishes before it is warm (binaryen, module compilation, V8's
+ * baseline tier before TurboFan). So a run calls the workload `repeat`
+ * times, chosen per workload and strategy by calibration: start with one
+ * call and scale the count up until a run, compilation left out, lasts at
+ * least half the target.
+ * The last calibration run doubles as the warm-up (V8's own JIT warms the
+ * engine's JavaScript on it); the timed runs follow with the same count,
+ * and the median one is reported.
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createMachine } from '../src/machine.js';
-import { loadFlat, readImageFile } from '../src/loaders/flat.js';
+import { loadFlat } from '../src/loaders/flat.js';
+import type { JitStats } from '../runtime/jit/jit.js';
 import type { Strategy } from './strategies.js';
+import { MAX_REPEAT, withRepeat } from './workloads.js';
 
-export interface GuestTiming {
+/** One guest run: a fresh machine, `repeat` calls of the workload. */
+export interface GuestRun {
+  repeat: number;
+  /** The fold of the per-call checksums (see entry.S). */
   checksum: number;
   instructions: number;
-  /** Median seconds of the timed runs. */
+  /** Wall-clock seconds of the run loop, translation included. */
   seconds: number;
-  runs: number[];
+  /** The JIT's counters for this run (null on the interpreter). */
+  jit: JitStats | null;
 }
 
-/** A guest that needs more than this is broken, not slow. */
-const MAX_INSTRUCTIONS = 500_000_000;
+export interface TimingPlan {
+  /** Seconds of one-call runs (at least PRIME_MIN_RUNS of them) that warm the process up before calibration; 0: none. */
+  primeSeconds: number;
+  /** Seconds a timed run should last outside compilation; calibration accepts a count once a run lasts half of this. */
+  targetSeconds: number;
+  /** Warm-up runs after calibration (whose last run is a warm-up already). */
+  warmup: number;
+  runs: number;
+  /** A fixed call count instead of calibrating. */
+  repeat?: number;
+}
+
+export interface GuestTiming {
+  /** One-call runs made to warm the process up. */
+  primeRuns: number;
+  repeat: number;
+  checksum: number;
+  instructions: number;
+  /** The median timed run (the lower middle one for an even count); its seconds are the median. */
+  median: GuestRun;
+  /** Seconds of every timed run, in order. */
+  runs: number[];
+  /** Calibration runs: call count and seconds. */
+  calibration: { repeat: number; seconds: number }[];
+}
+
+/** A guest that needs more than this per call is broken, not slow. */
+const MAX_INSTRUCTIONS_PER_CALL = 500_000_000;
+/** Bounds on the warm-up's one-call runs. */
+const PRIME_MIN_RUNS = 3;
+const PRIME_MAX_RUNS = 30;
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -29,24 +81,100 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-function runOnce(image: Uint8Array, name: string, strategy: Strategy): { checksum: number; instructions: number; seconds: number } {
-  const machine = createMachine({ memoryMiB: 16, tier: strategy.tier });
-  loadFlat(machine, image, name);
-  const r = machine.run({ maxInstructions: MAX_INSTRUCTIONS });
-  if (r.outcome.kind !== 'halted') throw new Error(`workload ${name} under ${strategy.name} did not halt cleanly: ${r.message}`);
-  return { checksum: machine.cpu.regs[0]! >>> 0, instructions: r.retired, seconds: r.seconds };
+export function runOnce(image: Uint8Array, name: string, strategy: Strategy, repeat: number): GuestRun {
+  const machine = createMachine({ memoryMiB: 16, tier: strategy.tier, fpu: strategy.fpu ?? 'exact' });
+  loadFlat(machine, withRepeat(image, repeat), name);
+  const r = machine.run({ maxInstructions: MAX_INSTRUCTIONS_PER_CALL * repeat });
+  if (r.outcome.kind !== 'halted') throw new Error(`workload ${name} under ${strategy.name} (${repeat} calls) did not halt cleanly: ${r.message}`);
+  return {
+    repeat,
+    checksum: machine.cpu.regs[0]! >>> 0,
+    instructions: r.retired,
+    seconds: r.seconds,
+    jit: machine.jit ? { ...machine.jit.stats } : null,
+  };
 }
 
-export function timeGuest(imagePath: string, name: string, strategy: Strategy, warmup: number, runs: number): GuestTiming {
-  const image = readImageFile(imagePath);
-  for (let i = 0; i < warmup; i++) runOnce(image, name, strategy);
-  const results = Array.from({ length: runs }, () => runOnce(image, name, strategy));
+/** Seconds of a run outside compilation (the whole run on the interpreter). */
+export function runSeconds(r: GuestRun): number {
+  return r.seconds - (r.jit?.compileMs ?? 0) / 1000;
+}
+
+/**
+ * Find a call count whose run lasts at least half of `targetSeconds`
+ * outside compilation (a slow compiler must not stand in for a long run:
+ * the run itself has to be long enough for the JIT to settle). Each step
+ * scales the count by target / run seconds: run time is calls × a per-call
+ * cost that only falls as the JIT warms, so a step does not overshoot the
+ * target by much; it may undershoot, and then takes another step. Returns
+ * every run made; the last one has the chosen count.
+ */
+function calibrate(image: Uint8Array, name: string, strategy: Strategy, targetSeconds: number): GuestRun[] {
+  const made: GuestRun[] = [];
+  let repeat = 1;
+  for (;;) {
+    const r = runOnce(image, name, strategy, repeat);
+    made.push(r);
+    const seconds = runSeconds(r);
+    if (seconds >= targetSeconds / 2 || repeat >= MAX_REPEAT) return made;
+    const scale = targetSeconds / Math.max(seconds, targetSeconds / 1000);
+    repeat = Math.min(MAX_REPEAT, Math.max(repeat * 2, Math.round(repeat * scale)));
+  }
+}
+
+/** Warm the process up: one-call runs for `seconds`, at least PRIME_MIN_RUNS. Returns how many. */
+function prime(image: Uint8Array, name: string, strategy: Strategy, seconds: number): number {
+  if (seconds <= 0) return 0;
+  const started = performance.now();
+  let runs = 0;
+  while (runs < PRIME_MAX_RUNS && (runs < PRIME_MIN_RUNS || performance.now() - started < seconds * 1000)) {
+    runOnce(image, name, strategy, 1);
+    runs++;
+  }
+  return runs;
+}
+
+/** Time a workload under a strategy in this process (bench/measure.ts calls it in a process of its own). */
+export function timeGuest(image: Uint8Array, name: string, strategy: Strategy, plan: TimingPlan): GuestTiming {
+  const primeRuns = prime(image, name, strategy, plan.primeSeconds);
+  const calibration = plan.repeat === undefined ? calibrate(image, name, strategy, plan.targetSeconds) : [];
+  const repeat = plan.repeat ?? calibration[calibration.length - 1]!.repeat;
+  const warm = calibration.length > 0 ? [calibration[calibration.length - 1]!] : [];
+  for (let i = 0; i < plan.warmup; i++) warm.push(runOnce(image, name, strategy, repeat));
+  const results = Array.from({ length: plan.runs }, () => runOnce(image, name, strategy, repeat));
   const first = results[0]!;
-  for (const r of results) {
+  for (const r of [...warm, ...results]) {
     if (r.checksum !== first.checksum || r.instructions !== first.instructions) {
-      throw new Error(`workload ${name} under ${strategy.name} is not deterministic: checksum ${first.checksum.toString(16)}/${r.checksum.toString(16)}, instructions ${first.instructions}/${r.instructions}`);
+      throw new Error(`workload ${name} under ${strategy.name} is not deterministic (${repeat} calls): checksum ${first.checksum.toString(16)}/${r.checksum.toString(16)}, instructions ${first.instructions}/${r.instructions}`);
     }
   }
-  const seconds = results.map((r) => r.seconds);
-  return { checksum: first.checksum, instructions: first.instructions, seconds: median(seconds), runs: seconds };
+  const bySeconds = [...results].sort((a, b) => a.seconds - b.seconds);
+  return {
+    primeRuns,
+    repeat,
+    checksum: first.checksum,
+    instructions: first.instructions,
+    median: bySeconds[(bySeconds.length - 1) >> 1]!,
+    runs: results.map((r) => r.seconds),
+    calibration: calibration.map((r) => ({ repeat: r.repeat, seconds: r.seconds })),
+  };
+}
+
+/** The compiled child entry next to this file (the CLIs run compiled JavaScript: scripts/run.mjs). */
+const MEASURE_ENTRY = fileURLToPath(new URL('./measure.js', import.meta.url));
+
+/** timeGuest in a fresh Node process (bench/measure.ts); its progress goes to our stderr. */
+export function timeGuestIsolated(workload: string, strategy: Strategy, plan: TimingPlan): GuestTiming {
+  let out: string;
+  try {
+    out = execFileSync(process.execPath, [MEASURE_ENTRY, workload, strategy.name, JSON.stringify(plan)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (e) {
+    throw new Error(`measuring ${workload} under ${strategy.name} failed (its error is above): ${(e as Error).message.split('\n')[0]}`);
+  }
+  const last = out.trim().split('\n').pop() ?? '';
+  return JSON.parse(last) as GuestTiming;
 }

@@ -1,55 +1,175 @@
 /**
- * Bench results: the JSON record (one row per workload and strategy) and
- * the table printed for people.
+ * Bench results: the JSON record (one row per workload and strategy), the
+ * table printed for people with its legend, and the summary against the
+ * project's targets. Translation and run time are kept apart (STYLE.md
+ * lesson 9): `mips` counts everything a fresh machine does, `steadyMips`
+ * leaves out the time spent compiling.
  */
+import type { JitStats } from '../runtime/jit/jit.js';
 
 export interface BenchResult {
   workload: string;
   strategy: string;
-  /** Guest instructions retired per second of guest run time, in millions. */
+  /** Calls of workload_main in one guest run (chosen per workload and strategy by calibration). */
+  calls: number;
+  /** Guest instructions retired per second of guest run time, translation included, in millions. */
   mips: number;
+  /** Guest instructions retired per second of run time without compilation (seconds − compileMs), in millions. */
+  steadyMips: number;
   /** Native MIPS / guest MIPS: how many times slower than the host CPU running the same code. */
   ratioToNative: number;
+  /** Native MIPS / steady MIPS. */
+  steadyRatioToNative: number;
   /** Reference strategy's MIPS / this strategy's MIPS (1 for the reference; below 1 is faster). */
   ratioToReference: number;
-  /** Median guest seconds of one run. */
+  /** Reference strategy's MIPS / this strategy's steady MIPS (the reference compiles nothing: its steady MIPS is its MIPS). */
+  steadyRatioToReference: number;
+  /** Seconds of the median guest run (all calls), translation included. */
   seconds: number;
-  /** Instructions retired by one guest run (REP iterations count one each, as the tiers retire them). */
+  /** Milliseconds spent compiling in that run (jit.stats.compileMs; 0 on the interpreter). */
+  compileMs: number;
+  /** seconds × 1000 − compileMs. */
+  runMs: number;
+  /** Instructions retired by one guest run, all calls (REP iterations count one each, as the tiers retire them). */
   instructions: number;
   /** Median native seconds of one workload_main call. */
   nativeSeconds: number;
+  /** Native instructions per second in millions: (instructions / calls) / nativeSeconds / 1e6. */
+  nativeMips: number;
+  /** wasmBytes / guestInstructionsTranslated (null on the interpreter, or if nothing was translated). */
+  wasmBytesPerInstruction: number | null;
+  /** hits / (hits + misses) of the runtime's translation lookups (null on the interpreter). */
+  hitRate: number | null;
+  /** The JIT's counters for the median run, as the engine reports them (null on the interpreter). */
+  jit: JitStats | null;
+  /** Seconds of every timed run. */
+  runs: number[];
+  /** Calibration runs (call count, seconds); the last one is a warm-up. */
+  calibration: { repeat: number; seconds: number }[];
+  /** One-call runs that warmed the measuring process up. */
+  primeRuns: number;
 }
 
 export interface BenchReport {
   results: BenchResult[];
   meta: {
     suite: string;
+    /** Seconds a timed run is calibrated to last (at least half of it). */
+    targetSeconds: number;
+    /** Whether each workload and strategy ran in a process of its own. */
+    isolated: boolean;
+    /** Seconds of one-call runs that warmed each measuring process up. */
+    primeSeconds: number;
     warmupRuns: number;
     timedRuns: number;
+    referenceStrategy: string;
+    /** os.loadavg() at the start and the end: other work on the host skews every figure. */
+    loadAverage: { start: number[]; end: number[] };
+    /** Wall-clock seconds of the whole bench. */
+    elapsedSeconds: number;
     node: string;
     date: string;
   };
 }
 
-function fmt(x: number, digits: number): string {
-  return x.toFixed(digits);
+/** Column definitions, printed above the table. */
+export const LEGEND = `\
+calls        workload_main calls per guest run (calibrated per workload and strategy; MIPS is per retired instruction, so counts may differ)
+instructions guest instructions retired by one run (all calls)
+guest s      seconds of the median run, translation included          compile ms   time compiling in that run (jit.stats.compileMs)
+run ms       guest s × 1000 − compile ms                               MIPS         instructions / guest s / 1e6
+steady MIPS  instructions / run ms / 1e3 (excludes compilation)        native s     median native seconds of one call
+native MIPS  (instructions / calls) / native s / 1e6
+×native      native MIPS / MIPS (times slower than the host CPU)       ×nat steady  native MIPS / steady MIPS
+×reference   reference MIPS / MIPS (below 1 is faster)                 ×ref steady  reference MIPS / steady MIPS
+B/instr      Wasm bytes per guest instruction translated (wasmBytes / guestInstructionsTranslated)
+hit rate     hits / (hits + misses) of the runtime's translation lookups (lookups done inside the Wasm dispatcher are not counted by the engine)`;
+
+function fixed(x: number | null, digits: number): string {
+  return x === null || !Number.isFinite(x) ? '-' : x.toFixed(digits);
+}
+
+/** Two significant digits at least: ratios run from 0.003 to 30000. */
+function ratio(x: number): string {
+  if (!Number.isFinite(x)) return '-';
+  if (x >= 100) return x.toFixed(0);
+  if (x >= 10) return x.toFixed(1);
+  if (x >= 0.1) return x.toFixed(2);
+  return x.toPrecision(2);
+}
+
+function table(header: readonly string[], rows: readonly string[][], leftColumns: number): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 /** A plain-text table; columns right-aligned except the names. */
 export function formatTable(results: readonly BenchResult[]): string {
-  const header = ['workload', 'strategy', 'instructions', 'guest s', 'guest MIPS', 'native s', 'native MIPS', '×native (slower)', '×reference'];
+  const header = ['workload', 'strategy', 'calls', 'instructions', 'guest s', 'compile ms', 'run ms', 'MIPS', 'steady MIPS', 'native s', 'native MIPS', '×native', '×nat steady', '×reference', '×ref steady', 'B/instr', 'hit rate'];
   const rows = results.map((r) => [
     r.workload,
     r.strategy,
+    String(r.calls),
     String(r.instructions),
-    fmt(r.seconds, 3),
-    fmt(r.mips, 2),
+    fixed(r.seconds, 3),
+    fixed(r.compileMs, 0),
+    fixed(r.runMs, 0),
+    fixed(r.mips, 1),
+    fixed(r.steadyMips, 1),
     r.nativeSeconds.toExponential(2),
-    fmt(r.instructions / r.nativeSeconds / 1e6, 0),
-    fmt(r.ratioToNative, 0),
-    fmt(r.ratioToReference, 2),
+    fixed(r.nativeMips, 0),
+    ratio(r.ratioToNative),
+    ratio(r.steadyRatioToNative),
+    ratio(r.ratioToReference),
+    ratio(r.steadyRatioToReference),
+    fixed(r.wasmBytesPerInstruction, 1),
+    r.hitRate === null ? '-' : `${(r.hitRate * 100).toFixed(2)}%`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  return table(header, rows, 2);
+}
+
+const geomean = (xs: readonly number[]): number => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+
+/** The project's targets for the best strategy on this integer corpus. */
+export const TARGETS = { speedupOverReference: 20, ratioToNative: 3 } as const;
+
+/**
+ * Per strategy, the geometric means over the workloads of the speed-up
+ * over the reference and of ×native, with and without compilation; then
+ * which strategy is best and whether it meets the targets.
+ */
+export function formatSummary(results: readonly BenchResult[], referenceStrategy: string): string {
+  const strategies = [...new Set(results.map((r) => r.strategy))];
+  const workloads = new Set(results.map((r) => r.workload));
+  const rows: { strategy: string; speedup: number; steadySpeedup: number; native: number; steadyNative: number }[] = [];
+  for (const s of strategies) {
+    const mine = results.filter((r) => r.strategy === s);
+    if (mine.length !== workloads.size) continue; // a failed workload: no fair mean
+    rows.push({
+      strategy: s,
+      speedup: geomean(mine.map((r) => 1 / r.ratioToReference)),
+      steadySpeedup: geomean(mine.map((r) => 1 / r.steadyRatioToReference)),
+      native: geomean(mine.map((r) => r.ratioToNative)),
+      steadyNative: geomean(mine.map((r) => r.steadyRatioToNative)),
+    });
+  }
+  const header = ['strategy', 'speed-up over reference', 'steady speed-up', '×native', '×native steady'];
+  const out = [
+    `geometric means over ${workloads.size} workload(s); speed-up = this MIPS / ${referenceStrategy} MIPS (1 / ×reference)`,
+    '',
+    table(header, rows.map((r) => [r.strategy, ratio(r.speedup), ratio(r.steadySpeedup), ratio(r.native), ratio(r.steadyNative)]), 1),
+  ];
+  const jits = rows.filter((r) => r.strategy !== referenceStrategy);
+  if (jits.length > 0) {
+    const best = jits.reduce((a, b) => (b.speedup > a.speedup ? b : a));
+    const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+    out.push(
+      '',
+      `best strategy: ${best.strategy}: ${ratio(best.speedup)}× the reference (target ≥ ${TARGETS.speedupOverReference}×: ${verdict(best.speedup >= TARGETS.speedupOverReference)}), ` +
+        `${ratio(best.native)}× slower than native (target ≤ ${TARGETS.ratioToNative}×: ${verdict(best.native <= TARGETS.ratioToNative)}); ` +
+        `without compilation ${ratio(best.steadySpeedup)}× and ${ratio(best.steadyNative)}×`,
+    );
+  }
+  return out.join('\n');
 }

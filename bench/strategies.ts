@@ -5,15 +5,20 @@
  */
 import type { TierName } from '../src/machine.js';
 import { JIT_STRATEGIES } from '../runtime/jit/strategies.js';
+import type { FpuStrategy } from '../runtime/fpu/state.js';
 
 export interface Strategy {
   readonly name: string;
   readonly tier: TierName;
+  /** The x87 unit's strategy (default exact). */
+  readonly fpu?: FpuStrategy;
   readonly reference?: true;
 }
 
 export const STRATEGIES: readonly Strategy[] = [
   { name: 'interpreter', tier: 'interpreter', reference: true },
+  /** The interpreter with the x87 unit's fast strategy (f64 arithmetic; see runtime/fpu/fast.ts). */
+  { name: 'interpreter-fpu-fast', tier: 'interpreter', fpu: 'fast' },
   ...Object.keys(JIT_STRATEGIES).map((name): Strategy => ({ name, tier: name })),
 ];
 

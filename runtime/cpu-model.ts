@@ -1,7 +1,6 @@
 /**
  * CPU models answered by CPUID. Features are reported only where the
- * engine implements them: no FPU until the x87 issue lands (the engine
- * then behaves as with CR0.EM set), no MMX.
+ * engine implements them: the x87 FPU, MMX and FXSAVE/FXRSTOR (runtime/fpu).
  */
 export interface CpuModel {
   readonly name: string;
@@ -14,11 +13,12 @@ export interface CpuModel {
   readonly brand: string;
 }
 
-const FEAT_VME = 1 << 1, FEAT_PSE = 1 << 3, FEAT_TSC = 1 << 4, FEAT_CX8 = 1 << 8, FEAT_CMOV = 1 << 15;
+const FEAT_FPU = 1 << 0, FEAT_VME = 1 << 1, FEAT_PSE = 1 << 3, FEAT_TSC = 1 << 4, FEAT_CX8 = 1 << 8, FEAT_CMOV = 1 << 15;
+const FEAT_MMX = 1 << 23, FEAT_FXSR = 1 << 24;
 void FEAT_VME;
 
 export const CPU_MODELS: Readonly<Record<string, CpuModel>> = {
-  i686: { name: 'i686', vendor: 'GenuineIntel', family: 6, model: 1, stepping: 9, features: FEAT_PSE | FEAT_TSC | FEAT_CX8 | FEAT_CMOV, brand: 'wasmvisor i686' },
+  i686: { name: 'i686', vendor: 'GenuineIntel', family: 6, model: 1, stepping: 9, features: FEAT_FPU | FEAT_PSE | FEAT_TSC | FEAT_CX8 | FEAT_CMOV | FEAT_MMX | FEAT_FXSR, brand: 'wasmvisor i686' },
 };
 
 /** CPUID leaf → [EAX, EBX, ECX, EDX]. */

@@ -6,6 +6,7 @@
  */
 import { Seg } from '../translator/table/types.js';
 import type { ModeInfo } from '../translator/semantics/backend.js';
+import { FpuState } from './fpu/index.js';
 import type { PhysicalMemory } from './memory.js';
 
 /** Descriptor cache of one segment register (SDM vol. 3, 3.4.3). */
@@ -129,6 +130,8 @@ export class CpuState {
   ldtr: SegmentCache = { selector: 0, base: 0, limit: 0, access: 0x82, big: false, unusable: true };
   tr: SegmentCache = { selector: 0, base: 0, limit: 0xffff, access: 0x8b, big: false, unusable: false };
   halted = false;
+  /** x87 FPU and MMX state (runtime/fpu). */
+  readonly fpu = new FpuState();
 
   /** Mode facts for the translator and the semantics; recomputed by refreshMode(). */
   mode: ModeInfo = { code32: false, stack32: false, cpl: 0, protectedMode: false, v86: false };
@@ -148,6 +151,7 @@ export class CpuState {
     this.gdtrBase = this.idtrBase = 0;
     this.gdtrLimit = this.idtrLimit = 0xffff;
     this.halted = false;
+    this.fpu.reset();
     this.refreshMode();
   }
 

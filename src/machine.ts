@@ -15,6 +15,7 @@ import { WorkerCompileService } from './compile-service.js';
 import { JIT_STRATEGIES } from '../runtime/jit/strategies.js';
 import { Interpreter, BUDGET_EXHAUSTED, type VmExit } from '../runtime/interpreter.js';
 import { CpuState } from '../runtime/cpu.js';
+import type { FpuStrategy } from '../runtime/fpu/state.js';
 import { PhysicalMemory } from '../runtime/memory.js';
 import { DefaultVmm } from '../runtime/vmm.js';
 import { IoBus } from '../runtime/io-bus.js';
@@ -69,6 +70,8 @@ export interface MachineConfig {
   /** Where COM1's output goes; dropped when absent. */
   serial?: SerialSink;
   tier?: TierName;
+  /** How the x87 unit computes: 'exact' (default, bit for bit) or 'fast' (host f64 where it applies; runtime/fpu/fast.ts). */
+  fpu?: FpuStrategy;
   /** Instructions per time slice between device flushes and limit checks. */
   sliceInstructions?: number;
 }
@@ -141,6 +144,7 @@ export class Machine {
     this.jit = tier === 'interpreter' ? null : new JitTier(this.interpreter, strategy!, this.service);
     this.tier = this.jit ?? this.interpreter;
     this.cpu.reset();
+    this.cpu.fpu.strategy = config.fpu ?? 'exact';
 
     const sink = config.serial ?? (() => {});
     this.uart = new Uart16550(COM1_BASE, sink);

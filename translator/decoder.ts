@@ -46,8 +46,16 @@ function sext(v: number, size: number): number {
   return size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
 }
 
+/** Sizes of the x87 memory operands (environment and FSAVE image by operand size). */
+const X87_MEMORY_SIZE: Readonly<Record<string, number | readonly [number, number]>> = {
+  'm32fp': 4, 'm64fp': 8, 'm80fp': 10, 'm16int': 2, 'm32int': 4, 'm64int': 8, 'm80bcd': 10,
+  'm2byte': 2, 'm14/28byte': [14, 28], 'm94/108byte': [94, 108], 'm512byte': 512,
+};
+
 /** Size in bytes of an operand spec, or 0 where not applicable. */
 function specSize(spec: OperandSpec, opsize: 2 | 4): number {
+  const x87 = X87_MEMORY_SIZE[spec];
+  if (x87 !== undefined) return typeof x87 === 'number' ? x87 : x87[opsize === 2 ? 0 : 1];
   const t = spec.length >= 2 && spec !== 'AL' && spec !== 'CL' && spec !== 'AX' && spec !== 'DX' && spec !== 'eAX' ? spec[1] : '';
   switch (t) {
     case 'b': return 1;
@@ -64,15 +72,17 @@ function specSize(spec: OperandSpec, opsize: 2 | 4): number {
 
 function selectRow(entry: DecodeEntry, modrm: number): OpcodeRow | undefined {
   if (entry.row) return entry.row;
+  const exact = modrm >= 0xc0 ? entry.byModrm?.[modrm - 0xc0] : undefined;
+  if (exact || !entry.byDigit) return exact;
   const mem = modrm >> 6 !== 3;
-  for (const row of entry.byDigit![(modrm >> 3) & 7]!) {
+  for (const row of entry.byDigit[(modrm >> 3) & 7]!) {
     if (row.mod === undefined || (row.mod === 'mem') === mem) return row;
   }
   return undefined;
 }
 
 function needsMemory(spec: OperandSpec): boolean {
-  return spec[0] === 'M';
+  return spec[0] === 'M' || X87_MEMORY_SIZE[spec] !== undefined;
 }
 
 /**
@@ -95,11 +105,12 @@ function decodeAt(cur: Cursor, eip: number, code32: boolean): Instruction {
   let lock = false;
   let rep: 0 | 0xf3 | 0xf2 = 0;
   let segOverride = -1;
+  let prefix66 = false;
   let b: number;
   for (;;) {
     b = cur.byte();
     switch (b) {
-      case 0x66: opsize = code32 ? 2 : 4; continue;
+      case 0x66: opsize = code32 ? 2 : 4; prefix66 = true; continue;
       case 0x67: adsize = code32 ? 2 : 4; continue;
       case 0xf0: lock = true; continue;
       case 0xf2: case 0xf3: rep = b; continue;
@@ -130,6 +141,7 @@ function decodeAt(cur: Cursor, eip: number, code32: boolean): Instruction {
     row = entry.row;
   }
   if (!row) throw new Reject(Vector.UD, cur.pos, 'undefined opcode extension');
+  if (row.prefixUd && (prefix66 || rep)) throw new Reject(Vector.UD, cur.pos, 'SSE encoding (not on this CPU model)');
 
   const mod = modrm >> 6;
   const regField = (modrm >> 3) & 7;
@@ -257,5 +269,11 @@ function operandFor(spec: OperandSpec, cur: Cursor, c: OperandContext): Operand 
     case 'DS': return { kind: 'sreg', reg: Seg.DS };
     case 'FS': return { kind: 'sreg', reg: Seg.FS };
     case 'GS': return { kind: 'sreg', reg: Seg.GS };
+    case 'ST(0)': return { kind: 'st', index: 0 };
+    case 'ST(i)': return { kind: 'st', index: c.modrm & 7 };
+    case 'Pq': return { kind: 'mm', reg: c.regField & 7 };
+    case 'Qq': case 'Qd': return c.mem ? { ...c.mem, size } : { kind: 'mm', reg: c.modrm & 7 };
+    case 'Nq': return { kind: 'mm', reg: c.modrm & 7 };
+    default: return { ...c.mem!, size }; // x87 memory operands (needsMemory checked it is there)
   }
 }

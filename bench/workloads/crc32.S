@@ -48,4 +48,8 @@ workload_main:
         .size workload_main, . - workload_main
 
         .bss
+        # Written data starts on a page of its own, as in the native ELF build
+        # (ld -N packs .bss right after .text): a write must never touch a page
+        # holding translated code, or the bench measures an SMC policy instead.
+        .balign 4096
 buffer: .space LENGTH

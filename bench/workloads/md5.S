@@ -143,7 +143,10 @@ md5_g:
         .byte 0, 7, 14, 5, 12, 3, 10, 1, 8, 15, 6, 13, 4, 11, 2, 9
 
         .bss
-        .align 4
+        # Written data starts on a page of its own, as in the native ELF build
+        # (ld -N packs .bss right after .text): a write must never touch a page
+        # holding translated code, or the bench measures an SMC policy instead.
+        .balign 4096
 h0:     .space 4
 h1:     .space 4
 h2:     .space 4

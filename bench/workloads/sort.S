@@ -91,5 +91,8 @@ quicksort:
 9:      ret
 
         .bss
-        .align 4
+        # Written data starts on a page of its own, as in the native ELF build
+        # (ld -N packs .bss right after .text): a write must never touch a page
+        # holding translated code, or the bench measures an SMC policy instead.
+        .balign 4096
 array:  .space COUNT*4

@@ -1,5 +1,5 @@
 /**
- * `npm run diff -- [--cases N] [--seed S] [--tier T] [--filter F] [--exclude F] [--list] [--max-failures K] [--shard i/n]`
+ * `npm run diff -- [--cases N] [--seed S] [--tier T] [--filter F] [--exclude F] [--list] [--max-failures K] [--shard i/n] [--fpu exact|fast]`
  *
  * Generates N cases of every opcode form selected by F, runs each on the
  * host CPU (test/oracle) and in wasmvisor tier T, and compares registers,
@@ -11,6 +11,7 @@ import { compareResults, reproducer } from './compare.js';
 import { enumerateForms, formMatches, type Form } from './forms.js';
 import { generateCase, Rng } from './generate.js';
 import { TIERS } from './tiers.js';
+import { ReferenceRunner } from './reference.js';
 import { chainForms, chainReproducer, compareChain, generateChain } from './chain.js';
 
 interface Options {
@@ -28,15 +29,17 @@ interface Options {
   shards: number;
   /** Run N chains of up to K instructions instead of single-instruction cases. */
   chain: number;
+  /** x87 strategy of the tier's vCPU: 'exact' (default) or 'fast' (runtime/fpu/fast.ts; differences from the host are expected). */
+  fpu: 'exact' | 'fast';
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`diff: ${msg}\nusage: npm run diff -- [--cases N] [--seed S] [--tier ${Object.keys(TIERS).join('|')}] [--filter F] [--exclude F] [--list] [--max-failures K] [--quiet] [--shard i/n] [--chain K]\n`);
+  process.stderr.write(`diff: ${msg}\nusage: npm run diff -- [--cases N] [--seed S] [--tier ${Object.keys(TIERS).join('|')}] [--filter F] [--exclude F] [--list] [--max-failures K] [--quiet] [--shard i/n] [--chain K] [--fpu exact|fast]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { cases: 100, seed: 1, tier: 'reference', filter: undefined, exclude: undefined, list: false, maxFailures: 20, quiet: false, shard: 0, shards: 1, chain: 0 };
+  const o: Options = { cases: 100, seed: 1, tier: 'reference', filter: undefined, exclude: undefined, list: false, maxFailures: 20, quiet: false, shard: 0, shards: 1, chain: 0, fpu: 'exact' };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k]!;
     const val = (): string => {
@@ -60,6 +63,12 @@ function parseArgs(argv: string[]): Options {
       case '--list': o.list = true; break;
       case '--quiet': o.quiet = true; break;
       case '--chain': o.chain = num(); break;
+      case '--fpu': {
+        const v = val();
+        if (v !== 'exact' && v !== 'fast') usage(`--fpu takes exact or fast, got '${v}'`);
+        o.fpu = v;
+        break;
+      }
       case '--shard': {
         const m = /^(\d+)\/(\d+)$/.exec(val());
         if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) usage(`--shard takes i/n with 0 <= i < n`);
@@ -90,6 +99,7 @@ async function main(): Promise<void> {
   }
   if (forms.length === 0) usage(`no opcode form matches '${o.filter}'`);
   const tier = TIERS[o.tier]!();
+  if (tier instanceof ReferenceRunner) tier.cpu.fpu.strategy = o.fpu;
   if (o.chain > 0) return runChains(o, forms.map(([f]) => f), tier);
   const oracle = await NativeOracle.start();
   let passed = 0, failed = 0, printed = 0;
@@ -142,7 +152,7 @@ async function main(): Promise<void> {
     console.log(`\nforms with failures (${failedForms.size}):`);
     for (const [id, n] of [...failedForms].sort((a, b) => b[1] - a[1]).slice(0, 50)) console.log(`  ${n}\t${id}`);
   }
-  if (!o.quiet) console.log(`\n${forms.length} forms × ${o.cases} cases, tier ${o.tier}, seed ${o.seed}, ${secs.toFixed(1)} s`);
+  if (!o.quiet) console.log(`\n${forms.length} forms × ${o.cases} cases, tier ${o.tier}${o.fpu === 'fast' ? ' (fpu fast)' : ''}, seed ${o.seed}, ${secs.toFixed(1)} s`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed ? 1 : 0;
 }

@@ -8,6 +8,7 @@ import { isFault } from '../../translator/table/types.js';
 import { VECTOR_NAMES } from '../../runtime/exceptions.js';
 import type { OracleCase, OracleResult } from '../oracle/native.js';
 import { COMPARED_FLAGS, memoryUndefined, undefinedParts } from './undefined-flags.js';
+import { compareX87, describeX87 } from './x87-compare.js';
 
 const REG_NAMES = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
 
@@ -48,6 +49,7 @@ export function compareResults(c: OracleCase, cpu: OracleResult, ours: OracleRes
       diffs.push(`memory: ${bad.slice(0, 8).map((k) => `[${hex(k, 5)}] cpu ${fmtByte(a.get(k))} ours ${fmtByte(b.get(k))}`).join(', ')}${bad.length > 8 ? ` … (${bad.length} bytes)` : ''}`);
     }
   }
+  if (cpu.x87 && ours.x87 && cpu.vector !== -1) diffs.push(...compareX87(isFault(insn) ? undefined : insn, c, cpu.x87, ours.x87));
   return diffs;
 }
 
@@ -74,6 +76,7 @@ export function reproducer(formId: string, c: OracleCase, diffs: string[]): stri
     `FAIL ${formId}`,
     `  bytes: ${bytes}   (mode ${c.mode}, at ${hex(c.codeOffset ?? 0x1800, 4)})`,
     `  initial: ${regs} eflags=${hex(c.eflags, 4)} memSeed=${hex(c.memSeed)}`,
+    ...describeX87(c),
     ...diffs.map((d) => `  ${d}`),
   ].join('\n');
 }

@@ -27,12 +27,13 @@ const OPSIZE_SEMS = new Set([
 const ADSIZE_SEMS = new Set(['loop', 'loope', 'loopne', 'jcxz', 'xlat']);
 
 function opsizeMatters(row: OpcodeRow): boolean {
-  return OPSIZE_SEMS.has(row.sem) || row.operands.some((s) => s === 'eAX' || /^[A-Z][vzap]$/.test(s) || s === 'IbS');
+  return OPSIZE_SEMS.has(row.sem) || row.operands.some((s) => s === 'eAX' || /^[A-Z][vzap]$/.test(s) || s === 'IbS' || s === 'm14/28byte' || s === 'm94/108byte');
 }
 
 function hasRm(ops: readonly OperandSpec[]): 'both' | 'mem' | 'none' {
-  if (ops.some((s) => /^E[bvwdp]$/.test(s))) return 'both';
-  if (ops.some((s) => s[0] === 'M')) return 'mem';
+  if (ops.some((s) => /^E[bvwdp]$/.test(s) || /^Q[qd]$/.test(s))) return 'both';
+  if (ops.some((s) => s[0] === 'M' || s[0] === 'm')) return 'mem';
+  if (ops.includes('Nq')) return 'both'; // MMX register-only operands (the row's mod: 'reg' keeps the register form)
   return 'none';
 }
 

@@ -11,6 +11,7 @@ import {
 } from '../oracle/layout.js';
 import type { OracleCase } from '../oracle/native.js';
 import { Reg } from '../../translator/table/types.js';
+import { generateX87, x87Patch, x87Target, x87Trailer } from './x87-state.js';
 
 /** xorshift128-style deterministic generator (seeded, reproducible). */
 export class Rng {
@@ -98,7 +99,7 @@ function tryGenerate(form: Form, rng: Rng, seed: number): OracleCase | null {
   const mode: 16 | 32 = rng.chance(0.3) ? 16 : 32;
   const regs = Array.from({ length: 8 }, () => rng.interesting());
   const prefixes: number[] = [];
-  if ((form.opsize === 16) !== (mode === 16)) prefixes.push(0x66);
+  if ((form.opsize === 16) !== (mode === 16) && !row.prefixUd) prefixes.push(0x66);
   if ((form.adsize === 16) !== (mode === 16)) prefixes.push(0x67);
   const isString = row.group === 'string';
   if (row.rep && rng.chance(0.6)) prefixes.push(row.rep === 'repcc' ? rng.pick([0xf3, 0xf2]) : 0xf3);
@@ -119,13 +120,17 @@ function tryGenerate(form: Form, rng: Rng, seed: number): OracleCase | null {
   bytes.push(enc.bytes.length > 1 ? rng.pick(enc.bytes) : enc.bytes[0]!);
 
   let memTarget: number | null = null;
-  if (enc.modrm) {
+  const fpu = row.group === 'x87' || row.group === 'mmx';
+  if (enc.modrmBytes) {
+    bytes.push(rng.pick(enc.modrmBytes)); // x87 register forms: exact ModRM bytes
+  } else if (enc.modrm) {
     const regField = enc.digit >= 0 ? enc.digit : rng.int(8);
     if (form.rm !== 'mem') {
       bytes.push(0xc0 | (regField << 3) | rng.int(8));
     } else {
       const size = row.operands.some((s) => /^[EM][vzp]$/.test(s)) ? form.opsize / 8 : 1;
       memTarget = targetAddress(rng, size);
+      if (fpu) memTarget = x87Target(form, rng, memTarget);
       encodeMemory(rng, form.adsize, regField, memTarget, bytes, regs);
     }
   }
@@ -162,14 +167,21 @@ function tryGenerate(form: Form, rng: Rng, seed: number): OracleCase | null {
   }
 
   shapeRegisters(form, rng, regs, mode, memTarget);
+  if (fpu) bytes.push(...x87Trailer(form, rng, mode));
   const code = Uint8Array.from(bytes);
   // Occasionally put the instruction so that it straddles the end of the code pages.
   const codeOffset = rng.chance(0.03) ? CODE_END - code.length + rng.int(code.length) : DEFAULT_CODE_OFFSET;
   if (codeOffset + code.length > CODE_END) return null;
-  return {
+  const c: OracleCase = {
     mode, code, codeOffset, regs: regs.map((r) => r >>> 0),
     eflags: rng.u32() & 0x8d5 | (rng.chance(0.1) ? 0x400 : 0), memSeed: seed >>> 0,
   };
+  if (fpu) {
+    c.x87 = generateX87(rng, form);
+    const patch = x87Patch(form, rng, memTarget);
+    if (patch) c.memPatch = patch;
+  }
+  return c;
 }
 
 function pushImm(bytes: number[], v: number, size: number): void {

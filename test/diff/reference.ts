@@ -17,6 +17,7 @@ import {
   fillMemory, initialEflags, segmentsFor, SREG_NAMES, type SegmentDescriptor,
 } from '../oracle/layout.js';
 import type { OracleCase, OracleResult } from '../oracle/native.js';
+import { loadX87State, x87Result } from './x87-state.js';
 
 const RAM = 0x100000;
 const PAGE_DIR = 0x80000;
@@ -74,7 +75,9 @@ export class ReferenceRunner {
     code.set(c.code, codeOffset - CODE_BASE);
     mem.load(CODE_BASE, code);
     fillMemory(c.memSeed, this.initial);
+    if (c.memPatch) this.initial.set(c.memPatch.bytes, c.memPatch.address - MEM_BASE);
     mem.load(MEM_BASE, this.initial);
+    loadX87State(cpu.fpu, c.x87);
 
     cpu.cr0 = CR0_PE | CR0_PG | CR0_WP | CR0_ET | CR0_NE;
     cpu.cr3 = PAGE_DIR;
@@ -115,6 +118,7 @@ export class ReferenceRunner {
       memWrites,
       sregs: cpu.segs.map((sg) => sg.selector),
       status: 'ok',
+      x87: x87Result(cpu.fpu),
     };
   }
 }

@@ -333,12 +333,41 @@ export const ESI = 6;
 export const EDI = 7;
 
 /**
- * FPU / SSE / AVX state at the start of every case: the XSAVE init state
- * (x87: FCW 0x037F, FSW 0, all registers empty and zero; XMM/YMM/ZMM zero;
- * MXCSR 0x1F80). The oracle does not report it at the end.
+ * FPU / SSE / AVX state at the start of every case: SSE/AVX in the XSAVE
+ * init state (XMM/YMM/ZMM zero, MXCSR 0x1F80); the x87/MMX state is the
+ * case's `x87` (default: the init state, FCW 0x037F, FSW 0, all registers
+ * empty and zero), with FOP, FIP and FDP 0. The result reports the x87
+ * state at the event.
  */
 export const INITIAL_FCW = 0x037f;
 export const INITIAL_MXCSR = 0x1f80;
+
+/** The x87/MMX state a case starts from. */
+export interface X87State {
+  /** Control word. */
+  fcw: number;
+  /** Status word, TOP (bits 11-13) included. */
+  fsw: number;
+  /** Abridged tag word (FXSAVE form): bit i set = physical register R(i) is not empty. */
+  ftw: number;
+  /** R0..R7 (physical order), 10 bytes each: significand (8, little-endian), then sign and exponent (2). */
+  regs: Uint8Array;
+}
+
+/** The x87 state a case ends with: FOP and the low 32 bits of FIP and FDP as well (FCS/FDS are not reported). */
+export interface X87Result extends X87State {
+  fop: number;
+  fip: number;
+  fdp: number;
+}
+
+/** Bytes of the eight 80-bit registers. */
+export const X87_REGS_SIZE = 80;
+
+/** The x87 init state (FNINIT / XSAVE init): what a case without `x87` starts from. */
+export function initialX87(): X87State {
+  return { fcw: INITIAL_FCW, fsw: 0, ftw: 0, regs: new Uint8Array(X87_REGS_SIZE) };
+}
 
 // ---------------------------------------------------------------------------
 // Kernel behaviour the emulator must mimic to match

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, renameSync, statSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/project-root.js';
 import { promisify } from 'node:util';
-import { DEFAULT_CODE_OFFSET, MAX_CODE_LENGTH, MEM_BASE, MEM_SIZE } from './layout.js';
+import { DEFAULT_CODE_OFFSET, INITIAL_FCW, MAX_CODE_LENGTH, MEM_BASE, MEM_SIZE, X87_REGS_SIZE, type X87Result, type X87State } from './layout.js';
 
 export interface OracleCase {
   mode: 16 | 32;
@@ -27,6 +27,10 @@ export interface OracleCase {
   /** Only CF PF AF ZF SF DF OF ID are honoured (see layout.ts EFLAGS_CASE_MASK). */
   eflags: number;
   memSeed: number;
+  /** Initial x87/MMX state; absent: the init state (layout.initialX87()). */
+  x87?: X87State;
+  /** Bytes (at most 32) written over the seed's memory image before the case runs; inside MEM_BASE..MEM_END. */
+  memPatch?: { address: number; bytes: Uint8Array };
 }
 
 /** How a case ended up. Anything but 'ok' means the instruction did not run. */
@@ -53,6 +57,8 @@ export interface OracleResult {
   /** Segment selectors at the event, hardware order ES CS SS DS FS GS. */
   sregs: number[];
   status: OracleStatus;
+  /** x87/MMX state at the event (absent when the case did not run). */
+  x87?: X87Result;
   /** Human-readable reason when status !== 'ok'. */
   error?: string;
 }
@@ -89,14 +95,20 @@ const MAGIC_HELLO = 0x4c43524f; // "ORCL"
 const MAGIC_CASE = 0x45534143; // "CASE"
 const MAGIC_FILL = 0x4c4c4946; // "FILL"
 const MAGIC_RSLT = 0x544c5352; // "RSLT"
-const PROTOCOL_VERSION = 1;
-const CASE_SIZE = 84;
-const RESULT_HEADER = 76;
+const PROTOCOL_VERSION = 2;
+const CASE_SIZE = 212;
+const RESULT_HEADER = 172;
+/** Offsets of the x87 block in a case record and in a result record. */
+const CASE_X87 = 84;
+/** Offset of the memory patch in a case record: u32 address, u8 length, 3 pad, 32 bytes. */
+const CASE_PATCH = 172;
+export const MAX_MEM_PATCH = 32;
+const RESULT_X87 = 76;
 const STATUS_NAMES: OracleStatus[] = ['ok', 'refused', 'invalid', 'entry-failed'];
 const STATUS_ERRORS: Record<OracleStatus, string | undefined> = {
   ok: undefined,
   refused: 'refused: code contains a system-call opcode (CD 80, 0F 34, 0F 05 or 0F 07)',
-  invalid: 'invalid case: mode must be 16|32, code 1..32 bytes inside 0x1000..0x2FFF',
+  invalid: 'invalid case: mode must be 16|32, code 1..32 bytes inside 0x1000..0x2FFF, memPatch ≤ 32 bytes inside 0x4000..0x9FFF',
   'entry-failed': 'host fault while entering the guest (harness bug)',
 };
 
@@ -160,8 +172,21 @@ function encodeCase(view: DataView, bytes: Uint8Array, off: number, c: OracleCas
   for (let i = 0; i < 8; i++) view.setUint32(off + 12 + 4 * i, regs[i]! >>> 0, true);
   view.setUint32(off + 44, c.eflags >>> 0, true);
   view.setUint32(off + 48, c.memSeed >>> 0, true);
-  bytes.fill(0, off + 52, off + 84);
+  bytes.fill(0, off + 52, off + CASE_SIZE);
   if (len <= MAX_CODE_LENGTH) bytes.set(code, off + 52);
+  const x = off + CASE_X87;
+  const f = c.x87;
+  view.setUint16(x, f ? f.fcw : INITIAL_FCW, true);
+  view.setUint16(x + 2, f ? f.fsw : 0, true);
+  bytes[x + 4] = f ? f.ftw & 0xff : 0;
+  if (f) bytes.set(f.regs.subarray(0, X87_REGS_SIZE), x + 8);
+  const patch = c.memPatch;
+  if (patch && patch.bytes.length) {
+    view.setUint32(off + CASE_PATCH, patch.address >>> 0, true);
+    // An oversized patch is sent as length 255: the native side reports 'invalid'.
+    bytes[off + CASE_PATCH + 4] = patch.bytes.length <= MAX_MEM_PATCH ? patch.bytes.length : 255;
+    if (patch.bytes.length <= MAX_MEM_PATCH) bytes.set(patch.bytes, off + CASE_PATCH + 8);
+  }
 }
 
 function encodeFill(view: DataView, bytes: Uint8Array, off: number, seed: number): void {
@@ -491,6 +516,18 @@ function parseResult(buf: Uint8Array, v: DataView, b: number, nWrites: number): 
     sregs,
     status,
   };
+  if (status === 'ok') {
+    const x = b + RESULT_X87;
+    result.x87 = {
+      fcw: v.getUint16(x, true),
+      fsw: v.getUint16(x + 2, true),
+      ftw: v.getUint16(x + 4, true),
+      fop: v.getUint16(x + 6, true),
+      fip: v.getUint32(x + 8, true),
+      fdp: v.getUint32(x + 12, true),
+      regs: buf.slice(x + 16, x + 16 + X87_REGS_SIZE),
+    };
+  }
   const error = STATUS_ERRORS[status];
   if (error !== undefined) result.error = error;
   return result;

@@ -25,6 +25,7 @@ import {
   findForbidden,
   initialEflags,
   initialMemory,
+  initialX87,
 } from './layout.js';
 import { NativeOracle, type OracleCase, type OracleResult } from './native.js';
 
@@ -351,6 +352,50 @@ describe.skipIf(!supported)('native oracle', () => {
     const rs = await oracle.run(cases);
     const bad = rs.findIndex((r, i) => r.vector !== 13 || r.regs[0] !== dwordAt(image, MEM_BASE + 4 * i));
     expect(bad).toBe(-1);
+  });
+
+  it('starts from the case x87 state and reports the state at the event', async () => {
+    const x87 = initialX87();
+    x87.fcw = 0x027f; // PC 53
+    x87.fsw = 5 << 11; // TOP 5
+    x87.ftw = 1 << 5; // R5 in use: ST(0)
+    new DataView(x87.regs.buffer).setBigUint64(50, 0xc000000000000000n, true);
+    new DataView(x87.regs.buffer).setUint16(58, 0x3fff, true); // R5 = 1.5
+    const r = await oracle.runOne(mk([0xd8, 0xc0], { x87 })); // FADD ST(0), ST(0)
+    expect(r.vector).toBe(13);
+    expect(r.x87!.fcw).toBe(0x027f);
+    expect((r.x87!.fsw >> 11) & 7).toBe(5);
+    expect(r.x87!.ftw).toBe(1 << 5);
+    const v = new DataView(r.x87!.regs.buffer, r.x87!.regs.byteOffset);
+    expect(v.getUint16(58, true)).toBe(0x4000); // 3.0
+    expect(v.getBigUint64(50, true)).toBe(0xc000000000000000n);
+    // FLD1 onto that stack: TOP 4, R4 = 1.0; a case without x87 starts from the init state.
+    const r2 = await oracle.runOne(mk([0xd9, 0xe8]));
+    expect(r2.x87!.fcw).toBe(0x037f);
+    expect(r2.x87!.fsw).toBe(7 << 11);
+    expect(r2.x87!.ftw).toBe(0x80);
+  });
+
+  it('reports FOP, FIP and FDP while an exception is pending', async () => {
+    const x87 = initialX87();
+    x87.fcw = 0x037e; // IE unmasked
+    // FLD qword [ebx]; FXCH ST(2) (empty: stack underflow, pending); HLT.
+    const r = await oracle.runOne(mk([0xdd, 0x03, 0xd9, 0xca], { x87, regs: regs({ ebx: 0x4200 }) }));
+    expect(r.x87!.fsw & 0x80).toBe(0x80);
+    expect(r.x87!.fop).toBe(0x1ca);
+    expect(r.x87!.fip).toBe(0x1802);
+    expect(r.x87!.fdp).toBe(0x4200);
+  });
+
+  it('applies the memory patch and reports writes against the patched image', async () => {
+    // MOV EAX, [0x4100] reads the patch; MOV [0x4104], EBX writes over it.
+    const patch = { address: 0x4100, bytes: Uint8Array.of(0x78, 0x56, 0x34, 0x12, 0xaa, 0xbb, 0xcc, 0xdd) };
+    const r = await oracle.runOne(mk([0xa1, 0x00, 0x41, 0, 0, 0x89, 0x1d, 0x04, 0x41, 0, 0], { memPatch: patch, regs: regs({ ebx: 0xddcc0000 }) }));
+    expect(r.regs[0]).toBe(0x12345678);
+    expect(r.memWrites).toEqual([[0x4104, 0x00], [0x4105, 0x00]]);
+    // The next case with the same seed sees the unpatched image again.
+    const r2 = await oracle.runOne(mk([0xa1, 0x00, 0x41, 0, 0]));
+    expect(r2.regs[0]).toBe(dwordAt(initialMemory(SEED), 0x4100));
   });
 
   it('throughput (informational)', async () => {

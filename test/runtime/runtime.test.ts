@@ -36,7 +36,9 @@ describe('cpu model', () => {
     expect(vendor).toBe('GenuineIntel');
     const [sig, , , feat] = cpuid(CPU_MODELS.i686!, 1);
     expect((sig >> 8) & 0xf).toBe(6);
-    expect(feat & 1).toBe(0); // no FPU until the x87 issue
+    expect(feat & 1).toBe(1); // FPU
+    expect(feat & (1 << 23)).not.toBe(0); // MMX
+    expect(feat & (1 << 24)).not.toBe(0); // FXSR
     expect(feat & (1 << 15)).not.toBe(0); // CMOV
   });
 

@@ -92,8 +92,9 @@ describe('decoder', () => {
 
   it('agrees with GNU objdump on the length of generated instructions', () => {
     const rng = new Rng(7);
-    // objdump reads the 0F 18-1F hint NOPs as newer extensions (MPX, CLDEMOTE) with other addressing rules.
-    const forms = enumerateForms().filter((f) => !(f.row.sem === 'nop' && f.encoding.map === 1));
+    // objdump reads the 0F 18-1F hint NOPs as newer extensions (MPX, CLDEMOTE) with other addressing rules,
+    // and FWAIT followed by an x87 instruction as that instruction's waiting form (9B D9 /6 is FSTENV).
+    const forms = enumerateForms().filter((f) => !(f.row.sem === 'nop' && f.encoding.map === 1) && f.row.sem !== 'fwait');
     const cases = forms.flatMap((f, k) => [0, 1].map((n) => generateCase(f, rng, k * 2 + n))).filter((c) => c.mode === 32);
     const blob = Uint8Array.from(cases.flatMap((c) => Array.from(c.code)));
     const dir = mkdtempSync(join(tmpdir(), 'wasmvisor-objdump-'));

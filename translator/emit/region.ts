@@ -37,7 +37,8 @@ export const DEFAULT_LIMITS: RegionLimits = { maxBlocks: 64, maxBlockInstruction
 /** Can translated code execute this instruction itself? */
 export function translatable(i: Instruction): boolean {
   const row = i.row;
-  return !row.sensitive && row.sem !== 'x87' && row.sem !== 'mmx' && row.group !== 'x87' && row.group !== 'mmx';
+  // x87 and MMX run as runtime helpers, which translated code does not call yet.
+  return !row.sensitive && row.group !== 'x87' && row.group !== 'mmx';
 }
 
 /**

@@ -1,11 +1,9 @@
 /**
  * Semantics of sensitive and system instructions. In the binary-translation
  * design these become hypervisor calls: the runtime gives them the
- * semantics of VT-x exits (runtime/vmm). x87 and MMX raise the faults of a
- * CPU without an FPU until their issue lands.
+ * semantics of VT-x exits (runtime/vmm).
  */
 import type { Sem } from './backend.js';
-import { Vector } from '../../runtime/exceptions.js';
 
 const hypercall: Sem = (b, i) => b.hypercall(i);
 
@@ -19,6 +17,4 @@ const SYSTEM_SEMS = [
 
 export const SYSTEM_SEMANTICS: Record<string, Sem> = {
   ...Object.fromEntries(SYSTEM_SEMS.map((name) => [name, hypercall])),
-  x87: (b) => b.raise(Vector.NM),
-  mmx: (b) => b.raise(Vector.UD),
 };

@@ -21,6 +21,8 @@ export interface OpcodeForm {
   readonly modrm: boolean;
   /** ModRM reg field that selects this row, or -1 for '/r'. */
   readonly digit: number;
+  /** Rows of exact ModRM bytes ('D9 E8', 'D8 C0+i'): the bytes (8 of them for '+i'). */
+  readonly modrmBytes?: readonly number[];
 }
 
 export function parseOpcode(row: OpcodeRow): OpcodeForm {
@@ -39,12 +41,19 @@ export function parseOpcode(row: OpcodeRow): OpcodeForm {
   if (bytes.some((b) => !(b >= 0 && b <= 255))) throw new Error(`bad opcode ${row.opcode}`);
   let modrm = false;
   let digit = -1;
+  let modrmBytes: number[] | undefined;
   for (const t of tokens.slice(i + 1)) {
     if (t === '/r') modrm = true;
     else if (/^\/[0-7]$/.test(t)) { modrm = true; digit = Number(t[1]); }
-    else if (!/^(ib|iw|iz|iv|cb|cd|cp|ob|ov)$/.test(t)) throw new Error(`bad opcode token ${t} in ${row.opcode}`);
+    else if (/^[0-9A-F]{2}(\+i)?$/.test(t) && !modrm && !modrmBytes) {
+      // An exact ModRM byte (register forms only: mod = 11), '+i' for the 8 stack registers.
+      const first = parseInt(t.slice(0, 2), 16);
+      if (first < 0xc0 || (t.endsWith('+i') && (first & 7) !== 0)) throw new Error(`bad ModRM byte ${t} in ${row.opcode}`);
+      modrm = true;
+      modrmBytes = t.endsWith('+i') ? [0, 1, 2, 3, 4, 5, 6, 7].map((k) => first + k) : [first];
+    } else if (!/^(ib|iw|iz|iv|cb|cd|cp|ob|ov)$/.test(t)) throw new Error(`bad opcode token ${t} in ${row.opcode}`);
   }
-  return { map, bytes, modrm, digit };
+  return modrmBytes ? { map, bytes, modrm, digit, modrmBytes } : { map, bytes, modrm, digit };
 }
 
 /** Decode entry for one opcode byte of one map. */
@@ -54,6 +63,8 @@ export interface DecodeEntry {
   readonly row?: OpcodeRow;
   /** Rows selected by the ModRM reg field: candidates (a mem and a reg row may share a digit). */
   readonly byDigit?: ReadonlyArray<readonly OpcodeRow[]>;
+  /** Rows of exact ModRM bytes (register forms), indexed by ModRM - 0xC0; they win over byDigit. */
+  readonly byModrm?: ReadonlyArray<OpcodeRow | undefined>;
 }
 
 function buildMaps(): [Array<DecodeEntry | undefined>, Array<DecodeEntry | undefined>] {
@@ -70,14 +81,22 @@ function buildMaps(): [Array<DecodeEntry | undefined>, Array<DecodeEntry | undef
       if (f.bytes.length > 1 && exact.has(`${f.map}:${byte}`)) continue;
       const m = maps[f.map];
       const prev = m[byte];
-      if (f.digit < 0) {
+      if (f.modrmBytes) {
+        if (prev?.row) throw new Error(`opcode conflict at ${byte.toString(16)}: ${row.mnemonic} vs ${prev.row.mnemonic}`);
+        const byModrm = (prev?.byModrm ?? new Array<OpcodeRow | undefined>(64)) as Array<OpcodeRow | undefined>;
+        for (const mb of f.modrmBytes) {
+          if (byModrm[mb - 0xc0]) throw new Error(`ModRM conflict at ${byte.toString(16)} ${mb.toString(16)}: ${row.mnemonic} vs ${byModrm[mb - 0xc0]!.mnemonic}`);
+          byModrm[mb - 0xc0] = row;
+        }
+        m[byte] = { modrm: true, byModrm, ...(prev?.byDigit ? { byDigit: prev.byDigit } : {}) };
+      } else if (f.digit < 0) {
         if (prev) throw new Error(`opcode conflict at ${f.map ? '0F ' : ''}${byte.toString(16)}: ${row.mnemonic} vs ${prev.row?.mnemonic ?? 'group'}`);
         m[byte] = { modrm: f.modrm, row };
       } else {
-        if (prev && !prev.byDigit) throw new Error(`opcode conflict at ${byte.toString(16)}: ${row.mnemonic}`);
+        if (prev?.row) throw new Error(`opcode conflict at ${byte.toString(16)}: ${row.mnemonic}`);
         const byDigit = (prev?.byDigit ?? Array.from({ length: 8 }, () => [])) as OpcodeRow[][];
         byDigit[f.digit]!.push(row);
-        m[byte] = { modrm: true, byDigit };
+        m[byte] = { modrm: true, byDigit, ...(prev?.byModrm ? { byModrm: prev.byModrm } : {}) };
       }
     }
   }

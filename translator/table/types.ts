@@ -23,6 +23,16 @@ import type { ExitReason } from '../../runtime/exit-reason.js';
  * a a pair of v (BOUND), q quadword, s 6-byte pseudo-descriptor.
  * 'IbS' is an imm8 sign-extended to the operand size (the manual writes Ib
  * and notes the extension). Fixed operands name a register or the constant 1.
+ *
+ * MMX (appendix A letters): P ModRM reg field (MMX register), Q ModRM r/m
+ * (MMX register or memory), N ModRM r/m (MMX register only).
+ *
+ * x87: appendix A has no letters for the escape opcodes, so x87 rows use the
+ * notation of the instruction pages (vol. 2, "FADD m32fp", "FADD ST(0), ST(i)"):
+ * memory operands by their data type (m32fp m64fp m80fp real; m16int m32int
+ * m64int integer; m80bcd packed BCD; m2byte control/status word; m14/28byte
+ * environment; m94/108byte FSAVE image; m512byte FXSAVE image) and stack
+ * registers ST(0) and ST(i) (i from the low 3 bits of ModRM).
  */
 export type OperandSpec =
   | 'Eb' | 'Ev' | 'Ew' | 'Ed'
@@ -37,7 +47,14 @@ export type OperandSpec =
   | 'Zb' | 'Zv'
   | 'Ap' | 'Ep'
   | 'AL' | 'CL' | 'AX' | 'DX' | 'eAX' | '1'
-  | 'ES' | 'CS' | 'SS' | 'DS' | 'FS' | 'GS';
+  | 'ES' | 'CS' | 'SS' | 'DS' | 'FS' | 'GS'
+  | 'Pq' | 'Qq' | 'Qd' | 'Nq'
+  | X87MemorySpec | 'ST(0)' | 'ST(i)';
+
+/** x87 memory operands, by data type (SDM vol. 2 instruction pages). */
+export type X87MemorySpec =
+  | 'm32fp' | 'm64fp' | 'm80fp' | 'm16int' | 'm32int' | 'm64int' | 'm80bcd'
+  | 'm2byte' | 'm14/28byte' | 'm94/108byte' | 'm512byte';
 
 /** Instruction groups: what `npm run diff -- --filter` selects besides mnemonics. */
 export type Group =
@@ -60,7 +77,8 @@ export type BlockEnd =
  * `opcode` is the manual's notation: hex bytes, then `/r` (ModRM with a
  * register operand), `/0`..`/7` (ModRM whose reg field extends the opcode),
  * `+r` on the last byte (register in the low 3 bits), and for rows of a
- * ModRM-byte-specific encoding a final exact byte (e.g. '0F 01 D0').
+ * ModRM-byte-specific encoding a final exact byte (e.g. '0F 01 D0', 'D9 E8'),
+ * with `+i` when the low 3 bits name a stack register (e.g. 'D8 C0+i').
  */
 export interface OpcodeRow {
   readonly mnemonic: string;
@@ -90,6 +108,11 @@ export interface OpcodeRow {
   readonly mod?: 'mem' | 'reg';
   /** Operand-size restriction for rows whose meaning differs by size. */
   readonly osize?: 16 | 32;
+  /**
+   * A 66, F2 or F3 prefix makes this opcode another (SSE) instruction, which
+   * this CPU model does not have: #UD (MMX, FXSAVE/FXRSTOR).
+   */
+  readonly prefixUd?: true;
   /** Not valid in the harness's user-mode environment (kept out of generated cases). */
   readonly noDiff?: string;
 }
@@ -107,7 +130,7 @@ export interface RegOperand { readonly kind: 'reg'; readonly size: Size; readonl
 /** Memory operand: segment:[base + index*2^scale + disp], masked to the address size. */
 export interface MemOperand {
   readonly kind: 'mem';
-  /** Access size in bytes (6 for a pseudo-descriptor, 8 for a quadword, 0 for LEA's M). */
+  /** Access size in bytes (6 for a pseudo-descriptor, 8 for a quadword, 10 for m80, 0 for LEA's M; x87 images 14/28, 94/108, 512). */
   readonly size: number;
   readonly seg: Seg;
   readonly base: number;  // -1: none
@@ -122,8 +145,12 @@ export interface RelOperand { readonly kind: 'rel'; readonly target: number }
 export interface SregOperand { readonly kind: 'sreg'; readonly reg: number }
 export interface CregOperand { readonly kind: 'creg' | 'dreg'; readonly reg: number }
 export interface FarOperand { readonly kind: 'far'; readonly selector: number; readonly offset: number }
+/** x87 stack register ST(index), relative to TOP. */
+export interface StOperand { readonly kind: 'st'; readonly index: number }
+/** MMX register MM0-MM7. */
+export interface MmxOperand { readonly kind: 'mm'; readonly reg: number }
 
-export type Operand = RegOperand | MemOperand | ImmOperand | RelOperand | SregOperand | CregOperand | FarOperand;
+export type Operand = RegOperand | MemOperand | ImmOperand | RelOperand | SregOperand | CregOperand | FarOperand | StOperand | MmxOperand;
 
 /** A decoded instruction: a plain record, no CPU state. */
 export interface Instruction {

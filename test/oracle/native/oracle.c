@@ -28,9 +28,19 @@
  *
  * Protocol (stdin -> stdout, little-endian, see native.ts):
  *   startup:  HELLO record
- *   'CASE' record (84 bytes) -> 'RSLT' record (76 bytes + 3 per write)
- *   'FILL' record (84 bytes) -> 'FILL' magic, seed, MEM_SIZE bytes of the
- *                               initial memory image for that seed
+ *   'CASE' record (212 bytes) -> 'RSLT' record (172 bytes + 3 per write)
+ *   'FILL' record (212 bytes) -> 'FILL' magic, seed, MEM_SIZE bytes of the
+ *                                initial memory image for that seed
+ *
+ * x87/MMX state: a case sets FCW, FSW (TOP included), the abridged tag word
+ * and the eight physical registers R0..R7 (80 bits each); FOP, FIP and FDP
+ * start at 0, SSE/AVX at their init state. The result reports the same
+ * fields plus FOP, FIP and FDP, read from the FPU image the kernel saves in
+ * the signal frame (XSAVE64 layout: FIP/FDP are offsets, no FCS/FDS).
+ *
+ * Memory patch: a case may overwrite up to 32 bytes of the seed's memory
+ * image (to place chosen operands); writes are then reported against the
+ * patched image.
  */
 #define _GNU_SOURCE
 #include <asm/ldt.h>
@@ -45,6 +55,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -85,10 +96,15 @@ static long timer_interval_us = 10000;
 #define MAGIC_CASE 0x45534143u  /* "CASE" */
 #define MAGIC_FILL 0x4C4C4946u  /* "FILL" */
 #define MAGIC_RSLT 0x544C5352u  /* "RSLT" */
-#define PROTOCOL_VERSION 1u
+#define PROTOCOL_VERSION 2u
 
-#define CASE_SIZE 84u
-#define RESULT_HEADER 76u
+#define CASE_SIZE 212u
+#define RESULT_HEADER 172u
+/* Offsets of the x87 block in a CASE record and in a RSLT record. */
+#define CASE_FPU 84u
+#define CASE_PATCH 172u /* u32 address, u8 length, 3 pad, 32 bytes */
+#define MAX_PATCH 32u
+#define RSLT_FPU 76u
 
 enum { ST_OK = 0, ST_REFUSED = 1, ST_INVALID = 2, ST_ENTRY_FAILED = 3 };
 
@@ -148,6 +164,8 @@ static struct {
   int32_t vector;
   uint32_t err, cr2;
   uint16_t sregs[6]; /* ES CS SS DS FS GS */
+  int have_fpu;
+  uint8_t fx[160]; /* legacy FXSAVE region: control words, pointers, ST0..ST7 */
 } res;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -212,6 +230,13 @@ static void capture(const greg_t *g, int32_t vector) {
   res.sregs[5] = read_sreg(5);
 }
 
+/* The guest's x87 state as the kernel saved it into the signal frame. */
+static void capture_fpu(const ucontext_t *uc) {
+  const uint8_t *fx = (const uint8_t *)uc->uc_mcontext.fpregs;
+  res.have_fpu = fx != NULL;
+  if (fx) memcpy(res.fx, fx, sizeof res.fx);
+}
+
 void oracle_sig_handler(int sig, siginfo_t *si, void *ctx) {
   (void)si;
   ucontext_t *uc = ctx;
@@ -226,6 +251,7 @@ void oracle_sig_handler(int sig, siginfo_t *si, void *ctx) {
     if (!guest) return;
     if (++guest_ticks < TIMEOUT_TICKS) return;
     capture(g, -1);
+    capture_fpu(uc);
     in_guest = 0;
     oracle_leave();
   }
@@ -240,6 +266,7 @@ void oracle_sig_handler(int sig, siginfo_t *si, void *ctx) {
     sig_fatal(sig, rip, (uint64_t)g[REG_TRAPNO]);
   }
   capture(g, (int32_t)g[REG_TRAPNO]);
+  capture_fpu(uc);
   in_guest = 0;
   oracle_leave();
 }
@@ -536,6 +563,11 @@ static inline uint32_t get32(const uint8_t *p) {
   memcpy(&v, p, 4);
   return v;
 }
+static inline uint16_t get16(const uint8_t *p) {
+  uint16_t v;
+  memcpy(&v, p, 2);
+  return v;
+}
 
 /* The timeout timer only runs while we process cases (no idle wake-ups). */
 static void set_timer(int on) {
@@ -578,6 +610,37 @@ static int fill_input(size_t need) {
   return 1;
 }
 
+/* The case's x87 state into the image oracle_enter restores: the legacy
+   region holds ST0..ST7 in stack order, the case sends R0..R7 (physical). */
+static void load_fpu_case(const uint8_t *rec) {
+  const uint8_t *f = rec + CASE_FPU;
+  uint16_t fsw = get16(f + 2);
+  unsigned top = (fsw >> 11) & 7;
+  memset(fpu_image, 0, 160);
+  memcpy(fpu_image, f, 4); /* FCW, FSW */
+  fpu_image[4] = f[4];     /* abridged tag word: bit i set = R(i) not empty */
+  uint32_t mxcsr = 0x1F80;
+  memcpy(fpu_image + 24, &mxcsr, 4);
+  for (unsigned i = 0; i < 8; i++) memcpy(fpu_image + 32 + 16 * i, f + 8 + 10 * ((top + i) & 7), 10);
+  /* XSTATE_BV: x87 from the image; SSE and the rest from their init state. */
+  if (entry.use_xsave) fpu_image[512] = 1;
+}
+
+/* The captured x87 state into a RSLT record: registers back in physical order. */
+static void put_fpu_result(uint8_t *p) {
+  const uint8_t *fx = res.fx;
+  memset(p, 0, RESULT_HEADER - RSLT_FPU);
+  if (!res.have_fpu) return;
+  uint16_t fsw = get16(fx + 2);
+  unsigned top = (fsw >> 11) & 7;
+  memcpy(p, fx, 4);        /* FCW, FSW */
+  put16(p + 4, fx[4]);     /* abridged tag word */
+  memcpy(p + 6, fx + 6, 2); /* FOP */
+  memcpy(p + 8, fx + 8, 4); /* FIP (low 32 bits of the 64-bit field) */
+  memcpy(p + 12, fx + 16, 4); /* FDP */
+  for (unsigned i = 0; i < 8; i++) memcpy(p + 16 + 10 * ((top + i) & 7), fx + 32 + 16 * i, 10);
+}
+
 /* ---- running a case ------------------------------------------------------- */
 
 static int forbidden(const uint8_t *c, unsigned n) {
@@ -615,6 +678,12 @@ static void run_case(const uint8_t *rec) {
     emit_status_only(ST_REFUSED);
     return;
   }
+  uint32_t patch_addr = get32(rec + CASE_PATCH);
+  unsigned patch_len = rec[CASE_PATCH + 4];
+  if (patch_len > MAX_PATCH || (patch_len && (patch_addr < MEM_BASE || patch_addr > MEM_BASE + MEM_SIZE - patch_len))) {
+    emit_status_only(ST_INVALID);
+    return;
+  }
 
   /* Memory: invariant is mem_rw == mem_ref == image(cur_seed) between cases. */
   if (!have_seed || seed != cur_seed) {
@@ -639,6 +708,16 @@ static void run_case(const uint8_t *rec) {
     have_seed = 1;
   }
   memcpy(code_rw + (code_off - CODE_BASE), code, len);
+  load_fpu_case(rec);
+  /* The patch goes into the live pages and the reference image alike, so the
+     diff below reports writes against the patched image; both are undone after. */
+  uint8_t saved[MAX_PATCH];
+  uint32_t patch_off = patch_addr - MEM_BASE;
+  if (patch_len) {
+    memcpy(saved, mem_ref + patch_off, patch_len);
+    memcpy(mem_ref + patch_off, rec + CASE_PATCH + 8, patch_len);
+    memcpy(mem_rw + patch_off, rec + CASE_PATCH + 8, patch_len);
+  }
 
   for (int i = 0; i < 8; i++) entry.regs[i] = get32(rec + 12 + 4 * i);
   uint32_t esp = entry.regs[4];
@@ -659,12 +738,25 @@ static void run_case(const uint8_t *rec) {
   fr[3] = esp;
   entry.frame = (uint64_t)(uintptr_t)fr;
 
-  entry_failed = 0;
-  guest_ticks = 0;
-  in_guest = 1;
-  oracle_enter(&entry);
-  /* Back from the signal handler. Until FS is fixed: no libc, no TLS. */
-  restore_fsgs();
+  /* A timer tick or a context switch while the guest runs makes the kernel
+     save the guest's FPU state and restore it from its 64-bit image, which
+     has no FCS/FDS (and, with no exception pending, no FIP/FDP/FOP on this
+     CPU): what a second x87 instruction then stores differs. Such a run is
+     repeated (a few times at most; a timeout is final). */
+  for (int attempt = 0;; attempt++) {
+    struct rusage before, after;
+    getrusage(RUSAGE_THREAD, &before);
+    entry_failed = 0;
+    guest_ticks = 0;
+    in_guest = 1;
+    oracle_enter(&entry);
+    /* Back from the signal handler. Until FS is fixed: no libc, no TLS. */
+    restore_fsgs();
+    getrusage(RUSAGE_THREAD, &after);
+    int disturbed = guest_ticks > 0 || after.ru_nivcsw != before.ru_nivcsw || after.ru_nvcsw != before.ru_nvcsw;
+    if (!disturbed || res.vector == -1 || entry_failed || attempt >= 4) break;
+    memcpy(mem_rw, mem_ref, MEM_SIZE); /* undo the guest's writes (mem_ref holds the patched image) */
+  }
 
   memset(code_rw + (code_off - CODE_BASE), CODE_FILL, len);
 
@@ -679,6 +771,7 @@ static void run_case(const uint8_t *rec) {
   put32(p + 52, res.err);
   put32(p + 56, res.cr2);
   for (int i = 0; i < 6; i++) put16(p + 60 + 2 * i, res.sregs[i]);
+  put_fpu_result(p + RSLT_FPU);
   uint8_t *w = p + RESULT_HEADER;
   uint32_t nw = 0;
 
@@ -704,6 +797,10 @@ static void run_case(const uint8_t *rec) {
     }
   }
   put32(p + 72, nw);
+  if (patch_len) {
+    memcpy(mem_ref + patch_off, saved, patch_len);
+    memcpy(mem_rw + patch_off, saved, patch_len);
+  }
   out_len += RESULT_HEADER + 3u * nw;
 }
 
