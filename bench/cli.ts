@@ -18,7 +18,7 @@ import { formatSummary, formatTable, LEGEND, type BenchReport, type BenchResult 
 
 interface Suite {
   readonly workloads: readonly Workload[];
-  /** Seconds a timed guest run is calibrated to last (at least half of it). */
+  /** Seconds a timed guest run should last outside compilation (see calibrate() in bench/guest.ts). */
   readonly targetSeconds: number;
   /** Warm-up runs besides the last calibration run. */
   readonly warmup: number;
@@ -33,22 +33,25 @@ interface Suite {
 }
 
 const SUITES: Readonly<Record<string, Suite>> = {
-  default: { workloads: WORKLOADS, isolate: true, primeSeconds: 1, targetSeconds: 1, warmup: 1, runs: 5, nativeBatch: 0.05, nativeSamples: 11 },
-  quick: { workloads: WORKLOADS, isolate: false, primeSeconds: 0, targetSeconds: 0.1, warmup: 0, runs: 1, nativeBatch: 0.01, nativeSamples: 3 },
+  default: { workloads: WORKLOADS, isolate: true, primeSeconds: 1, targetSeconds: 1, warmup: 0, runs: 3, nativeBatch: 0.05, nativeSamples: 11 },
+  quick: { workloads: WORKLOADS, isolate: false, primeSeconds: 0, targetSeconds: 0.1, warmup: 0, runs: 0, nativeBatch: 0.01, nativeSamples: 3 },
 };
 
 const USAGE = `usage: npm run bench -- [options]
 
   --suite S         default (every workload and strategy in a process of its own;
-                    1 s of one-call runs to warm up, runs calibrated to 0.5-1 s
-                    outside compilation, 2 warm-up and 5 timed: about 6 minutes),
+                    1 s of one-call runs to warm up, runs calibrated to last
+                    0.5-2 s outside compilation with a settled cost per call
+                    (the accepted one is a warm-up), 3 timed: about 7 minutes),
                     quick (every workload, all in this process, no warm-up, runs
-                    of 0.05-0.1 s, one timed: a smoke test under a minute; its
-                    figures are skewed by cold code and shared V8 feedback),
+                    of 0.05-0.1 s, the accepted calibration run reported: a smoke
+                    test under a minute; its figures are skewed by cold code and
+                    shared V8 feedback),
                     or a workload name (${WORKLOADS.map((w) => w.name).join(', ')}) with the default settings
   --strategy LIST   comma-separated strategies (${STRATEGIES.map((s) => s.name).join(', ')}); default: all
   --runs N          timed guest runs per workload and strategy (median reported)
-  --target S        seconds a timed run should last (calibration accepts half of it)
+  --target S        seconds a timed run should last outside compilation (calibration
+                    accepts from half of it, up to twice it while the JIT settles)
   --repeat N        workload calls per guest run for every strategy, instead of calibrating
   --json FILE       also write the results as JSON
   -h, --help        this text
@@ -121,7 +124,7 @@ function parse(argv: readonly string[]): Options | null {
   return { suiteName, suite, strategies, repeat, json };
 }
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   let opts: Options | null;
   try {
     opts = parse(argv);
@@ -149,7 +152,7 @@ function main(argv: readonly string[]): number {
       process.stderr.write(`${w.name} / ${strategy.name} ...`);
       let g: GuestTiming;
       try {
-        g = suite.isolate ? timeGuestIsolated(w.name, strategy, plan) : timeGuest(image, w.name, strategy, plan);
+        g = suite.isolate ? timeGuestIsolated(w.name, strategy, plan) : await timeGuest(image, w.name, strategy, plan);
       } catch (e) {
         const msg = (e as Error).message;
         process.stderr.write(` FAILED: ${msg}\n`);
@@ -165,7 +168,7 @@ function main(argv: readonly string[]): number {
       }
       const run = g.median;
       const mips = g.instructions / run.seconds / 1e6;
-      const compileMs = run.jit?.compileMs ?? 0;
+      const compileMs = run.compileMs;
       const runMs = run.seconds * 1000 - compileMs;
       const steadyMips = g.instructions / runMs / 1e3;
       if (strategy === REFERENCE_STRATEGY) referenceMips = mips;
@@ -173,6 +176,7 @@ function main(argv: readonly string[]): number {
       const jit = run.jit;
       results.push({
         workload: w.name,
+        corpus: w.corpus,
         strategy: strategy.name,
         calls: g.repeat,
         mips,
@@ -201,12 +205,13 @@ function main(argv: readonly string[]): number {
   const elapsed = (performance.now() - started) / 1000;
   const loadAtEnd = loadavg();
 
+  const timed = suite.runs > 0 || opts.repeat !== undefined ? `median of ${Math.max(suite.runs, 1)} guest run(s)` : 'the accepted calibration run';
   const how = opts.repeat === undefined
-    ? `runs calibrated to last ${suite.targetSeconds / 2}-${suite.targetSeconds} s outside compilation (the last calibration run is a warm-up${suite.warmup ? `, then ${suite.warmup} more` : ''})`
+    ? `runs calibrated to last at least ${suite.targetSeconds / 2} s outside compilation, with a settled cost per call (${suite.runs > 0 ? 'the last calibration run is a warm-up' : 'no warm-up'}${suite.warmup ? `, then ${suite.warmup} more` : ''})`
     : `${opts.repeat} call(s) per run${suite.warmup ? `, ${suite.warmup} warm-up run(s)` : ', no warm-up'}`;
   const primed = suite.primeSeconds > 0 ? `after ${suite.primeSeconds} s of one-call runs warming the process up, ` : '';
   const where = suite.isolate ? 'each workload and strategy in a fresh process' : 'all in one process (figures skewed: cold code, shared V8 feedback)';
-  process.stdout.write(`\nsuite ${opts.suiteName}: ${where}; ${primed}median of ${suite.runs} guest run(s), each on a fresh machine; ${how}; native: median of ${suite.nativeSamples} batches; ${elapsed.toFixed(0)} s in all\n`);
+  process.stdout.write(`\nsuite ${opts.suiteName}: ${where}; ${primed}${timed}, each on a fresh machine; ${how}; native: median of ${suite.nativeSamples} batches; ${elapsed.toFixed(0)} s in all\n`);
   const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
   process.stdout.write(`reference strategy: ${REFERENCE_STRATEGY.name}; host: ${cpus().length} CPUs, load average ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end (other work skews every figure)\n\n${LEGEND}\n\n`);
   process.stdout.write(formatTable(results) + '\n\n');
@@ -240,4 +245,5 @@ function main(argv: readonly string[]): number {
 
 const hex = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 
-process.exitCode = main(process.argv.slice(2));
+// exit() rather than exitCode: a stray handle (a compile worker) must not keep the process alive.
+process.exit(await main(process.argv.slice(2)));

@@ -18,7 +18,7 @@
  * baseline tier before TurboFan). So a run calls the workload `repeat`
  * times, chosen per workload and strategy by calibration: start with one
  * call and scale the count up until a run, compilation left out, lasts at
- * least half the target.
+ * least half the target and its cost per call has stopped falling.
  * The last calibration run doubles as the warm-up (V8's own JIT warms the
  * engine's JavaScript on it); the timed runs follow with the same count,
  * and the median one is reported.
@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { createMachine } from '../src/machine.js';
 import { loadFlat } from '../src/loaders/flat.js';
 import type { JitStats } from '../runtime/jit/jit.js';
+import { JIT_STRATEGIES } from '../runtime/jit/strategies.js';
 import type { Strategy } from './strategies.js';
 import { MAX_REPEAT, withRepeat } from './workloads.js';
 
@@ -39,6 +40,12 @@ export interface GuestRun {
   instructions: number;
   /** Wall-clock seconds of the run loop, translation included. */
   seconds: number;
+  /**
+   * Milliseconds of `seconds` spent compiling: jit.stats.compileMs, or 0
+   * for an asynchronous strategy (its compile time, in jit.compileMs, is
+   * spent on a worker, off the run's critical path).
+   */
+  compileMs: number;
   /** The JIT's counters for this run (null on the interpreter). */
   jit: JitStats | null;
 }
@@ -46,10 +53,11 @@ export interface GuestRun {
 export interface TimingPlan {
   /** Seconds of one-call runs (at least PRIME_MIN_RUNS of them) that warm the process up before calibration; 0: none. */
   primeSeconds: number;
-  /** Seconds a timed run should last outside compilation; calibration accepts a count once a run lasts half of this. */
+  /** Seconds a timed run should last outside compilation (see calibrate()). */
   targetSeconds: number;
   /** Warm-up runs after calibration (whose last run is a warm-up already). */
   warmup: number;
+  /** Timed runs; 0 reports the accepted calibration run instead (a smoke test's shortcut: it is not warmed up). */
   runs: number;
   /** A fixed call count instead of calibrating. */
   repeat?: number;
@@ -71,6 +79,10 @@ export interface GuestTiming {
 
 /** A guest that needs more than this per call is broken, not slow. */
 const MAX_INSTRUCTIONS_PER_CALL = 500_000_000;
+/** Calibration: a per-call cost that fell by less than this between two runs has settled. */
+const SETTLED_FALL = 0.15;
+/** Calibration: runs stop growing before they would last this many times the target. */
+const MAX_TARGET_FACTOR = 2;
 /** Bounds on the warm-up's one-call runs. */
 const PRIME_MIN_RUNS = 3;
 const PRIME_MAX_RUNS = 30;
@@ -81,67 +93,98 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-export function runOnce(image: Uint8Array, name: string, strategy: Strategy, repeat: number): GuestRun {
+/**
+ * One run on a fresh machine. An asynchronous JIT strategy compiles on a
+ * worker whose results arrive through the event loop, so it runs with
+ * runAsync() (which yields between time slices); the others with run(),
+ * which never yields (a yield per slice would cost them a few per cent).
+ */
+export async function runOnce(image: Uint8Array, name: string, strategy: Strategy, repeat: number): Promise<GuestRun> {
+  const asyncJit = JIT_STRATEGIES[strategy.tier]?.async === true;
   const machine = createMachine({ memoryMiB: 16, tier: strategy.tier, fpu: strategy.fpu ?? 'exact' });
-  loadFlat(machine, withRepeat(image, repeat), name);
-  const r = machine.run({ maxInstructions: MAX_INSTRUCTIONS_PER_CALL * repeat });
-  if (r.outcome.kind !== 'halted') throw new Error(`workload ${name} under ${strategy.name} (${repeat} calls) did not halt cleanly: ${r.message}`);
-  return {
-    repeat,
-    checksum: machine.cpu.regs[0]! >>> 0,
-    instructions: r.retired,
-    seconds: r.seconds,
-    jit: machine.jit ? { ...machine.jit.stats } : null,
-  };
+  try {
+    loadFlat(machine, withRepeat(image, repeat), name);
+    const options = { maxInstructions: MAX_INSTRUCTIONS_PER_CALL * repeat };
+    const r = asyncJit ? await machine.runAsync(options) : machine.run(options);
+    if (r.outcome.kind !== 'halted') throw new Error(`workload ${name} under ${strategy.name} (${repeat} calls) did not halt cleanly: ${r.message}`);
+    const jit = machine.jit ? { ...machine.jit.stats } : null;
+    return {
+      repeat,
+      checksum: machine.cpu.regs[0]! >>> 0,
+      instructions: r.retired,
+      seconds: r.seconds,
+      compileMs: jit && !asyncJit ? jit.compileMs : 0,
+      jit,
+    };
+  } finally {
+    machine.close();
+  }
 }
 
-/** Seconds of a run outside compilation (the whole run on the interpreter). */
+/** Seconds of a run outside compilation on the run's own thread (the whole run on the interpreter). */
 export function runSeconds(r: GuestRun): number {
-  return r.seconds - (r.jit?.compileMs ?? 0) / 1000;
+  return r.seconds - r.compileMs / 1000;
 }
 
 /**
- * Find a call count whose run lasts at least half of `targetSeconds`
- * outside compilation (a slow compiler must not stand in for a long run:
- * the run itself has to be long enough for the JIT to settle). Each step
- * scales the count by target / run seconds: run time is calls × a per-call
- * cost that only falls as the JIT warms, so a step does not overshoot the
- * target by much; it may undershoot, and then takes another step. Returns
- * every run made; the last one has the chosen count.
+ * Find a call count at which the JIT has settled: a run that lasts at
+ * least half of `targetSeconds` outside compilation on the run's thread,
+ * and whose cost per call is within SETTLED_FALL of the previous
+ * calibration run's (a slow compiler, or an asynchronous one that the run
+ * spends waiting for, must not stand in for a long run). While a run is
+ * too short, the count is scaled by target / run seconds; while the cost
+ * per call is still falling, it is doubled (quadrupled if the cost more
+ * than halved), but never past a count whose run would last more than
+ * MAX_TARGET_FACTOR × the target at the current cost per call (which
+ * overestimates the next run's). Returns every run made; the last one has
+ * the chosen count.
  */
-function calibrate(image: Uint8Array, name: string, strategy: Strategy, targetSeconds: number): GuestRun[] {
+async function calibrate(image: Uint8Array, name: string, strategy: Strategy, targetSeconds: number): Promise<GuestRun[]> {
   const made: GuestRun[] = [];
+  const perCall = (r: GuestRun): number => runSeconds(r) / r.repeat;
   let repeat = 1;
   for (;;) {
-    const r = runOnce(image, name, strategy, repeat);
+    const r = await runOnce(image, name, strategy, repeat);
+    const previous = made[made.length - 1];
     made.push(r);
     const seconds = runSeconds(r);
-    if (seconds >= targetSeconds / 2 || repeat >= MAX_REPEAT) return made;
-    const scale = targetSeconds / Math.max(seconds, targetSeconds / 1000);
-    repeat = Math.min(MAX_REPEAT, Math.max(repeat * 2, Math.round(repeat * scale)));
+    let next: number;
+    if (seconds < targetSeconds / 2) {
+      next = Math.max(repeat * 2, Math.round(repeat * targetSeconds / Math.max(seconds, targetSeconds / 1000)));
+    } else {
+      const fall = previous ? 1 - perCall(r) / perCall(previous) : 0.5;
+      if (fall < SETTLED_FALL) return made;
+      next = repeat * (fall > 0.5 ? 4 : 2);
+    }
+    next = Math.min(next, MAX_REPEAT, Math.floor((targetSeconds * MAX_TARGET_FACTOR) / Math.max(perCall(r), 1e-9)));
+    if (next <= repeat) return made;
+    repeat = next;
   }
 }
 
 /** Warm the process up: one-call runs for `seconds`, at least PRIME_MIN_RUNS. Returns how many. */
-function prime(image: Uint8Array, name: string, strategy: Strategy, seconds: number): number {
+async function prime(image: Uint8Array, name: string, strategy: Strategy, seconds: number): Promise<number> {
   if (seconds <= 0) return 0;
   const started = performance.now();
   let runs = 0;
   while (runs < PRIME_MAX_RUNS && (runs < PRIME_MIN_RUNS || performance.now() - started < seconds * 1000)) {
-    runOnce(image, name, strategy, 1);
+    await runOnce(image, name, strategy, 1);
     runs++;
   }
   return runs;
 }
 
 /** Time a workload under a strategy in this process (bench/measure.ts calls it in a process of its own). */
-export function timeGuest(image: Uint8Array, name: string, strategy: Strategy, plan: TimingPlan): GuestTiming {
-  const primeRuns = prime(image, name, strategy, plan.primeSeconds);
-  const calibration = plan.repeat === undefined ? calibrate(image, name, strategy, plan.targetSeconds) : [];
+export async function timeGuest(image: Uint8Array, name: string, strategy: Strategy, plan: TimingPlan): Promise<GuestTiming> {
+  const primeRuns = await prime(image, name, strategy, plan.primeSeconds);
+  const calibration = plan.repeat === undefined ? await calibrate(image, name, strategy, plan.targetSeconds) : [];
   const repeat = plan.repeat ?? calibration[calibration.length - 1]!.repeat;
-  const warm = calibration.length > 0 ? [calibration[calibration.length - 1]!] : [];
-  for (let i = 0; i < plan.warmup; i++) warm.push(runOnce(image, name, strategy, repeat));
-  const results = Array.from({ length: plan.runs }, () => runOnce(image, name, strategy, repeat));
+  const accepted = calibration[calibration.length - 1];
+  const warm: GuestRun[] = [];
+  const results: GuestRun[] = [];
+  if (accepted) (plan.runs === 0 ? results : warm).push(accepted);
+  for (let i = 0; i < plan.warmup; i++) warm.push(await runOnce(image, name, strategy, repeat));
+  while (results.length < Math.max(plan.runs, 1)) results.push(await runOnce(image, name, strategy, repeat));
   const first = results[0]!;
   for (const r of [...warm, ...results]) {
     if (r.checksum !== first.checksum || r.instructions !== first.instructions) {

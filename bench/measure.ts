@@ -16,7 +16,7 @@ import { buildWorkloadGuest, WORKLOADS } from './workloads.js';
 
 const DEFAULT_PLAN: TimingPlan = { primeSeconds: 1, targetSeconds: 1, warmup: 1, runs: 5 };
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   const [workload, strategyName, planText] = argv;
   const strategy = STRATEGIES.find((s) => s.name === strategyName);
   if (!workload || !WORKLOADS.some((w) => w.name === workload) || !strategy) {
@@ -24,9 +24,10 @@ function main(argv: readonly string[]): number {
     return 2;
   }
   const plan: TimingPlan = planText ? { ...DEFAULT_PLAN, ...(JSON.parse(planText) as Partial<TimingPlan>) } : DEFAULT_PLAN;
-  const timing = timeGuest(readImageFile(buildWorkloadGuest(workload)), workload, strategy, plan);
+  const timing = await timeGuest(readImageFile(buildWorkloadGuest(workload)), workload, strategy, plan);
   process.stdout.write(JSON.stringify(timing) + '\n');
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+// exit() rather than exitCode: a stray handle (a compile worker) must not keep the process alive.
+process.exit(await main(process.argv.slice(2)));
