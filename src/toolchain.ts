@@ -50,7 +50,7 @@ export function buildFlatGuest(sources: readonly string[], output: string, force
   try {
     for (const src of sources) {
       const obj = `${tmp}.${basename(src)}.o`;
-      tool('as', ['--32', '-o', obj, src]);
+      tool('as', ['--32', '-I', dirname(src), '-o', obj, src]);
       objects.push(obj);
     }
     tool('ld', ['-m', 'elf_i386', '-N', '-Ttext', `0x${FLAT_LOAD_ADDRESS.toString(16)}`, '-e', `0x${FLAT_LOAD_ADDRESS.toString(16)}`, '--oformat', 'binary', '-o', tmp, ...objects]);

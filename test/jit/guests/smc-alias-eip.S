@@ -10,48 +10,14 @@
 #   RESULTS+8  where_am_i's identity address (for the test)
 # for i = 1..N, with fold(s, v) = 3s + v.
         .code32
-        .set RESULTS, 0x70000
-        .set N, 64
-        .set PAGE_DIR, 0x60000
-        .set PAGE_TABLE_LOW, 0x61000    # maps 0 - 4 MiB onto itself
-        .set PAGE_TABLE_ALIAS, 0x62000  # maps ALIAS onward onto alias_area
-        .set ALIAS, 0x400000
-        .set PTE_PW, 3                  # present, writable
-        .set CR0_PE_ET_PG, 0x80000011
-
-        .macro FOLD value
-        leal    (%esi,%esi,2), %esi
-        addl    \value, %esi
-        .endm
+        .include "alias-paging.inc"
 
         .text
         .globl _start
 _start:
         cli
         cld
-        # Identity page table: entry k maps frame k.
-        movl    $PAGE_TABLE_LOW, %edi
-        movl    $PTE_PW, %eax
-        movl    $1024, %ecx
-1:      stosl
-        addl    $4096, %eax
-        loop    1b
-        # Alias page table: entry k maps frame k of alias_area (one page).
-        movl    $PAGE_TABLE_ALIAS, %edi
-        movl    $alias_area + PTE_PW, %eax
-        movl    $1, %ecx
-2:      stosl
-        addl    $4096, %eax
-        loop    2b
-        # Directory: 0 - 4 MiB and 4 - 8 MiB.
-        movl    $PAGE_TABLE_LOW + PTE_PW, PAGE_DIR
-        movl    $PAGE_TABLE_ALIAS + PTE_PW, PAGE_DIR+4
-        movl    $PAGE_DIR, %eax
-        movl    %eax, %cr3
-        movl    $CR0_PE_ET_PG, %eax
-        movl    %eax, %cr0
-        jmp     3f
-3:
+        ALIAS_PAGING 1
         xorl    %esi, %esi
         xorl    %edi, %edi
         movl    $1, %ecx
