@@ -41,8 +41,8 @@ const USAGE = `usage: npm run bench -- [options]
 
   --suite S         default (every workload and strategy in a process of its own;
                     1 s of one-call runs to warm up, runs calibrated to last
-                    0.5-2 s outside compilation with a settled cost per call
-                    (the accepted one is a warm-up), 3 timed: about 7 minutes),
+                    0.5-2.5 s outside compilation with a settled cost per call
+                    (the accepted one is a warm-up), 3 timed: about 8 minutes),
                     quick (every workload, all in this process, no warm-up, runs
                     of 0.05-0.1 s, the accepted calibration run reported: a smoke
                     test under a minute; its figures are skewed by cold code and
@@ -51,7 +51,7 @@ const USAGE = `usage: npm run bench -- [options]
   --strategy LIST   comma-separated strategies (${STRATEGIES.map((s) => s.name).join(', ')}); default: all
   --runs N          timed guest runs per workload and strategy (median reported)
   --target S        seconds a timed run should last outside compilation (calibration
-                    accepts from half of it, up to twice it while the JIT settles)
+                    accepts from half of it, up to 2.5 times it while the JIT settles)
   --repeat N        workload calls per guest run for every strategy, instead of calibrating
   --json FILE       also write the results as JSON
   -h, --help        this text

@@ -82,16 +82,10 @@ const MAX_INSTRUCTIONS_PER_CALL = 500_000_000;
 /** Calibration: a per-call cost that fell by less than this between two runs has settled. */
 const SETTLED_FALL = 0.15;
 /** Calibration: runs stop growing before they would last this many times the target. */
-const MAX_TARGET_FACTOR = 2;
+const MAX_TARGET_FACTOR = 2.5;
 /** Bounds on the warm-up's one-call runs. */
 const PRIME_MIN_RUNS = 3;
 const PRIME_MAX_RUNS = 30;
-
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 /**
  * One run on a fresh machine. An asynchronous JIT strategy compiles on a
@@ -135,9 +129,8 @@ export function runSeconds(r: GuestRun): number {
  * too short, the count is scaled by target / run seconds; while the cost
  * per call is still falling, it is doubled (quadrupled if the cost more
  * than halved), but never past a count whose run would last more than
- * MAX_TARGET_FACTOR × the target at the current cost per call (which
- * overestimates the next run's). Returns every run made; the last one has
- * the chosen count.
+ * MAX_TARGET_FACTOR × the target. Returns every run made; the last one
+ * has the chosen count.
  */
 async function calibrate(image: Uint8Array, name: string, strategy: Strategy, targetSeconds: number): Promise<GuestRun[]> {
   const made: GuestRun[] = [];
@@ -156,7 +149,13 @@ async function calibrate(image: Uint8Array, name: string, strategy: Strategy, ta
       if (fall < SETTLED_FALL) return made;
       next = repeat * (fall > 0.5 ? 4 : 2);
     }
-    next = Math.min(next, MAX_REPEAT, Math.floor((targetSeconds * MAX_TARGET_FACTOR) / Math.max(perCall(r), 1e-9)));
+    // The longest count whose run stays within the cap, predicted from the marginal cost per call
+    // between the last two runs when there is one (fixed costs, such as a compile worker's
+    // start-up, then drop out), else in proportion (an overestimate).
+    const before = previous ? runSeconds(previous) : 0;
+    const marginal = previous && repeat > previous.repeat && seconds > before ? (seconds - before) / (repeat - previous.repeat) : perCall(r);
+    const longest = repeat + Math.floor((targetSeconds * MAX_TARGET_FACTOR - seconds) / Math.max(marginal, 1e-9));
+    next = Math.min(next, MAX_REPEAT, longest);
     if (next <= repeat) return made;
     repeat = next;
   }

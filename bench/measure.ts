@@ -14,7 +14,7 @@ import { timeGuest, type TimingPlan } from './guest.js';
 import { STRATEGIES } from './strategies.js';
 import { buildWorkloadGuest, WORKLOADS } from './workloads.js';
 
-const DEFAULT_PLAN: TimingPlan = { primeSeconds: 1, targetSeconds: 1, warmup: 1, runs: 5 };
+const DEFAULT_PLAN: TimingPlan = { primeSeconds: 1, targetSeconds: 1, warmup: 0, runs: 3 };
 
 async function main(argv: readonly string[]): Promise<number> {
   const [workload, strategyName, planText] = argv;
