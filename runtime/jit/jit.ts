@@ -272,8 +272,8 @@ export class JitTier {
     for (const k of keys) {
       const t = this.cache.get(k);
       if (t && this.strategy.smc === 'subpage' && !overlaps(t)) continue;
-      if (t) { this.liveBytes -= t.bytes; this.unregister(t); }
-      this.cache.delete(k);
+      if (t) this.drop(t);
+      else this.cache.delete(k);
       keys.delete(k);
       this.stats.invalidations++;
       this.invalidated = true;
@@ -310,7 +310,12 @@ export class JitTier {
   /** Can dispatch() run the current code? It assumes a flat CS (EIP is the linear address) and no entry check. */
   private dispatchable(): boolean {
     const cs = this.interp.cpu.segs[Seg.CS]!;
-    return cs.base === 0 && cs.limit === 0xffffffff && this.strategy.smc !== 'verify' && this.interp.cpu.mode.protectedMode;
+    return this.dispatchableWith(cs.base, cs.limit, this.interp.cpu.mode.protectedMode);
+  }
+
+  /** dispatch()'s assumptions for a given CS and mode: flat CS, protected mode, no entry check. */
+  private dispatchableWith(csBase: number, csLimit: number, protectedMode: boolean): boolean {
+    return csBase === 0 && csLimit === 0xffffffff && this.strategy.smc !== 'verify' && protectedMode;
   }
 
   private lookup(): Translation | null {
@@ -417,8 +422,8 @@ export class JitTier {
     this.cache.set(job.key, t);
     this.liveBytes += t.bytes;
     const cs = this.interp.cpu.segs[Seg.CS]!;
-    if (cs.base === 0 && cs.limit === 0xffffffff && job.csBase === 0 && job.csLimit === 0xffffffff &&
-        this.strategy.smc !== 'verify' && job.options.mode.protectedMode) {
+    const pm = job.options.mode.protectedMode;
+    if (this.dispatchableWith(cs.base, cs.limit, pm) && this.dispatchableWith(job.csBase, job.csLimit, pm)) {
       this.register(t, job.pa, job.key % 4096);
     }
     let set = this.byPage.get(job.page);
