@@ -73,6 +73,21 @@ export class Mmu {
     this.tlb[linear >>> 12] = 0;
   }
 
+  /** INVLPG: drop the translation of one linear page. */
+  invlpg(linear: number): void {
+    this.invalidate(linear);
+  }
+
+  /** MOV to CR3 (or a task switch) loaded a new page-directory base. */
+  cr3Loaded(): void {
+    this.flush();
+  }
+
+  /** CR0.PG/WP/PE or CR4.PSE/PAE/PGE changed: every cached translation may be stale. */
+  pagingModeChanged(): void {
+    this.flush();
+  }
+
   /** Translate a linear address for an access by the current CPL (or as supervisor if `supervisor`). */
   translate(linear: number, access: Access, supervisor = false): number {
     const user = !supervisor && this.cpu.cpl === 3;
