@@ -130,6 +130,20 @@ export class CpuState {
   ldtr: SegmentCache = { selector: 0, base: 0, limit: 0, access: 0x82, big: false, unusable: true };
   tr: SegmentCache = { selector: 0, base: 0, limit: 0xffff, access: 0x8b, big: false, unusable: false };
   halted = false;
+  /** IA32_EFER (NXE is bit 11; the other bits are long-mode bits an i686 does not have). */
+  efer = 0;
+  /** IA32_SYSENTER_CS, _ESP, _EIP (MSRs 174h-176h). */
+  sysenterCs = 0;
+  sysenterEsp = 0;
+  sysenterEip = 0;
+  /** Debug registers DR0-DR7 (DR4/DR5 alias DR6/DR7 unless CR4.DE). */
+  readonly dr: number[] = [0, 0, 0, 0, 0, 0, 0xffff0ff0, 0x400];
+  /**
+   * Interruptibility state (VMCS guest interruptibility, SDM vol. 3, 25.4.2):
+   * 1 = blocking by STI, 2 = blocking by MOV SS/POP SS. Set by the
+   * instruction, cleared after the next instruction retires.
+   */
+  interruptShadow = 0;
   /** x87 FPU and MMX state (runtime/fpu). */
   readonly fpu = new FpuState();
 
