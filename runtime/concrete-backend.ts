@@ -12,6 +12,7 @@ import { GuestFault, Vector } from './exceptions.js';
 import type { PhysicalMemory } from './memory.js';
 import { Access, type Mmu } from './mmu.js';
 import { HELPERS } from './helpers.js';
+import { loadSegmentRegister } from './system/segments.js';
 
 /** Pure int32 arithmetic on JS numbers. */
 export class ConcreteArith implements Arith<number> {
@@ -148,25 +149,31 @@ export class ConcreteBackend extends ConcreteArith implements Backend<number> {
     return this.cpu.segs[s]!.selector;
   }
 
+  /**
+   * A segment-register load with the checks of the current mode
+   * (runtime/system/segments.ts): real mode keeps the cached limit and
+   * attributes, v86 gives the fixed 64 KiB cache, protected mode checks the
+   * descriptor and may fault.
+   */
   loadSeg(s: Seg, selector: number): void {
-    // Real-mode and v86 loads; protected-mode loads are a hypervisor call (system issue).
-    if (this.cpu.mode.protectedMode) {
-      this.vmm.hypercall(this.insn!);
-      return;
-    }
-    const seg = this.cpu.segs[s]!;
-    seg.selector = selector & 0xffff;
-    seg.base = (selector & 0xffff) << 4;
-    if (s === Seg.SS || s === Seg.CS) this.cpu.refreshMode();
+    loadSegmentRegister(this, s, selector & 0xffff);
   }
 
-  /** Segment checks (SDM vol. 3, 5.3 and 5.4); returns the linear address. */
+  /**
+   * Segment checks of one data access (SDM vol. 3, 5.3 and 5.4); returns
+   * the linear address. Protected mode: an unusable (null) register is
+   * #GP(0); writes need writable data, reads anything but execute-only
+   * code; expand-down data allows offsets above the limit up to FFFFh or
+   * FFFFFFFFh by the B bit. Real and v86 mode check only the cached limit
+   * (64 KiB unless real-mode code kept a larger one: unreal mode). Faults
+   * through SS are #SS(0), through any other register #GP(0).
+   */
   linear(s: Seg, offset: number, size: number, write: boolean): number {
     const seg: SegmentCache = this.cpu.segs[s]!;
     const off = offset >>> 0;
-    const vector = s === Seg.SS ? Vector.SS : Vector.GP;
     if (this.cpu.mode.protectedMode) {
-      if (seg.unusable) throw new GuestFault(Vector.GP, 0);
+      const vector = s === Seg.SS ? Vector.SS : Vector.GP;
+      if (seg.unusable) throw new GuestFault(vector, 0);
       const type = seg.access & 0xf;
       const code = (type & 8) !== 0;
       if (write ? code || !(type & 2) : code && !(type & 2)) throw new GuestFault(vector, 0);
@@ -177,7 +184,7 @@ export class ConcreteBackend extends ConcreteArith implements Backend<number> {
         return (seg.base + off) >>> 0;
       }
     }
-    if (off + size - 1 > seg.limit) throw new GuestFault(vector, 0);
+    if (off + size - 1 > seg.limit) throw new GuestFault(s === Seg.SS ? Vector.SS : Vector.GP, 0);
     return (seg.base + off) >>> 0;
   }
 

@@ -164,6 +164,13 @@ export class CpuState {
     this.cpl = 0;
     this.gdtrBase = this.idtrBase = 0;
     this.gdtrLimit = this.idtrLimit = 0xffff;
+    // LDTR and TR: selector 0, base 0, limit FFFFh, present (table 9-1).
+    this.ldtr = { selector: 0, base: 0, limit: 0xffff, access: 0x82, big: false, unusable: false };
+    this.tr = { selector: 0, base: 0, limit: 0xffff, access: 0x8b, big: false, unusable: false };
+    this.dr.splice(0, 8, 0, 0, 0, 0, 0, 0, 0xffff0ff0, 0x400);
+    this.efer = 0;
+    this.sysenterCs = this.sysenterEsp = this.sysenterEip = 0;
+    this.interruptShadow = 0;
     this.halted = false;
     this.fpu.reset();
     this.refreshMode();

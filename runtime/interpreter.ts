@@ -17,6 +17,7 @@ import { GuestFault, Vector } from './exceptions.js';
 import { ExitReason } from './exit-reason.js';
 import type { PhysicalMemory } from './memory.js';
 import { Access, Mmu } from './mmu.js';
+import { checkPrivilege } from './system/privilege.js';
 
 /** Why run() returned: a VM exit, numbered as in the SDM. */
 export interface VmExit {
@@ -131,8 +132,7 @@ export class Interpreter {
     const { insn, sem } = this.fetchDecode();
     const row = insn.row;
     const cpu = this.cpu;
-    if (row.cpl0 && cpu.cpl !== 0) throw new GuestFault(Vector.GP, 0);
-    if (row.iopl && cpu.mode.protectedMode && cpu.cpl > ((this.backend.eflags() >> 12) & 3)) throw new GuestFault(Vector.GP, 0);
+    if (row.cpl0 || row.iopl) checkPrivilege(this, insn);
     const b = this.backend;
     b.begin(insn);
     try {

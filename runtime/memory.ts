@@ -2,7 +2,14 @@
  * Guest physical memory: one WebAssembly.Memory (so translated code can
  * import it), plus I/O-free access helpers. Accesses beyond RAM read as
  * all-ones (open bus) and writes there are dropped: a guest can never
- * touch host memory outside its own RAM.
+ * touch host memory outside its own RAM. Physical addresses are numbers
+ * that may exceed 32 bits (PAE's 36-bit addresses): all of those are
+ * beyond RAM.
+ *
+ * Writes are watched per page for two clients: pages holding code (the
+ * decode cache and the JIT, `codePages`/`onWrite`) and pages holding paging
+ * structures that shadow paging write-protects (`pageTablePages`/
+ * `onPageTableWrite`, runtime/paging/shadow.ts).
  */
 
 import { hostLayout, type HostLayout, TLB_ENTRIES } from './host-area.js';
@@ -18,6 +25,10 @@ export class PhysicalMemory {
   onWrite: ((pa: number, len: number) => void) | null = null;
   /** Pages (physical page number) that hold decoded or translated code. */
   readonly codePages: Uint8Array;
+  /** Called after a write to a page in `pageTablePages`, with the physical address and length written. */
+  onPageTableWrite: ((pa: number, len: number) => void) | null = null;
+  /** Pages (physical page number) holding paging structures that shadow translations were derived from. */
+  readonly pageTablePages: Uint8Array;
   /** Where CPU state, the TLB and the code hash table live (after RAM). */
   readonly host: HostLayout;
   /** The TLB, in the host area (runtime/mmu.ts gives the entry format). */
@@ -35,6 +46,7 @@ export class PhysicalMemory {
     this.u8 = new Uint8Array(this.memory.buffer, 0, size);
     this.view = new DataView(this.memory.buffer, 0, size);
     this.codePages = new Uint8Array(size >>> 12);
+    this.pageTablePages = new Uint8Array(size >>> 12);
   }
 
   read8(pa: number): number {
@@ -55,12 +67,14 @@ export class PhysicalMemory {
     if (pa >= this.size) return;
     this.u8[pa] = v;
     if (this.codePages[pa >>> 12]) this.onWrite?.(pa, 1);
+    if (this.pageTablePages[pa >>> 12]) this.onPageTableWrite?.(pa, 1);
   }
 
   write16(pa: number, v: number): void {
     if (pa + 1 < this.size && (pa & 0xfff) !== 0xfff) {
       this.view.setUint16(pa, v & 0xffff, true);
       if (this.codePages[pa >>> 12]) this.onWrite?.(pa, 2);
+      if (this.pageTablePages[pa >>> 12]) this.onPageTableWrite?.(pa, 2);
       return;
     }
     this.write8(pa, v & 0xff);
@@ -71,10 +85,24 @@ export class PhysicalMemory {
     if (pa + 3 < this.size && (pa & 0xfff) <= 0xffc) {
       this.view.setInt32(pa, v, true);
       if (this.codePages[pa >>> 12]) this.onWrite?.(pa, 4);
+      if (this.pageTablePages[pa >>> 12]) this.onPageTableWrite?.(pa, 4);
       return;
     }
     this.write16(pa, v & 0xffff);
     this.write16(pa + 2, v >>> 16);
+  }
+
+  /**
+   * The page walk's own update of an entry's accessed and dirty flags (a
+   * naturally aligned dword): code watchers see it, the paging structures'
+   * watcher does not, as setting A or D never makes a translation derived
+   * from the entry wrong (one made while D was clear only sends writes to
+   * the slow path, which walks again).
+   */
+  writeWalk32(pa: number, v: number): void {
+    if (pa + 3 >= this.size) return;
+    this.view.setInt32(pa, v, true);
+    if (this.codePages[pa >>> 12]) this.onWrite?.(pa, 4);
   }
 
   /** Copy bytes in (loaders, DMA): goes through the same write tracking. */
@@ -84,10 +112,12 @@ export class PhysicalMemory {
     }
     this.u8.set(bytes, pa);
     for (let p = pa >>> 12; p <= (pa + bytes.length - 1) >>> 12; p++) {
-      if (!this.codePages[p]) continue;
-      const from = Math.max(pa, p << 12);
-      const to = Math.min(pa + bytes.length, (p + 1) << 12);
-      this.onWrite?.(from, to - from);
+      if (!this.codePages[p] && !this.pageTablePages[p]) continue;
+      // Multiplied, not shifted: frames above 2 GiB would turn negative as int32.
+      const from = Math.max(pa, p * 4096);
+      const to = Math.min(pa + bytes.length, (p + 1) * 4096);
+      if (this.codePages[p]) this.onWrite?.(from, to - from);
+      if (this.pageTablePages[p]) this.onPageTableWrite?.(from, to - from);
     }
   }
 }

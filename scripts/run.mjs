@@ -10,7 +10,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SOURCE_DIRS = ['src', 'runtime', 'translator', 'test', 'bench', 'guests'];
+const SOURCE_DIRS = ['src', 'runtime', 'translator', 'test', 'bench', 'guests', 'scripts'];
 const stamp = join(root, 'dist', '.build-stamp');
 
 function newestSource() {

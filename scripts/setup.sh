@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs everything wasmvisor needs on a fresh Debian/Ubuntu machine:
 # a 32-bit toolchain (the native oracle and the bench run code natively,
-# guests are assembled with GNU as) and the npm dependencies.
+# guests are assembled with GNU as), QEMU (the system test guests are
+# compared with qemu-system-i386) and the npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v as >/dev/null 2>&1 || need_apt+=(binutils)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+command -v cpio >/dev/null 2>&1 || need_apt+=(cpio)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) # npm run test:web drives Debian's Chromium
+command -v qemu-system-i386 >/dev/null 2>&1 || need_apt+=(qemu-system-x86)
 if ! echo 'int main(void){return 0;}' | gcc -m32 -x c - -o /tmp/wasmvisor-m32-check >/dev/null 2>&1; then
   need_apt+=(gcc-multilib)
 fi

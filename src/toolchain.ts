@@ -67,3 +67,44 @@ export function ensureDemoGuest(): string {
   buildFlatGuest([DEMO_SOURCE], DEMO_IMAGE);
   return DEMO_IMAGE;
 }
+
+/** How buildLinkedGuest links: with a linker script, into an ELF or a flat binary. */
+export interface LinkOptions {
+  /** The ld script that places the sections (it also names the entry point). */
+  readonly linkerScript: string;
+  /** Symbols defined for the assembler (`as --defsym NAME=VALUE`), e.g. to select a variant. */
+  readonly defsyms?: Readonly<Record<string, number>>;
+  /** 'elf' (default) or 'binary' (ld --oformat binary: the image as its load addresses lay it out). */
+  readonly format?: 'elf' | 'binary';
+  /** Files the sources include: a change to one rebuilds the guest too. */
+  readonly dependencies?: readonly string[];
+}
+
+/**
+ * Assemble `sources` with `as --32` and link them with `ld -m elf_i386 -T
+ * script` into `output` (an ELF executable, or a flat binary). Like
+ * buildFlatGuest, it rebuilds only when an input is newer and renames the
+ * result into place. Returns true when it rebuilt.
+ */
+export function buildLinkedGuest(sources: readonly string[], output: string, options: LinkOptions, force = false): boolean {
+  const inputs = [...sources, options.linkerScript, ...(options.dependencies ?? [])];
+  if (!force && !isStale(output, inputs)) return false;
+  mkdirSync(dirname(output), { recursive: true });
+  const tmp = `${output}.${process.pid}`;
+  const objects: string[] = [];
+  const defsyms = Object.entries(options.defsyms ?? {}).flatMap(([k, v]) => ['--defsym', `${k}=${v}`]);
+  try {
+    for (const src of sources) {
+      const obj = `${tmp}.${basename(src)}.o`;
+      tool('as', ['--32', '-I', dirname(src), ...defsyms, '-o', obj, src]);
+      objects.push(obj);
+    }
+    const format = options.format === 'binary' ? ['--oformat', 'binary'] : [];
+    tool('ld', ['-m', 'elf_i386', '-T', options.linkerScript, ...format, '-o', tmp, ...objects]);
+    renameSync(tmp, output);
+  } finally {
+    for (const o of objects) rmSync(o, { force: true });
+    rmSync(tmp, { force: true });
+  }
+  return true;
+}

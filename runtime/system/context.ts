@@ -18,6 +18,7 @@ import type { Interpreter } from '../interpreter.js';
 import type { IoBus } from '../io-bus.js';
 import type { PhysicalMemory } from '../memory.js';
 import type { Mmu } from '../mmu.js';
+import type { MsrFile } from '../msr.js';
 
 export interface SystemContext {
   readonly cpu: CpuState;
@@ -27,6 +28,8 @@ export interface SystemContext {
   readonly interp: Interpreter;
   readonly io: IoBus;
   readonly model: CpuModel;
+  /** The vCPU's model-specific registers (runtime/msr.ts). */
+  readonly msrs: MsrFile;
 }
 
 /**

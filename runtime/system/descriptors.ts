@@ -10,6 +10,9 @@ import type { SegmentCache } from '../cpu.js';
 import type { SystemContext } from './context.js';
 import { readLinear, writeLinear } from './linear.js';
 
+/** What reading a descriptor table needs: the CPU's table registers, memory and the MMU (a SystemContext, or the concrete backend). */
+export type DescriptorTables = Pick<SystemContext, 'cpu' | 'mem' | 'mmu'>;
+
 export interface Descriptor {
   readonly lo: number;
   readonly hi: number;
@@ -54,7 +57,7 @@ export const gateOffset = (d: Descriptor): number => ((d.lo & 0xffff) | (d.hi & 
 export const gateParamCount = (d: Descriptor): number => d.hi & 0x1f;
 
 /** Linear address of the descriptor a selector names, or -1 when the selector's index is past its table's limit (or the LDT is unusable). */
-export function descriptorAddress(ctx: SystemContext, selector: number): number {
+export function descriptorAddress(ctx: DescriptorTables, selector: number): number {
   const cpu = ctx.cpu;
   const index = selector & 0xfff8;
   if (selector & 4) {
@@ -66,14 +69,14 @@ export function descriptorAddress(ctx: SystemContext, selector: number): number 
 }
 
 /** Read the descriptor a selector names; null when it lies past its table's limit. Page faults propagate. */
-export function readDescriptor(ctx: SystemContext, selector: number): Descriptor | null {
+export function readDescriptor(ctx: DescriptorTables, selector: number): Descriptor | null {
   const at = descriptorAddress(ctx, selector);
   if (at < 0) return null;
   return { lo: readLinear(ctx, at, 4), hi: readLinear(ctx, at + 4, 4) };
 }
 
 /** Rewrite the high dword of a descriptor (the accessed and busy bits live there). */
-export function writeDescriptorHigh(ctx: SystemContext, selector: number, hi: number): void {
+export function writeDescriptorHigh(ctx: DescriptorTables, selector: number, hi: number): void {
   const at = descriptorAddress(ctx, selector);
   if (at >= 0) writeLinear(ctx, at + 4, 4, hi);
 }

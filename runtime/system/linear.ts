@@ -8,7 +8,10 @@
 import { Access } from '../mmu.js';
 import type { SystemContext } from './context.js';
 
-export function readLinear(ctx: SystemContext, linear: number, size: 1 | 2 | 4, supervisor = true): number {
+/** What an implicit access needs: memory and the MMU (a SystemContext, or the concrete backend). */
+export type LinearMemory = Pick<SystemContext, 'mem' | 'mmu'>;
+
+export function readLinear(ctx: LinearMemory, linear: number, size: 1 | 2 | 4, supervisor = true): number {
   const lin = linear >>> 0;
   if ((lin & 0xfff) + size <= 0x1000) {
     const pa = ctx.mmu.translate(lin, Access.Read, supervisor);
@@ -24,7 +27,7 @@ export function readLinear(ctx: SystemContext, linear: number, size: 1 | 2 | 4, 
   return size === 4 ? v | 0 : v;
 }
 
-export function writeLinear(ctx: SystemContext, linear: number, size: 1 | 2 | 4, value: number, supervisor = true): void {
+export function writeLinear(ctx: LinearMemory, linear: number, size: 1 | 2 | 4, value: number, supervisor = true): void {
   const lin = linear >>> 0;
   if ((lin & 0xfff) + size <= 0x1000) {
     const pa = ctx.mmu.translate(lin, Access.Write, supervisor);

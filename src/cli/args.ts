@@ -3,7 +3,8 @@
  * exist (single dash, value as the next argument; a double dash is
  * accepted too, as QEMU does). Pure: argv in, options or a UsageError out.
  */
-import { CPU_MODELS } from '../../runtime/cpu-model.js';
+import { CPU_MODELS, CpuModelError, parseCpuModel } from '../../runtime/cpu-model.js';
+import { PAGING_POLICY_NAMES, type PagingPolicyName } from '../../runtime/mmu.js';
 import { MAX_MEMORY_MIB, MIN_MEMORY_MIB, TIERS } from '../machine.js';
 
 export const DEFAULT_MEMORY_MIB = 128; // QEMU's default for x86 PCs
@@ -16,7 +17,10 @@ export interface CliOptions {
   /** Flat binary to boot; undefined runs the bundled demo guest. */
   kernel?: string;
   memoryMiB: number;
+  /** `-cpu`'s argument: a model name with optional ,+feature / ,-feature. */
   cpu: string;
+  /** `--paging`: the MMU's paging policy (default: the machine's, 'nested'). */
+  paging?: PagingPolicyName;
   stats: boolean;
   help: boolean;
   /** `-cpu help`: list the models and stop. */
@@ -39,11 +43,17 @@ Runs a 32-bit x86 guest. Without -kernel, runs the bundled demo guest.
   -kernel FILE   flat binary, loaded at 1 MiB and entered in 32-bit
                  protected mode (EIP=0x100000, ESP=0x90000, paging off)
   -m SIZE        guest RAM: MiB, or with a suffix (512M, 1G); default ${DEFAULT_MEMORY_MIB}M
-  -cpu MODEL     CPU model answered by CPUID: ${Object.keys(CPU_MODELS).join(', ')} ('-cpu help' lists them)
+  -cpu MODEL[,+FEATURE|,-FEATURE]...
+                 CPU model answered by CPUID: ${Object.keys(CPU_MODELS).join(', ')}
+                 ('-cpu help' lists them and their features); +FEATURE adds
+                 a CPUID feature the engine implements, -FEATURE hides one
   -nographic     serial console (COM1) on stdin/stdout (the default)
   -no-reboot     stop instead of rebooting on a triple fault (the default)
-  --stats        print VM exits by reason, instructions retired and the
-                 JIT's counters on stderr
+  --paging POLICY
+                 how the MMU follows the guest's page tables: ${PAGING_POLICY_NAMES.join(', ')}
+  --stats        print VM exits by reason with the host time spent handling
+                 them (like kvm_stat), instructions retired and the JIT's
+                 counters on stderr
   --strategy NAME
                  execution tier: '${DEFAULT_STRATEGY}' (the default) or a JIT
                  strategy: ${TIERS.filter((t) => t !== 'interpreter').join(', ')}
@@ -59,9 +69,9 @@ Exit status:
   0              the guest halted with interrupts off (CLI; HLT)
   (v << 1) | 1   the guest wrote v to the debug-exit port (QEMU's convention)
   2              bad command line or kernel image
-  4              the guest faulted (no interrupt delivery yet: any fault ends the run)
   6              the guest made a VM exit nothing handles yet
   8              the guest halted with interrupts on (nothing can wake it yet)
+  12             the guest triple-faulted (an exception it could not take)
 `;
 
 /** Parse a QEMU-style size: a number of MiB, or with suffix M/MB/MiB, G/GB/GiB (case-insensitive). */
@@ -105,9 +115,23 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       case '-cpu': {
         const model = value();
-        if (model === 'help' || model === '?') opts.listCpus = true;
-        else if (!CPU_MODELS[model]) throw new UsageError(`unknown CPU model '${model}' (known: ${Object.keys(CPU_MODELS).join(', ')})`);
-        else opts.cpu = model;
+        if (model === 'help' || model === '?') {
+          opts.listCpus = true;
+          break;
+        }
+        try {
+          parseCpuModel(model);
+        } catch (e) {
+          if (e instanceof CpuModelError) throw new UsageError(e.message);
+          throw e;
+        }
+        opts.cpu = model;
+        break;
+      }
+      case '-paging': {
+        const policy = value();
+        if (!(PAGING_POLICY_NAMES as readonly string[]).includes(policy)) throw new UsageError(`unknown paging policy '${policy}' (known: ${PAGING_POLICY_NAMES.join(', ')})`);
+        opts.paging = policy as PagingPolicyName;
         break;
       }
       case '-nographic': case '-no-reboot':

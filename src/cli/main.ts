@@ -12,7 +12,7 @@ import { loadFlat, readImageFile } from '../loaders/flat.js';
 import { ensureDemoGuest } from '../toolchain.js';
 import { ConfigError } from '../errors.js';
 import { loadWabt, wasmToTextWith } from '../wasm-text.js';
-import { CPU_MODELS } from '../../runtime/cpu-model.js';
+import { CPU_MODELS, ENGINE_EXT_FEATURES, ENGINE_FEATURES, featureNames, modelCpuFeatures } from '../../runtime/cpu-model.js';
 import { JitTier } from '../../runtime/jit/jit.js';
 import { JIT_STRATEGIES } from '../../runtime/jit/strategies.js';
 import { WorkerCompileService } from '../compile-service.js';
@@ -41,9 +41,9 @@ interface WasmDump {
  * writes each compiled module to `dump.dir`. MachineConfig names its tier
  * and has no way to pass a strategy object, so the machine is built with
  * the interpreter and gets this JIT tier in its place before anything runs.
- * Returns what releases the tier's compile worker (asynchronous strategies).
+ * The machine releases the tier's compile worker (asynchronous strategies) on close().
  */
-function attachDumpingJit(machine: Machine, name: string, dump: WasmDump): () => void {
+function attachDumpingJit(machine: Machine, name: string, dump: WasmDump): void {
   const strategy = {
     ...JIT_STRATEGIES[name]!,
     dump: (module: string, binary: Uint8Array): void => {
@@ -52,9 +52,7 @@ function attachDumpingJit(machine: Machine, name: string, dump: WasmDump): () =>
     },
   };
   const service = strategy.async ? new WorkerCompileService() : null;
-  const jit = new JitTier(machine.interpreter, strategy, service);
-  Object.assign(machine, { jit, tier: jit });
-  return () => service?.close();
+  machine.useJit(new JitTier(machine.interpreter, strategy, service), service);
 }
 
 /** Convert each dumped module to NAME.wat; returns how many wabt could not read. */
@@ -71,6 +69,24 @@ async function writeWasmText(dump: WasmDump, io: CliIo): Promise<number> {
     }
   }
   return failed;
+}
+
+/**
+ * VM exits by reason as kvm_stat lays them out: the event, its count and
+ * share of all exits, and the host time spent handling them (total, and
+ * per exit).
+ */
+export function exitStatsTable(machine: Machine): string[] {
+  const rows = machine.exitStats();
+  const total = rows.reduce((n, r) => n + r.count, 0);
+  const totalMs = rows.reduce((n, r) => n + r.ms, 0);
+  const lines = [`VM exits: ${total}`, ` ${'Event'.padEnd(24)} ${'Total'.padStart(10)} ${'%Total'.padStart(7)} ${'Time(ms)'.padStart(11)} ${'Avg(us)'.padStart(9)}`];
+  for (const r of [...rows].sort((a, b) => b.count - a.count || a.reason - b.reason)) {
+    const share = total ? (100 * r.count / total).toFixed(1) : '0.0';
+    lines.push(` ${r.name.padEnd(24)} ${String(r.count).padStart(10)} ${share.padStart(7)} ${r.ms.toFixed(3).padStart(11)} ${(1000 * r.ms / r.count).toFixed(2).padStart(9)}`);
+  }
+  lines.push(` ${'Total'.padEnd(24)} ${String(total).padStart(10)} ${(total ? '100.0' : '0.0').padStart(7)} ${totalMs.toFixed(3).padStart(11)}`);
+  return lines;
 }
 
 /** Run the CLI; returns the process exit status. */
@@ -90,7 +106,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return 0;
   }
   if (opts.listCpus) {
-    for (const m of Object.values(CPU_MODELS)) io.stdout(`${m.name.padEnd(10)} ${m.brand} (family ${m.family} model ${m.model})\n`);
+    for (const m of Object.values(CPU_MODELS)) {
+      const label = m.brand ? ` ${m.brand}` : '';
+      const hidden = featureNames((modelCpuFeatures(m.name) ?? 0) & ~m.features);
+      io.stdout(`${m.name.padEnd(10)}${label} (family ${m.family} model ${m.model} stepping ${m.stepping})\n`);
+      const addable = [...featureNames(ENGINE_FEATURES & ~m.features), ...(ENGINE_EXT_FEATURES & ~m.extFeatures ? ['nx'] : [])];
+      io.stdout(`           CPUID.1:EDX: ${featureNames(m.features).join(' ')}\n`);
+      if (hidden.length) io.stdout(`           not implemented, hidden: ${hidden.join(' ')}\n`);
+      if (addable.length) io.stdout(`           can be added (+feature): ${addable.join(' ')}\n`);
+    }
     return 0;
   }
 
@@ -116,16 +140,14 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   }
 
   let machine;
-  let closeDumpingJit = (): void => {};
   try {
     const image = readImageFile(kernel);
     const tier = dump ? 'interpreter' : opts.strategy;
-    machine = createMachine({ memoryMiB: opts.memoryMiB, cpu: opts.cpu, serial: (b) => io.stdout(b), tier });
-    if (dump) closeDumpingJit = attachDumpingJit(machine, opts.strategy, dump);
+    machine = createMachine({ memoryMiB: opts.memoryMiB, cpu: opts.cpu, serial: (b) => io.stdout(b), tier, paging: opts.paging });
+    if (dump) attachDumpingJit(machine, opts.strategy, dump);
     loadFlat(machine, image, kernel);
   } catch (e) {
     machine?.close();
-    closeDumpingJit();
     if (e instanceof ConfigError) {
       io.stderr(`wasmvisor: ${e.message}\n`);
       return EXIT_USAGE;
@@ -139,17 +161,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     result = await machine.runAsync();
   } finally {
     machine.close();
-    closeDumpingJit();
   }
   if (result.status !== RunStatus.Halted && result.outcome.kind !== 'debug-exit') io.stderr(`wasmvisor: ${result.message}\n`);
   if (opts.stats) {
     const lines = [`--- stats: ${result.message}`];
     lines.push(`instructions retired: ${result.retired}`);
     lines.push(`seconds: ${result.seconds.toFixed(3)}  (${(result.retired / result.seconds / 1e6).toFixed(2)} MIPS)`);
-    lines.push('VM exits by reason:');
-    const counts = machine.exitCounts();
-    if (counts.size === 0) lines.push('  (none)');
-    for (const [name, n] of counts) lines.push(`  ${name.padEnd(24)} ${n}`);
+    lines.push(...exitStatsTable(machine));
     if (machine.jit) {
       lines.push(`JIT (${opts.strategy}):`);
       for (const [name, v] of Object.entries(machine.jit.stats)) lines.push(`  ${name.padEnd(28)} ${Number.isInteger(v) ? v : v.toFixed(3)}`);

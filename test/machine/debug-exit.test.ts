@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DebugExit, debugExitStatus } from '../../runtime/devices/debug-exit.js';
+import { ExitReason } from '../../runtime/exit-reason.js';
 import { createMachine, RunStatus } from '../../src/machine.js';
 import { loadFlat } from '../../src/loaders/flat.js';
 
@@ -41,9 +42,21 @@ describe('machine run outcomes', () => {
     expect(r.retired).toBe(2);
   });
 
-  it('reports a fault with its EIP and the bytes there', () => {
+  it('delivers a fault through the IDT, and a fault that cannot be delivered is a triple fault', () => {
     const m = createMachine({ memoryMiB: 2 });
-    // xor ecx, ecx; div ecx
+    // xor ecx, ecx; div ecx (the IDT at 0 holds no gates: #DE, then #GP, #DF and a #GP delivering #DF)
+    loadFlat(m, new Uint8Array([0x31, 0xc9, 0xf7, 0xf1]));
+    const r = m.run({ maxInstructions: 100 });
+    expect(r.status).toBe(RunStatus.TripleFault);
+    // #GP's error code names IDT entry 8 with IDT and EXT set: 8 * 8 + 2 + 1.
+    expect(r.outcome).toMatchObject({ kind: 'triple-fault', detail: 'delivering #DE: #GP(43) while delivering #DF', eip: 0x100002 });
+    expect(r.message).toMatch(/triple fault .*#DE.* at EIP=00100002, bytes there: f7 f1/);
+  });
+
+  it('reports a fault the embedder takes through the exception bitmap', () => {
+    const m = createMachine({ memoryMiB: 2 });
+    m.vcpu.vmcs.exceptionBitmap = 1 << 0;
+    m.vcpu.takeExits(ExitReason.ExceptionOrNmi);
     loadFlat(m, new Uint8Array([0x31, 0xc9, 0xf7, 0xf1]));
     const r = m.run({ maxInstructions: 100 });
     expect(r.status).toBe(RunStatus.GuestFault);

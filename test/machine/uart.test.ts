@@ -30,6 +30,7 @@ describe('16550A UART (polled)', () => {
   it('always reports the transmitter empty, and data ready only with input queued', () => {
     const { u } = uart();
     expect(u.read(BASE + 5, 1)).toBe(LSR_THR_EMPTY | LSR_TRANSMITTER_EMPTY);
+    u.write(BASE + 2, 1, 0x01); // FIFO mode: without it the receiver holds one byte
     u.receive([0x61, 0x62]);
     expect(u.read(BASE + 5, 1) & LSR_DATA_READY).toBe(LSR_DATA_READY);
     expect(u.read(BASE, 1)).toBe(0x61);
@@ -39,6 +40,7 @@ describe('16550A UART (polled)', () => {
 
   it('drops input beyond the 16-byte FIFO and reports an overrun once', () => {
     const { u } = uart();
+    u.write(BASE + 2, 1, 0x01); // FIFO mode
     u.receive(new Array(20).fill(1));
     expect(u.read(BASE + 5, 1) & LSR_OVERRUN).toBe(LSR_OVERRUN);
     expect(u.read(BASE + 5, 1) & LSR_OVERRUN).toBe(0);

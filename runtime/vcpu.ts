@@ -1,0 +1,471 @@
+/**
+ * The vCPU run loop, KVM_RUN's counterpart: VM entry (event injection from
+ * the VMCS entry fields), the events recognised between instructions
+ * (interrupt-window exits, external interrupts: SDM vol. 3C, 25.2-25.3 and
+ * 26.6), a time slice of the execution tier (interpreter or JIT), and the
+ * exits the tier comes back with: guest exceptions (checked against the
+ * exception bitmap, else delivered through the IDT/IVT), HLT, triple
+ * faults, and the exits the embedder takes, which run() returns.
+ *
+ * The embedder completes a returned instruction exit before the next
+ * run(), as KVM user space does: IN data in `exit.io.data` (IN/INS; an
+ * OUT/OUTS exit completes by itself), or skipInstruction() after emulating
+ * it, or completeByDefault() to let the default VMM do it. With none of
+ * these the instruction runs again and exits again, as under VT-x.
+ *
+ * Interrupts are recognised at instruction boundaries this loop sees:
+ * while one is waiting and blocked (IF = 0, or blocking by STI/MOV SS),
+ * the loop runs one instruction at a time so that the first open boundary
+ * delivers it; otherwise between time slices. Departures: a fault raised
+ * while an event is being delivered is handled by event delivery (double
+ * fault rules) and never checked against the exception bitmap (no
+ * IDT-vectoring exits); no NMIs, no monitor trap flag.
+ */
+import type { Instruction } from '../translator/table/types.js';
+import { Flag } from '../translator/semantics/backend.js';
+import { VmExitSignal } from './concrete-backend.js';
+import type { CpuState } from './cpu.js';
+import { CR0_PE } from './cpu.js';
+import { GuestFault, hasErrorCode, Vector, VECTOR_NAMES } from './exceptions.js';
+import { ExitReason } from './exit-reason.js';
+import { BUDGET_EXHAUSTED, type Interpreter, type VmExit } from './interpreter.js';
+import { deliverEvent } from './system/events.js';
+import { EventKind, type GuestEvent } from './system/event-types.js';
+import { type DefaultVmm, isTakenExit } from './vmm.js';
+import type { InterruptController } from './devices/irq.js';
+import type { IoAccess } from './vmx/qualification.js';
+import { ExitStats } from './vmx/stats.js';
+import { decodeInterruption, ExitControl, type ExitInfo, exitInfo, interruptionInfo, PinControl, ProcControl, type Vmcs } from './vmx/vmcs.js';
+
+/** The INTR pin and interrupt-acknowledge cycle the PC's PIC or local APIC offers (runtime/devices/irq.ts). */
+export type { InterruptController };
+
+/** What a tier offers the vCPU: run up to `budget` instructions, return the exit. */
+export interface ExecutionTier {
+  run(budget: number): VmExit | { reason: typeof BUDGET_EXHAUSTED };
+  /** Instructions retired since creation. */
+  readonly retired: number;
+}
+
+/** An I/O exit as the embedder sees it (KVM's kvm_run.io). */
+export interface IoExit extends IoAccess {
+  /** OUT/OUTS: the value written (absent when an OUTS source is unreadable). IN/INS: the embedder puts the value read here before the next run(). */
+  data?: number;
+}
+
+/** Why run() returned. */
+export interface VcpuExit {
+  readonly reason: ExitReason | typeof BUDGET_EXHAUSTED;
+  /**
+   * The VMCS exit information, for a VM exit the embedder takes (and for
+   * triple faults). Absent for returns that are not VM exits: the vCPU
+   * halted with nothing to wake it, the budget ran out, a device ended the
+   * slice, or an operation is not virtualised.
+   */
+  readonly info?: ExitInfo;
+  readonly io?: IoExit;
+  /** RDMSR/WRMSR: the MSR index (ECX). */
+  readonly msr?: number;
+  /** An exception exit: the exception. */
+  readonly fault?: GuestFault;
+  readonly detail?: unknown;
+}
+
+/** An event for people: '#GP(0010)', 'INT 80h', 'external interrupt 32'. */
+function describeEvent(e: GuestEvent): string {
+  switch (e.kind) {
+    case EventKind.External: return `external interrupt ${e.vector}`;
+    case EventKind.Nmi: return 'NMI';
+    case EventKind.SoftwareInterrupt: return `INT ${e.vector.toString(16)}h`;
+    default: {
+      const name = VECTOR_NAMES[e.vector] ?? `vector ${e.vector}`;
+      return e.errorCode !== undefined ? `${name}(${e.errorCode.toString(16).padStart(4, '0')})` : name;
+    }
+  }
+}
+
+/** A slice longer than the JIT's 32-bit budget slot can hold. */
+const MAX_SLICE = 0x3fffffff;
+
+/** An exit run() returned that the embedder may complete. */
+interface PendingExit {
+  readonly exit: VcpuExit;
+  /** The instruction of an instruction exit. */
+  readonly insn?: Instruction;
+  readonly eip: number;
+  how: 'skip' | 'default' | null;
+}
+
+export class Vcpu {
+  readonly cpu: CpuState;
+  readonly vmcs: Vmcs;
+  readonly stats: ExitStats;
+  /** The external-interrupt source; null: nothing ever interrupts. */
+  interrupts: InterruptController | null = null;
+  /**
+   * With an interrupt controller, the longest run of instructions between
+   * two looks at INTR (a device may raise it from an I/O exit or a timer
+   * while the tier runs): the interrupt latency, in instructions.
+   */
+  interruptPollInstructions = 10_000;
+  /** The shutdown state a triple fault leaves: run() returns TripleFault until reset(). */
+  shutdown = false;
+  private pending: PendingExit | null = null;
+  /**
+   * An external interrupt the default VMM took on an external-interrupt
+   * exit, delivered when the guest can take it: its vector if the exit
+   * acknowledged it, else null (acknowledged at delivery).
+   */
+  private held: { readonly vector: number | null } | null = null;
+  /** The reason and host time of the last exit returned, for the handling time of the next run(). */
+  private returnedAt: { reason: number; t: number } | null = null;
+
+  constructor(readonly vmm: DefaultVmm, public tier: ExecutionTier) {
+    this.cpu = vmm.ctx.cpu;
+    this.vmcs = vmm.vmcs;
+    this.stats = vmm.stats;
+  }
+
+  private get interp(): Interpreter {
+    return this.vmm.ctx.interp;
+  }
+
+  /** Exit reasons the embedder handles itself (run() returns them). */
+  get userExits(): Set<ExitReason> {
+    return this.vmm.userExits;
+  }
+
+  /** Take these exit reasons: run() returns them instead of the default VMM handling them. */
+  takeExits(...reasons: ExitReason[]): void {
+    for (const r of reasons) this.vmm.userExits.add(r);
+  }
+
+  /** Step over the instruction of the last exit (the embedder emulated it): EIP += the exit instruction length. */
+  skipInstruction(): void {
+    const p = this.pending;
+    if (!p?.insn) throw new Error('skipInstruction(): the last exit was not an instruction exit');
+    const cpu = this.cpu;
+    cpu.eip = cpu.mode.code32 ? (p.eip + p.insn.length) >>> 0 : (p.eip + p.insn.length) & 0xffff;
+    this.interp.retired++;
+    // The instruction counts as executed: blocking by STI or MOV SS before it is over (as KVM's skip clears the shadow).
+    cpu.interruptShadow = 0;
+    p.how = 'skip';
+  }
+
+  /** Let the default VMM handle the last exit on the next run() (emulate its instruction, or deliver its exception). */
+  completeByDefault(): void {
+    if (!this.pending) throw new Error('completeByDefault(): no exit to complete');
+    this.pending.how = 'default';
+  }
+
+  /** Back to the power-up state (CPU, MSRs), out of the shutdown state; the VMCS controls are kept. */
+  reset(): void {
+    this.cpu.reset();
+    this.vmm.msrs.reset();
+    this.shutdown = false;
+    this.pending = null;
+    this.held = null;
+    this.vmm.clearCompletion();
+    this.vmcs.entryInterruptionInfo = 0;
+  }
+
+  /**
+   * Run until an exit the caller must see, or until about `budget`
+   * instructions have retired ({ reason: BUDGET_EXHAUSTED }).
+   */
+  run(budget = Infinity): VcpuExit {
+    const interp = this.interp;
+    const cpu = this.cpu;
+    const start = interp.retired;
+    if (this.returnedAt) {
+      this.stats.addTime(this.returnedAt.reason, ExitStats.now() - this.returnedAt.t);
+      this.returnedAt = null;
+    }
+    // Blocking by STI/MOV SS in the guest state on entry lasts for the next instruction (26.6.1).
+    if (cpu.interruptShadow && interp.retired > this.vmm.shadowSetAt + 1) this.vmm.shadowSetAt = interp.retired - 1;
+    if (this.pending) {
+      const done = this.completePending();
+      if (done) return this.returned(done);
+    }
+    for (;;) {
+      if (this.shutdown) return this.returned({ reason: ExitReason.TripleFault, info: exitInfo(ExitReason.TripleFault) });
+      const atBoundary = this.entryAndEvents();
+      if (atBoundary) return this.returned(atBoundary);
+      if (cpu.halted) return { reason: ExitReason.Hlt };
+      const left = budget - (interp.retired - start);
+      if (left <= 0) return { reason: BUDGET_EXHAUSTED };
+      this.vmm.committedCr2 = cpu.cr2;
+      const slice = Math.min(left, MAX_SLICE, this.interrupts ? this.interruptPollInstructions : MAX_SLICE);
+      const exit = this.mustStep() ? interp.run(1) : this.tier.run(slice);
+      this.expireShadow();
+      const out = this.afterTier(exit);
+      if (out) return this.returned(out);
+    }
+  }
+
+  private returned(exit: VcpuExit): VcpuExit {
+    if (exit.info && exit.reason !== BUDGET_EXHAUSTED) this.returnedAt = { reason: exit.reason, t: ExitStats.now() };
+    return exit;
+  }
+
+  /** IF, from the materialised flags (IF is never held lazily). */
+  private interruptFlag(): boolean {
+    return (this.cpu.flags & Flag.IF) !== 0;
+  }
+
+  /** Blocking by STI or MOV SS is over once the instruction after the one that set it has retired. */
+  private expireShadow(): void {
+    if (this.cpu.interruptShadow && this.interp.retired > this.vmm.shadowSetAt + 1) this.cpu.interruptShadow = 0;
+  }
+
+  /** An event waits for an instruction boundary the loop must see: step one instruction at a time. */
+  private mustStep(): boolean {
+    const waiting = this.held !== null || this.vmcs.has(ProcControl.InterruptWindowExiting) || (this.interrupts?.pending() ?? false);
+    return waiting && (!this.interruptFlag() || this.cpu.interruptShadow !== 0);
+  }
+
+  /**
+   * VM entry's event injection, then the events recognised at this
+   * instruction boundary, in the SDM's priority: interrupt-window exits
+   * before external interrupts (25.2, 26.6.5). Returns an exit for the
+   * caller, or null to run.
+   */
+  private entryAndEvents(): VcpuExit | null {
+    const vmcs = this.vmcs;
+    const cpu = this.cpu;
+    if (vmcs.entryInterruptionInfo & (1 << 31)) {
+      const out = this.inject();
+      if (out) return out;
+    }
+    const open = this.interruptFlag() && cpu.interruptShadow === 0;
+    if (vmcs.has(ProcControl.InterruptWindowExiting) && open) {
+      cpu.halted = false;
+      const info = exitInfo(ExitReason.InterruptWindow);
+      vmcs.recordExit(info);
+      this.stats.count(ExitReason.InterruptWindow);
+      if (this.userExits.has(ExitReason.InterruptWindow)) return { reason: ExitReason.InterruptWindow, info };
+      // The window the control waited for is open: nothing else to do.
+      vmcs.procControls &= ~ProcControl.InterruptWindowExiting;
+    }
+    const pic = this.interrupts;
+    if (this.held === null && pic?.pending()) {
+      if (vmcs.pinControls & PinControl.ExternalInterruptExiting) {
+        // With external-interrupt exiting, IF does not block the exit (25.3); blocking by STI/MOV SS does.
+        if (cpu.interruptShadow === 0) {
+          cpu.halted = false;
+          const ack = (vmcs.exitControls & ExitControl.AcknowledgeInterruptOnExit) !== 0;
+          const vector = ack ? pic.acknowledge() & 0xff : -1;
+          const info = exitInfo(ExitReason.ExternalInterrupt, { interruptionInfo: ack ? interruptionInfo(vector, EventKind.External, false) : 0 });
+          vmcs.recordExit(info);
+          this.stats.count(ExitReason.ExternalInterrupt);
+          if (this.userExits.has(ExitReason.ExternalInterrupt)) {
+            const out: VcpuExit = { reason: ExitReason.ExternalInterrupt, info };
+            this.pending = { exit: out, eip: cpu.eip, how: null };
+            return out;
+          }
+          // The default VMM handles it: deliver it when the guest can take it.
+          this.held = { vector: ack ? vector : null };
+        }
+      } else if (open) {
+        const out = this.deliver({ vector: pic.acknowledge() & 0xff, kind: EventKind.External });
+        if (out) return out;
+      }
+    }
+    if (this.held !== null && this.interruptFlag() && cpu.interruptShadow === 0) {
+      const vector = this.held.vector ?? (pic ? pic.acknowledge() & 0xff : null);
+      this.held = null;
+      if (vector === null) return null;
+      const t0 = ExitStats.now();
+      const out = this.deliver({ vector, kind: EventKind.External });
+      this.stats.addTime(ExitReason.ExternalInterrupt, ExitStats.now() - t0);
+      if (out) return out;
+    }
+    return null;
+  }
+
+  /** Deliver the event of the VM-entry interruption-information field (26.5.1). */
+  private inject(): VcpuExit | null {
+    const vmcs = this.vmcs;
+    const cpu = this.cpu;
+    const word = vmcs.entryInterruptionInfo;
+    const { vector, kind, errorCodeValid } = decodeInterruption(word);
+    vmcs.entryInterruptionInfo &= ~(1 << 31);
+    const valid = kind === EventKind.External || kind === EventKind.HardwareException || kind === EventKind.SoftwareInterrupt
+      || kind === EventKind.PrivilegedSoftwareException || kind === EventKind.SoftwareException || (kind === EventKind.Nmi && vector === Vector.NMI);
+    if (!valid || (kind === EventKind.HardwareException && vector > 31) || (errorCodeValid && kind !== EventKind.HardwareException)) {
+      throw new Error(`invalid VM-entry interruption information ${(word >>> 0).toString(16)}h (type ${kind}, vector ${vector})`);
+    }
+    let length: number | undefined;
+    if (kind === EventKind.SoftwareInterrupt || kind === EventKind.SoftwareException || kind === EventKind.PrivilegedSoftwareException) {
+      // The return address is past the instruction that raised it: EIP + the VM-entry instruction length.
+      length = vmcs.entryInstructionLength;
+      cpu.eip = cpu.mode.code32 ? (cpu.eip + length) >>> 0 : (cpu.eip + length) & 0xffff;
+    }
+    const event: GuestEvent = errorCodeValid ? { vector, kind, errorCode: vmcs.entryExceptionErrorCode } : { vector, kind };
+    return this.deliver(event, length);
+  }
+
+  /** Deliver an event through the IDT/IVT; a triple fault becomes the TripleFault exit. */
+  private deliver(event: GuestEvent, instructionLength?: number): VcpuExit | null {
+    try {
+      deliverEvent(this.vmm.ctx, event, instructionLength);
+      return null;
+    } catch (e) {
+      if (e instanceof VmExitSignal && (e.exit as VmExit).reason === ExitReason.TripleFault) {
+        return this.tripleFault(`delivering ${describeEvent(event)}: ${String((e.exit as VmExit).detail ?? 'shutdown')}`);
+      }
+      throw e;
+    }
+  }
+
+  private tripleFault(detail: unknown): VcpuExit {
+    this.shutdown = true;
+    this.cpu.halted = false;
+    const info = exitInfo(ExitReason.TripleFault);
+    this.vmcs.recordExit(info);
+    this.stats.count(ExitReason.TripleFault);
+    return { reason: ExitReason.TripleFault, info, detail };
+  }
+
+  /** What the tier came back with: null to keep running, or the exit for the caller. */
+  private afterTier(exit: VmExit | { reason: typeof BUDGET_EXHAUSTED }): VcpuExit | null {
+    if (exit.reason === BUDGET_EXHAUSTED) return null;
+    const e = exit as VmExit;
+    if (isTakenExit(e.detail)) {
+      const taken = e.detail.taken;
+      const io: IoExit | undefined = taken.io ? { ...taken.io } : undefined;
+      if (io && !io.input) io.data = this.outputData(e.detail.insn, io);
+      const out: VcpuExit = { reason: taken.reason, info: taken, io, msr: taken.msr };
+      this.pending = { exit: out, insn: e.detail.insn, eip: this.cpu.eip, how: null };
+      return out;
+    }
+    switch (e.reason) {
+      case ExitReason.ExceptionOrNmi:
+        return this.exception(e.fault!);
+      case ExitReason.Hlt:
+        return null; // halted: the next boundary decides whether anything wakes it
+      case ExitReason.TripleFault:
+        return this.tripleFault(e.detail);
+    }
+    return { reason: e.reason, detail: e.detail };
+  }
+
+  /** The value an OUT or OUTS exit writes (an unreadable OUTS source faults when the instruction runs, not here). */
+  private outputData(insn: Instruction, io: IoAccess): number | undefined {
+    const b = this.vmm.ctx.b;
+    const src = insn.operands[1]!;
+    const cr2 = this.cpu.cr2;
+    try {
+      if (src.kind === 'reg') return b.reg(src.reg, src.size);
+      if (src.kind === 'mem') {
+        const cx = insn.adsize;
+        if (io.rep && b.reg(1, cx) === 0) return undefined;
+        return b.load(src.seg, b.reg(6, cx), io.size);
+      }
+    } catch (e) {
+      if (e instanceof GuestFault) return undefined;
+      throw e;
+    } finally {
+      this.cpu.cr2 = cr2;
+    }
+    return undefined;
+  }
+
+  /**
+   * A guest exception: a VM exit if the exception bitmap says so (25.2),
+   * else delivery. INT3 and INTO are software exceptions, INT1 a
+   * privileged one; their exit reports the instruction (EIP at it, length
+   * 1: the unprefixed encodings).
+   */
+  private exception(f: GuestFault): VcpuExit | null {
+    const cpu = this.cpu;
+    const vmcs = this.vmcs;
+    const kind = !f.trap ? EventKind.HardwareException : f.vector === Vector.DB ? EventKind.PrivilegedSoftwareException : EventKind.SoftwareException;
+    const software = kind !== EventKind.HardwareException;
+    const length = software ? 1 : 0;
+    // An incurred exception ends blocking by STI and MOV SS (26.6.1).
+    cpu.interruptShadow = 0;
+    if (!vmcs.exceptionExits(f.vector, f.errorCode)) return this.deliverFault(f, kind, length);
+    // A #PF that exits does not update CR2: its address (which the MMU put in CR2 as it raised
+    // the fault, in every tier) is the qualification instead (27.1).
+    const address = cpu.cr2 | 0;
+    if (f.vector === Vector.PF) cpu.cr2 = this.vmm.committedCr2;
+    if (software) cpu.eip = cpu.mode.code32 ? (cpu.eip - length) >>> 0 : (cpu.eip - length) & 0xffff;
+    const errorCodeValid = !software && hasErrorCode(f.vector) && (cpu.cr0 & CR0_PE) !== 0;
+    const info = exitInfo(ExitReason.ExceptionOrNmi, {
+      qualification: f.vector === Vector.PF ? address : 0,
+      instructionLength: length,
+      interruptionInfo: interruptionInfo(f.vector, kind, errorCodeValid),
+      interruptionErrorCode: errorCodeValid ? f.errorCode : 0,
+    });
+    vmcs.recordExit(info);
+    this.stats.count(ExitReason.ExceptionOrNmi);
+    if (this.userExits.has(ExitReason.ExceptionOrNmi)) {
+      const out: VcpuExit = { reason: ExitReason.ExceptionOrNmi, info, fault: f };
+      this.pending = { exit: out, eip: cpu.eip, how: null };
+      return out;
+    }
+    const t0 = ExitStats.now();
+    try {
+      return this.reflect(f, kind, length, info.qualification);
+    } finally {
+      this.stats.addTime(ExitReason.ExceptionOrNmi, ExitStats.now() - t0);
+    }
+  }
+
+  /** The default VMM's answer to an exception exit: give the exception to the guest (CR2 for #PF, EIP past a software exception). */
+  private reflect(f: GuestFault, kind: EventKind, length: number, qualification: number): VcpuExit | null {
+    const cpu = this.cpu;
+    if (f.vector === Vector.PF) cpu.cr2 = qualification;
+    if (length) cpu.eip = cpu.mode.code32 ? (cpu.eip + length) >>> 0 : (cpu.eip + length) & 0xffff;
+    return this.deliverFault(f, kind, length);
+  }
+
+  private deliverFault(f: GuestFault, kind: EventKind, length: number): VcpuExit | null {
+    const withCode = kind === EventKind.HardwareException && hasErrorCode(f.vector);
+    const event: GuestEvent = withCode ? { vector: f.vector, kind, errorCode: f.errorCode } : { vector: f.vector, kind };
+    return this.deliver(event, length || undefined);
+  }
+
+  /**
+   * Finish the exit run() returned last, before anything else happens at
+   * entry (as KVM completes user-space I/O first): a skipped instruction is
+   * done; an I/O exit completes with the embedder's data; completeByDefault()
+   * hands it to the default VMM; anything else runs again.
+   */
+  private completePending(): VcpuExit | null {
+    const p = this.pending!;
+    this.pending = null;
+    if (p.how === 'skip') return null;
+    const exit = p.exit;
+    if (exit.reason === ExitReason.ExceptionOrNmi && exit.fault) {
+      if (p.how !== 'default') return null;
+      const f = exit.fault;
+      const kind = decodeInterruption(exit.info!.interruptionInfo).kind;
+      return this.reflect(f, kind, exit.info!.instructionLength, exit.info!.qualification);
+    }
+    if (exit.reason === ExitReason.ExternalInterrupt) {
+      // Handed back, the interrupt is the default VMM's to deliver when the guest can take it.
+      if (p.how === 'default') {
+        const { valid, vector } = decodeInterruption(exit.info!.interruptionInfo);
+        this.held = { vector: valid ? vector : null };
+      }
+      return null;
+    }
+    if (!p.insn || this.cpu.eip !== p.eip) return null;
+    if (p.how === 'default') this.vmm.complete(p.insn, p.eip, { kind: 'emulate' });
+    else if (exit.io) {
+      if (exit.io.input && exit.io.data === undefined) {
+        throw new Error(`IN from port ${exit.io.port.toString(16)}h: set exit.io.data (or call skipInstruction() or completeByDefault()) before run()`);
+      }
+      this.vmm.complete(p.insn, p.eip, { kind: 'io', data: exit.io.input ? exit.io.data! : 0 });
+    } else {
+      return null;
+    }
+    this.vmm.committedCr2 = this.cpu.cr2;
+    const step = this.interp.stepExit();
+    this.vmm.clearCompletion();
+    this.expireShadow();
+    return step ? this.afterTier(step) : null;
+  }
+}
