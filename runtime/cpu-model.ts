@@ -74,13 +74,20 @@ const EXT_EDX_NAMES: Readonly<Record<string, number>> = { nx: ExtFeature.NX, xd:
  *  (RDTSC, CR4.TSD: runtime/system/basic-ops.ts), MSR (runtime/msr.ts), PAE
  *  (runtime/paging), CX8 (CMPXCHG8B), SEP (SYSENTER/SYSEXIT and their MSRs),
  *  MTRR and PAT (runtime/msr.ts; memory types have no visible effect where
- *  no cache is modelled), CMOV, MMX and FXSR.
+ *  no cache is modelled), PSE-36 (runtime/paging/walker.ts: a 4 MiB page's
+ *  PDE bits 16:13 are physical-address bits 35:32, and the machine gives
+ *  the walker the model's features through pagingFeaturesOf; such frames
+ *  lie beyond RAM, where accesses go as any access beyond RAM does:
+ *  runtime/memory.ts), CMOV, MMX and FXSR.
  * Not implemented: VME and PVI, DE's I/O breakpoints, MCE/MCA (no machine
- * checks), the local APIC (no device yet), PSE-36 (physical memory stays
- * below 4 GiB), PSN, CLFLUSH, SSE and later.
+ * checks), PSN, CLFLUSH, SSE and later.
+ * The local APIC is a device (runtime/devices/lapic.ts), not part of the
+ * engine: a model whose CPU has one says so in `apic`, and CPUID.1:EDX.APIC
+ * reads 1 only while a machine has wired the device and IA32_APIC_BASE
+ * enables it (CpuidState.apicEnabled).
  */
 export const ENGINE_FEATURES = Feature.FPU | Feature.PSE | Feature.TSC | Feature.MSR | Feature.PAE | Feature.CX8 | Feature.SEP
-  | Feature.MTRR | Feature.PGE | Feature.CMOV | Feature.PAT | Feature.MMX | Feature.FXSR;
+  | Feature.MTRR | Feature.PGE | Feature.CMOV | Feature.PAT | Feature.PSE36 | Feature.MMX | Feature.FXSR;
 /** CPUID.80000001H:EDX features this engine implements: XD (runtime/paging, with IA32_EFER in runtime/msr.ts). */
 export const ENGINE_EXT_FEATURES: number = ExtFeature.NX;
 
@@ -105,10 +112,12 @@ export interface CpuModel {
   readonly leaf2?: readonly [number, number, number, number];
   /** Processor brand string (leaves 80000002H-80000004H), when maxExtLeaf reaches them. */
   readonly brand: string;
+  /** The CPU has a local APIC: a machine that wires the device reports CPUID.1:EDX.APIC. */
+  readonly apic: boolean;
 }
 
 /** A model as its CPU reports it; CPU_MODELS masks it. */
-interface ModelDefinition extends Omit<CpuModel, 'features' | 'featuresEcx' | 'extFeatures'> {
+interface ModelDefinition extends Omit<CpuModel, 'features' | 'featuresEcx' | 'extFeatures' | 'apic'> {
   readonly cpuFeatures: number;
   readonly cpuExtFeatures?: number;
 }
@@ -127,7 +136,7 @@ const DEFINITIONS: readonly ModelDefinition[] = [
   {
     // Our default: a generic P6-family CPU with every feature the engine implements.
     name: 'i686', vendor: 'GenuineIntel', family: 6, model: 1, stepping: 9, maxLeaf: 1, maxExtLeaf: 0x80000004,
-    cpuFeatures: ENGINE_FEATURES, brand: 'wasmvisor i686',
+    cpuFeatures: ENGINE_FEATURES | Feature.APIC, brand: 'wasmvisor i686',
   },
   // Pentium with MMX technology (P55C), as QEMU's 'pentium'.
   { name: 'pentium', vendor: 'GenuineIntel', family: 5, model: 4, stepping: 3, maxLeaf: 1, maxExtLeaf: 0, cpuFeatures: P5_FEATURES, brand: '' },
@@ -139,7 +148,10 @@ const DEFINITIONS: readonly ModelDefinition[] = [
 
 function masked(d: ModelDefinition): CpuModel {
   const { cpuFeatures, cpuExtFeatures, ...rest } = d;
-  return { ...rest, features: cpuFeatures & ENGINE_FEATURES, featuresEcx: 0, extFeatures: (cpuExtFeatures ?? 0) & ENGINE_EXT_FEATURES };
+  return {
+    ...rest, features: cpuFeatures & ENGINE_FEATURES, featuresEcx: 0, extFeatures: (cpuExtFeatures ?? 0) & ENGINE_EXT_FEATURES,
+    apic: (cpuFeatures & Feature.APIC) !== 0,
+  };
 }
 
 /** The models by name, as CPUID reports them on this engine. */
@@ -203,7 +215,10 @@ export interface CpuidState {
   readonly limitMaxLeaf?: boolean;
   /** IA32_MISC_ENABLE bit 34 (XD Bit Disable): CPUID.80000001H:EDX.XD reads 0. */
   readonly xdDisabled?: boolean;
-  /** IA32_APIC_BASE.EN: with the local APIC disabled, CPUID.1:EDX.APIC reads 0 (SDM vol. 3, 10.4.3). */
+  /**
+   * A local APIC device is wired and IA32_APIC_BASE.EN is set: CPUID.1:EDX.APIC
+   * reads 1 on a model with an APIC. Disabled (or absent), it reads 0 (SDM vol. 3, 10.4.3).
+   */
   readonly apicEnabled?: boolean;
 }
 
@@ -220,7 +235,7 @@ export function cpuid(model: CpuModel, leaf: number, state: CpuidState = {}): [n
   switch (l) {
     case 0: return [maxLeaf, str(model.vendor, 0), str(model.vendor, 8), str(model.vendor, 4)];
     case 1: {
-      const edx = state.apicEnabled === false ? model.features & ~Feature.APIC : model.features;
+      const edx = state.apicEnabled && model.apic ? model.features | Feature.APIC : model.features & ~Feature.APIC;
       return [(model.family << 8) | (model.model << 4) | model.stepping, 0, model.featuresEcx, edx];
     }
     case 2: return model.leaf2 ? [...model.leaf2] : [0, 0, 0, 0];

@@ -6,17 +6,25 @@
  *
  * Guest faults end `run()` with an exception exit (VT-x basic exit reason
  * 0); delivering them through the IDT is the VMM's decision (system issue).
+ *
+ * Debug conditions are checked here only (vol. 3, 17.3): instruction
+ * breakpoints (DR0-DR3 with DR7) before an instruction unless RF is 1, RF
+ * cleared as an instruction starts, the single-step trap of TF after it.
+ * The other tiers do not check them, so the vCPU runs this one while
+ * they can fire (runtime/system/debug.ts, debugStepping). Data and I/O
+ * breakpoints are not implemented.
  */
 import { decode } from '../translator/decoder.js';
 import { SEMANTICS } from '../translator/semantics/index.js';
-import type { Sem } from '../translator/semantics/backend.js';
+import { Flag, type Sem } from '../translator/semantics/backend.js';
 import { type Instruction, isFault, Seg } from '../translator/table/types.js';
 import { ConcreteBackend, type HypercallHandler, VmExitSignal } from './concrete-backend.js';
-import type { CpuState } from './cpu.js';
+import { type CpuState, StateSlot } from './cpu.js';
 import { GuestFault, Vector } from './exceptions.js';
 import { ExitReason } from './exit-reason.js';
 import type { PhysicalMemory } from './memory.js';
 import { Access, Mmu } from './mmu.js';
+import { codeBreakpointHits, DebugException, debugStepping, DR6_BS, DR7_ENABLES } from './system/debug.js';
 import { checkPrivilege } from './system/privilege.js';
 
 /** Why run() returned: a VM exit, numbered as in the SDM. */
@@ -127,11 +135,23 @@ export class Interpreter {
     }
   }
 
-  /** Execute one instruction; a guest fault propagates as GuestFault (state as the CPU reports it). */
+  /**
+   * Execute one instruction; a guest fault propagates as GuestFault (state
+   * as the CPU reports it), and so does the single-step #DB trap after it.
+   */
   step(): void {
+    const cpu = this.cpu;
+    // TF and RF as the instruction begins: one test on the common path (both are never held lazily).
+    const debug = cpu.flags & (Flag.TF | Flag.RF);
+    // Instruction breakpoints come before the faults of fetching the instruction (vol. 3, 6.9);
+    // RF = 1 suppresses them for this instruction.
+    if (cpu.dr[7]! & DR7_ENABLES && !(debug & Flag.RF)) this.checkCodeBreakpoints();
     const { insn, sem } = this.fetchDecode();
     const row = insn.row;
-    const cpu = this.cpu;
+    const shadowBefore = debug ? cpu.interruptShadow : 0;
+    // RF is cleared at the start of the instruction, after the instruction-breakpoint check it
+    // suppresses (vol. 3, 17.3.1.1); IRET and task switches load it again from their images.
+    if (debug & Flag.RF) cpu.flags &= ~Flag.RF;
     if (row.cpl0 || row.iopl) checkPrivilege(this, insn);
     const b = this.backend;
     b.begin(insn);
@@ -139,12 +159,49 @@ export class Interpreter {
       sem(b, insn);
     } catch (e) {
       // A fault reports the faulting instruction's EIP (even if the routine already set a
-      // branch target); a trap reports the next instruction's.
+      // branch target); a trap reports the next instruction's. A faulting instruction gets
+      // its fault and no single-step trap: it did not complete.
       if (e instanceof GuestFault) cpu.eip = e.trap ? insn.nextEip : insn.eip;
       throw e;
     }
     if (!b.jumped) cpu.eip = insn.nextEip;
     this.retired++;
+    // Only sensitive instructions (POPF, IRET, task switches, MOV DR7) can set TF or enable breakpoints.
+    if (debug & Flag.TF) this.singleStepTrap(insn, shadowBefore);
+    else if (row.sensitive && debugStepping(cpu)) this.endSlice();
+  }
+
+  /** An instruction breakpoint on the next instruction's first byte: a #DB fault with DR6.Bn (vol. 3, 17.3.1.1). */
+  private checkCodeBreakpoints(): void {
+    const cpu = this.cpu;
+    const hits = codeBreakpointHits(cpu, (cpu.segs[Seg.CS]!.base + cpu.eip) >>> 0);
+    if (hits) throw new DebugException(hits);
+  }
+
+  /**
+   * The single-step trap after an instruction that began with TF = 1
+   * (vol. 3, 17.3.1.4): #DB with DR6.BS, EIP at the next instruction (or
+   * the branch target). Not after INT n, which delivered its interrupt with
+   * TF cleared (the handler's frame holds TF = 1, so the trap comes after
+   * the instruction IRET returns to). Not after MOV SS or POP SS, which
+   * hold debug exceptions back for one instruction (vol. 3, 6.8.3); TF is
+   * still 1 then, so the next instruction traps.
+   */
+  private singleStepTrap(insn: Instruction, shadowBefore: number): void {
+    if (insn.row.sem === 'int') return;
+    // Segment loads of SS set blocking by MOV SS (2); a second one in a row does not block again.
+    if (this.cpu.interruptShadow === 2 && shadowBefore !== 2) return;
+    throw new DebugException(DR6_BS);
+  }
+
+  /**
+   * TF was just set (POPF, IRET, a task switch) or an instruction
+   * breakpoint enabled (MOV DR7): translated code checks for neither, so
+   * the slice ends here (the budget the JIT's loop counts down), and the
+   * vCPU runs the interpreter while debugStepping() holds.
+   */
+  private endSlice(): void {
+    this.cpu.state[StateSlot.Budget] = 0;
   }
 
   /**

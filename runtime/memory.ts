@@ -1,8 +1,9 @@
 /**
  * Guest physical memory: one WebAssembly.Memory (so translated code can
- * import it), plus I/O-free access helpers. Accesses beyond RAM read as
- * all-ones (open bus) and writes there are dropped: a guest can never
- * touch host memory outside its own RAM. Physical addresses are numbers
+ * import it), plus access helpers. Accesses beyond RAM go to the MMIO bus
+ * (`mmio`: the APICs, ROM, device BARs) whole, at their width; without a
+ * bus they read as all-ones (open bus) and writes there are dropped: a
+ * guest can never touch host memory outside its own RAM. Physical addresses are numbers
  * that may exceed 32 bits (PAE's 36-bit addresses): all of those are
  * beyond RAM.
  *
@@ -13,6 +14,7 @@
  */
 
 import { hostLayout, type HostLayout, TLB_ENTRIES } from './host-area.js';
+import type { MmioBus } from './mmio-bus.js';
 
 const WASM_PAGE = 65536;
 
@@ -29,6 +31,8 @@ export class PhysicalMemory {
   onPageTableWrite: ((pa: number, len: number) => void) | null = null;
   /** Pages (physical page number) holding paging structures that shadow translations were derived from. */
   readonly pageTablePages: Uint8Array;
+  /** Devices mapped above RAM; null: nothing answers there (open bus). */
+  mmio: MmioBus | null = null;
   /** Where CPU state, the TLB and the code hash table live (after RAM). */
   readonly host: HostLayout;
   /** The TLB, in the host area (runtime/mmu.ts gives the entry format). */
@@ -50,27 +54,38 @@ export class PhysicalMemory {
   }
 
   read8(pa: number): number {
-    return pa < this.size ? this.u8[pa]! : 0xff;
+    if (pa < this.size) return this.u8[pa]!;
+    return this.mmio ? this.mmio.read(pa, 1) : 0xff;
   }
 
   read16(pa: number): number {
+    // A device sees the access at its width, never split into bytes.
+    if (pa >= this.size && this.mmio) return this.mmio.read(pa, 2);
     if (pa + 1 < this.size) return this.view.getUint16(pa, true);
     return this.read8(pa) | (this.read8(pa + 1) << 8);
   }
 
   read32(pa: number): number {
+    if (pa >= this.size && this.mmio) return this.mmio.read(pa, 4) | 0;
     if (pa + 3 < this.size) return this.view.getInt32(pa, true);
     return (this.read16(pa) | (this.read16(pa + 2) << 16)) | 0;
   }
 
   write8(pa: number, v: number): void {
-    if (pa >= this.size) return;
+    if (pa >= this.size) {
+      this.mmio?.write(pa, 1, v & 0xff);
+      return;
+    }
     this.u8[pa] = v;
     if (this.codePages[pa >>> 12]) this.onWrite?.(pa, 1);
     if (this.pageTablePages[pa >>> 12]) this.onPageTableWrite?.(pa, 1);
   }
 
   write16(pa: number, v: number): void {
+    if (pa >= this.size && this.mmio) {
+      this.mmio.write(pa, 2, v & 0xffff);
+      return;
+    }
     if (pa + 1 < this.size && (pa & 0xfff) !== 0xfff) {
       this.view.setUint16(pa, v & 0xffff, true);
       if (this.codePages[pa >>> 12]) this.onWrite?.(pa, 2);
@@ -82,6 +97,10 @@ export class PhysicalMemory {
   }
 
   write32(pa: number, v: number): void {
+    if (pa >= this.size && this.mmio) {
+      this.mmio.write(pa, 4, v | 0);
+      return;
+    }
     if (pa + 3 < this.size && (pa & 0xfff) <= 0xffc) {
       this.view.setInt32(pa, v, true);
       if (this.codePages[pa >>> 12]) this.onWrite?.(pa, 4);

@@ -7,10 +7,17 @@
  * or a 1 written to a reserved bit, is #GP(0); RDMSR and WRMSR at CPL > 0
  * are #GP(0) before they get here (the opcode table's cpl0 attribute).
  *
- * The TSC is virtual: a fixed number of cycles per retired instruction,
- * plus the cycles the vCPU's owner lets pass while it is halted
- * (VirtualTsc.advance). VT-x's TSC offset is applied by the VMX layer
- * (runtime/vmm.ts), not here.
+ * The TSC is virtual: on a bare vCPU a fixed number of cycles per retired
+ * instruction, plus the cycles the vCPU's owner lets pass while it is
+ * halted (VirtualTsc.advance); on a machine with a virtual clock it counts
+ * at a fixed frequency of guest time (VirtualTsc.useClock), so that it
+ * agrees with the PIT and the APIC timer that the guest calibrates it
+ * against. VT-x's TSC offset is applied by the VMX layer (runtime/vmm.ts),
+ * not here.
+ *
+ * IA32_APIC_BASE belongs to the local APIC device when one is attached
+ * (attachApic): reads and writes go to it, so moving or disabling the APIC
+ * moves or disables the device.
  *
  * Departures: IA32_MISC_ENABLE reports no performance monitoring (bit 7
  * clear: no counters are modelled) and accepts only the bits named below;
@@ -26,6 +33,8 @@ import type { SystemContext, SystemOps } from './system/context.js';
 export const enum Msr {
   TimeStampCounter = 0x10,
   ApicBase = 0x1b,
+  /** IA32_BIOS_SIGN_ID: the loaded microcode's revision (P6 family on). */
+  BiosSignId = 0x8b,
   MtrrCap = 0xfe,
   SysenterCs = 0x174,
   SysenterEsp = 0x175,
@@ -88,23 +97,62 @@ function bytesAre(v: bigint, types: ReadonlySet<number>): boolean {
 export class VirtualTsc {
   /** Added to the instruction-derived count: idle cycles and the effect of TSC writes (mod 2^64). */
   private offset = 0n;
+  /** Guest nanoseconds, when the counter follows a clock instead of retired instructions. */
+  private clockNs: (() => number) | null = null;
+  /** The counter's frequency while it follows a clock. */
+  private hz = 0;
 
   constructor(readonly cyclesPerInstruction = 2) {}
 
-  /** The counter after `retired` instructions. */
+  /**
+   * Count `hz` cycles per second of guest time read from `nowNs` (a
+   * constant-rate TSC, vol. 3, 17.17): what the guest measures against its
+   * timers then agrees with them. The counter keeps its current value.
+   */
+  useClock(nowNs: () => number, hz: number, retired: number): void {
+    if (!(Number.isInteger(hz) && hz > 0)) throw new RangeError(`TSC frequency must be a positive integer, got ${hz}`);
+    const value = this.read(retired);
+    this.clockNs = nowNs;
+    this.hz = hz;
+    this.write(retired, value);
+  }
+
+  /** The counter's frequency in Hz while it follows a clock, else 0. */
+  get frequency(): number {
+    return this.hz;
+  }
+
+  /** Cycles from the source alone: the clock's time at `hz`, or the retired instructions. */
+  private raw(retired: number): bigint {
+    if (this.clockNs) {
+      const ns = this.clockNs();
+      // ns * hz / 1e9 exactly: split the time in whole seconds and the rest so no product leaves 2^53.
+      const s = Math.floor(ns / 1e9);
+      return BigInt(s) * BigInt(this.hz) + BigInt(Math.floor(((ns - s * 1e9) * this.hz) / 1e9));
+    }
+    return BigInt(retired) * BigInt(this.cyclesPerInstruction);
+  }
+
+  /** The counter after `retired` instructions (or now, on a clock). */
   read(retired: number): bigint {
-    return (BigInt(retired) * BigInt(this.cyclesPerInstruction) + this.offset) & MASK64;
+    return (this.raw(retired) + this.offset) & MASK64;
   }
 
   /** Make the counter read `value` now (after `retired` instructions). */
   write(retired: number, value: bigint): void {
-    this.offset = (value - BigInt(retired) * BigInt(this.cyclesPerInstruction)) & MASK64;
+    this.offset = (value - this.raw(retired)) & MASK64;
   }
 
   /** Let `cycles` pass without instructions (the vCPU was halted while its owner waited). */
   advance(cycles: number): void {
     this.offset = (this.offset + BigInt(Math.max(0, Math.floor(cycles)))) & MASK64;
   }
+}
+
+/** The local APIC's side of IA32_APIC_BASE (runtime/devices/lapic.ts LocalApic). */
+export interface ApicBaseRegister {
+  readonly apicBaseMsr: number;
+  setApicBaseMsr(value: number): void;
 }
 
 export interface MsrFileOptions {
@@ -116,8 +164,10 @@ export interface MsrFileOptions {
 /** The MSRs of one vCPU (those not kept in CpuState: SYSENTER and EFER live there). */
 export class MsrFile {
   readonly tsc: VirtualTsc;
-  readonly localApic: boolean;
-  apicBase = 0n;
+  localApic: boolean;
+  /** The device that owns IA32_APIC_BASE, once attached. */
+  private apic: ApicBaseRegister | null = null;
+  private apicBaseValue = 0n;
   pat = PAT_RESET;
   miscEnable = 0n;
   mtrrDefType = 0n;
@@ -132,9 +182,28 @@ export class MsrFile {
     this.reset();
   }
 
+  /** IA32_APIC_BASE: the attached APIC's, else this file's own. */
+  get apicBase(): bigint {
+    return this.apic ? BigInt(this.apic.apicBaseMsr >>> 0) : this.apicBaseValue;
+  }
+
+  set apicBase(v: bigint) {
+    if (this.apic) this.apic.setApicBaseMsr(Number(v & 0xffffffffn));
+    else this.apicBaseValue = v;
+  }
+
+  /**
+   * A local APIC device now answers at IA32_APIC_BASE: reads and writes go
+   * to it. The device keeps its own reset state (the chipset resets it).
+   */
+  attachApic(apic: ApicBaseRegister): void {
+    this.apic = apic;
+    this.localApic = true;
+  }
+
   /** Power-up values (vol. 3, table 9-1; the MTRRs are disabled and their contents undefined: here 0). */
   reset(): void {
-    this.apicBase = APIC_DEFAULT_BASE | APIC_BASE_BSP | (this.localApic ? APIC_BASE_EN : 0n);
+    if (!this.apic) this.apicBaseValue = APIC_DEFAULT_BASE | APIC_BASE_BSP | (this.localApic ? APIC_BASE_EN : 0n);
     this.pat = PAT_RESET;
     this.miscEnable = MISC_FAST_STRINGS | MISC_READ_ONLY;
     this.mtrrDefType = 0n;
@@ -152,6 +221,10 @@ export class MsrFile {
         break;
       case Msr.ApicBase:
         if (hasApicBase(ctx)) return this.apicBase;
+        break;
+      case Msr.BiosSignId:
+        // No microcode update was ever loaded: revision (bits 63:32) 0.
+        if (ctx.model.family >= 6) return 0n;
         break;
       case Msr.SysenterCs: if (f & Feature.SEP) return BigInt(ctx.cpu.sysenterCs >>> 0); break;
       case Msr.SysenterEsp: if (f & Feature.SEP) return BigInt(ctx.cpu.sysenterEsp >>> 0); break;
@@ -195,6 +268,10 @@ export class MsrFile {
         this.apicBase = (v & ~(APIC_BASE_EN | APIC_BASE_BSP)) | en | (this.apicBase & APIC_BASE_BSP);
         return;
       }
+      case Msr.BiosSignId:
+        // Software writes 0 before CPUID(1) so the CPU can report its revision there (vol. 3, 9.11.7.1): nothing to keep.
+        if (ctx.model.family < 6) gp();
+        return;
       case Msr.SysenterCs: if (!(f & Feature.SEP)) gp(); cpu.sysenterCs = Number(v & 0xffffffffn) | 0; return;
       case Msr.SysenterEsp: if (!(f & Feature.SEP)) gp(); cpu.sysenterEsp = Number(v & 0xffffffffn) | 0; return;
       case Msr.SysenterEip: if (!(f & Feature.SEP)) gp(); cpu.sysenterEip = Number(v & 0xffffffffn) | 0; return;

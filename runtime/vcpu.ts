@@ -13,6 +13,14 @@
  * it, or completeByDefault() to let the default VMM do it. With none of
  * these the instruction runs again and exits again, as under VT-x.
  *
+ * With a virtual clock (`clock`), its due timers fire at every boundary
+ * the loop sees, and HLT with IF = 1 and nothing pending idles until the
+ * next timer deadline: with `idle` 'skip', guest time jumps there at once
+ * (clock.idle(): deterministic runs, and no host time is wasted) and the
+ * loop goes on; with 'return', run() returns the HLT exit and the owner
+ * waits in host time (the machine sleeps until the deadline) before the
+ * next run(). HLT with IF = 0, or with no timer armed, always returns.
+ *
  * Interrupts are recognised at instruction boundaries this loop sees:
  * while one is waiting and blocked (IF = 0, or blocking by STI/MOV SS),
  * the loop runs one instruction at a time so that the first open boundary
@@ -29,12 +37,16 @@ import { CR0_PE } from './cpu.js';
 import { GuestFault, hasErrorCode, Vector, VECTOR_NAMES } from './exceptions.js';
 import { ExitReason } from './exit-reason.js';
 import { BUDGET_EXHAUSTED, type Interpreter, type VmExit } from './interpreter.js';
+import { DEBUG_QUALIFICATION_BITS, debugStatusOf, debugStepping, recordDebugStatus } from './system/debug.js';
 import { deliverEvent } from './system/events.js';
+import { setTaskSwitchHook } from './system/tasks.js';
 import { EventKind, type GuestEvent } from './system/event-types.js';
 import { type DefaultVmm, isTakenExit } from './vmm.js';
 import type { InterruptController } from './devices/irq.js';
+import type { VirtualClock } from './devices/clock.js';
 import type { IoAccess } from './vmx/qualification.js';
 import { ExitStats } from './vmx/stats.js';
+import { TaskSwitchExits } from './vmx/task-switch.js';
 import { decodeInterruption, ExitControl, type ExitInfo, exitInfo, interruptionInfo, PinControl, ProcControl, type Vmcs } from './vmx/vmcs.js';
 
 /** The INTR pin and interrupt-acknowledge cycle the PC's PIC or local APIC offers (runtime/devices/irq.ts). */
@@ -84,6 +96,9 @@ function describeEvent(e: GuestEvent): string {
   }
 }
 
+/** Idle steps (HLT woken by nothing but a timer) one run() takes before returning. */
+const IDLE_STEPS_PER_RUN = 1000;
+
 /** A slice longer than the JIT's 32-bit budget slot can hold. */
 const MAX_SLICE = 0x3fffffff;
 
@@ -108,9 +123,14 @@ export class Vcpu {
    * while the tier runs): the interrupt latency, in instructions.
    */
   interruptPollInstructions = 10_000;
+  /** Guest time, whose due timers fire at each boundary; null: no timers. */
+  clock: VirtualClock | null = null;
+  /** What HLT with IF = 1 and a timer armed does: jump guest time to the deadline ('skip') or return the HLT exit ('return'). */
+  idle: 'skip' | 'return' = 'skip';
   /** The shutdown state a triple fault leaves: run() returns TripleFault until reset(). */
   shutdown = false;
   private pending: PendingExit | null = null;
+  private readonly taskSwitches: TaskSwitchExits;
   /**
    * An external interrupt the default VMM took on an external-interrupt
    * exit, delivered when the guest can take it: its vector if the exit
@@ -124,6 +144,9 @@ export class Vcpu {
     this.cpu = vmm.ctx.cpu;
     this.vmcs = vmm.vmcs;
     this.stats = vmm.stats;
+    // VT-x: every task switch exits (25.4.2); the default VMM's handling performs it.
+    this.taskSwitches = new TaskSwitchExits(vmm.vmcs, vmm.stats, vmm.userExits);
+    setTaskSwitchHook(vmm.ctx, this.taskSwitches.hook);
   }
 
   private get interp(): Interpreter {
@@ -187,16 +210,28 @@ export class Vcpu {
       const done = this.completePending();
       if (done) return this.returned(done);
     }
+    let idled = 0;
     for (;;) {
       if (this.shutdown) return this.returned({ reason: ExitReason.TripleFault, info: exitInfo(ExitReason.TripleFault) });
+      this.clock?.poll();
       const atBoundary = this.entryAndEvents();
       if (atBoundary) return this.returned(atBoundary);
-      if (cpu.halted) return { reason: ExitReason.Hlt };
+      if (cpu.halted) {
+        // Each idle step moves guest time to a timer; a timer whose interrupt stays masked
+        // could be re-armed forever, so a run of them hands control back now and then.
+        if (this.idle === 'skip' && this.interruptFlag() && this.clock && this.clock.nextDeadline() !== Infinity) {
+          if (++idled > IDLE_STEPS_PER_RUN) return { reason: BUDGET_EXHAUSTED };
+          this.clock.idle();
+          continue;
+        }
+        return { reason: ExitReason.Hlt };
+      }
       const left = budget - (interp.retired - start);
       if (left <= 0) return { reason: BUDGET_EXHAUSTED };
       this.vmm.committedCr2 = cpu.cr2;
       const slice = Math.min(left, MAX_SLICE, this.interrupts ? this.interruptPollInstructions : MAX_SLICE);
-      const exit = this.mustStep() ? interp.run(1) : this.tier.run(slice);
+      // Translated code checks for no debug condition: while TF is 1 or an instruction breakpoint is enabled, the interpreter runs.
+      const exit = this.mustStep() ? interp.run(1) : debugStepping(cpu) ? interp.run(slice) : this.tier.run(slice);
       this.expireShadow();
       const out = this.afterTier(exit);
       if (out) return this.returned(out);
@@ -302,13 +337,13 @@ export class Vcpu {
       cpu.eip = cpu.mode.code32 ? (cpu.eip + length) >>> 0 : (cpu.eip + length) & 0xffff;
     }
     const event: GuestEvent = errorCodeValid ? { vector, kind, errorCode: vmcs.entryExceptionErrorCode } : { vector, kind };
-    return this.deliver(event, length);
+    return this.deliver(event, length, true);
   }
 
-  /** Deliver an event through the IDT/IVT; a triple fault becomes the TripleFault exit. */
-  private deliver(event: GuestEvent, instructionLength?: number): VcpuExit | null {
+  /** Deliver an event through the IDT/IVT (`injected`: by VM entry); a triple fault becomes the TripleFault exit. */
+  private deliver(event: GuestEvent, instructionLength?: number, injected = false): VcpuExit | null {
     try {
-      deliverEvent(this.vmm.ctx, event, instructionLength);
+      deliverEvent(this.vmm.ctx, event, instructionLength, injected);
       return null;
     } catch (e) {
       if (e instanceof VmExitSignal && (e.exit as VmExit).reason === ExitReason.TripleFault) {
@@ -393,7 +428,8 @@ export class Vcpu {
     if (software) cpu.eip = cpu.mode.code32 ? (cpu.eip - length) >>> 0 : (cpu.eip - length) & 0xffff;
     const errorCodeValid = !software && hasErrorCode(f.vector) && (cpu.cr0 & CR0_PE) !== 0;
     const info = exitInfo(ExitReason.ExceptionOrNmi, {
-      qualification: f.vector === Vector.PF ? address : 0,
+      // A #DB exit reports its DR6 bits here and leaves DR6 alone (27.1).
+      qualification: f.vector === Vector.PF ? address : debugStatusOf(f) & DEBUG_QUALIFICATION_BITS,
       instructionLength: length,
       interruptionInfo: interruptionInfo(f.vector, kind, errorCodeValid),
       interruptionErrorCode: errorCodeValid ? f.errorCode : 0,
@@ -424,6 +460,7 @@ export class Vcpu {
   private deliverFault(f: GuestFault, kind: EventKind, length: number): VcpuExit | null {
     const withCode = kind === EventKind.HardwareException && hasErrorCode(f.vector);
     const event: GuestEvent = withCode ? { vector: f.vector, kind, errorCode: f.errorCode } : { vector: f.vector, kind };
+    recordDebugStatus(this.cpu, f);
     return this.deliver(event, length || undefined);
   }
 
@@ -463,7 +500,9 @@ export class Vcpu {
       return null;
     }
     this.vmm.committedCr2 = this.cpu.cr2;
+    this.taskSwitches.completing = exit.reason === ExitReason.TaskSwitch;
     const step = this.interp.stepExit();
+    this.taskSwitches.completing = false;
     this.vmm.clearCompletion();
     this.expireShadow();
     return step ? this.afterTier(step) : null;

@@ -1,23 +1,35 @@
 /**
- * A minimal PC built from a config: RAM, one vCPU run by an execution tier
- * under the default VMM core (runtime/vcpu.ts, runtime/vmm.ts), a 16550A
- * UART on COM1 and QEMU's isa-debug-exit. `run()` plays the part of
- * QEMU's vCPU thread around KVM_RUN: it calls Vcpu.run() in time slices
- * and turns the exits it returns (HLT with nothing to wake it, a triple
- * fault, a debug-exit write, an exit the embedder took or nobody handles)
- * into an exit status.
+ * A PC built from a config: RAM, one vCPU run by an execution tier under
+ * the default VMM core (runtime/vcpu.ts, runtime/vmm.ts), the legacy
+ * chipset (runtime/devices/chipset.ts: 8259A pair, 8254 PIT, RTC/CMOS,
+ * 16550A COM1, 8042, ports 0x61/0x80/0x92, local APIC and I/O APIC on the
+ * MMIO bus) on a virtual clock, QEMU's isa-debug-exit and, when asked,
+ * debugcon. `run()` plays the part of QEMU's vCPU thread around KVM_RUN:
+ * it calls Vcpu.run() in time slices and turns the exits it returns (HLT
+ * for good, a triple fault, a reset, a debug-exit write, an exit the
+ * embedder took or nobody handles) into an exit status.
  *
- * Guest exceptions are delivered through the IDT (or real-mode IVT); one
- * that cannot be delivered ends the run as a triple fault. There is no
- * interrupt controller on this machine yet, so HLT with interrupts enabled
- * would wait forever: it ends the run as a failure.
+ * Guest time is derived from retired instructions (`clock:
+ * 'instructions'`, the default: the same guest sees the same interrupts at
+ * the same instructions on every run), or follows the host's clock
+ * ('paced': instructions at a rate retuned to the host, for interactive
+ * runs; 'host': the host's clock itself). HLT with IF = 1 waits for the
+ * next timer: runAsync() sleeps until it when time follows the host,
+ * otherwise guest time jumps to it. HLT with IF = 0 (or with no timer
+ * armed) is the end of the run: halted for good.
+ *
+ * A reset (8042 pulse, port 0x92) or a triple fault ends the run under
+ * `noReboot` (the default, as QEMU's -no-reboot); otherwise the machine
+ * resets CPU and devices, runs the boot function the loader left
+ * (setBoot(): reload the kernel, as QEMU's linuxboot ROM does on every
+ * reset), and goes on.
  */
 import { JitTier } from '../runtime/jit/jit.js';
 import { WorkerCompileService } from './compile-service.js';
 import { JIT_STRATEGIES } from '../runtime/jit/strategies.js';
 import { Interpreter, BUDGET_EXHAUSTED } from '../runtime/interpreter.js';
 import { CpuState } from '../runtime/cpu.js';
-import { CpuModelError, parseCpuModel, type CpuModel } from '../runtime/cpu-model.js';
+import { CpuModelError, Feature, parseCpuModel, type CpuModel } from '../runtime/cpu-model.js';
 import type { FpuStrategy } from '../runtime/fpu/state.js';
 import { PhysicalMemory } from '../runtime/memory.js';
 import { DefaultVmm } from '../runtime/vmm.js';
@@ -28,8 +40,12 @@ import { VECTOR_NAMES, hasErrorCode } from '../runtime/exceptions.js';
 import { Access, PAGING_POLICY_NAMES, type PagingPolicyName, pagingFeaturesOf } from '../runtime/mmu.js';
 import { type ExecutionTier, Vcpu, type VcpuExit } from '../runtime/vcpu.js';
 import { Seg } from '../translator/table/types.js';
-import { Uart16550, type SerialSink } from '../runtime/devices/uart16550.js';
+import type { SerialSink, Uart16550 } from '../runtime/devices/uart16550.js';
 import { DebugExit, DEBUG_EXIT_IOBASE, DEBUG_EXIT_IOSIZE } from '../runtime/devices/debug-exit.js';
+import { DebugCon, DEBUGCON_PORT } from '../runtime/devices/debugcon.js';
+import { createPcChipset, type PcChipset } from '../runtime/devices/chipset.js';
+import { HostTimeSource, InstructionTimeSource, type TimeSource, VirtualClock } from '../runtime/devices/clock.js';
+import { MmioBus, type MmioDevice } from '../runtime/mmio-bus.js';
 import { ConfigError } from './errors.js';
 import { exitReasonName } from './exit-names.js';
 
@@ -37,6 +53,80 @@ export type { ExecutionTier } from '../runtime/vcpu.js';
 
 /** COM1's base port and its eight registers. */
 export const COM1_BASE = 0x3f8;
+
+/**
+ * Guest time counted in retired instructions at a rate retuned to follow
+ * the host's clock (QEMU's -icount shift=auto): between retunes every
+ * instruction takes the same guest time, so a guest timing a loop against
+ * a timer (Linux's TSC and delay-loop calibration against the PIT) sees no
+ * host jitter (compiles, garbage collection, other processes), yet guest
+ * time keeps up with the wall clock. The rate is the host nanoseconds each
+ * instruction took over the last window, nudged so that a gap between
+ * guest and host time closes over about a second, and changes at most 2x
+ * per window (a guest's measurement across a retune stays within the
+ * tolerances it checks).
+ */
+/** Paced time's fastest guest: 2 GIPS (0.5 ns per instruction). */
+const MIN_PACED_RATE = 0.5;
+/**
+ * Paced time's slowest guest: 20 MIPS (50 ns per instruction). While the
+ * host is slower than that (compiling, descheduled), guest time falls
+ * behind the wall clock instead: a periodic timer must never pass more
+ * than one period between two looks at the interrupt pins (the vCPU's
+ * 10000-instruction interrupt poll is then at most 0.5 ms), or the guest
+ * loses ticks, and Linux's clocksource watchdog sees the TSC run ahead of
+ * jiffies and marks it unstable.
+ */
+const MAX_PACED_RATE = 50;
+
+export class PacedTimeSource implements TimeSource {
+  /** Guest ns per instruction now. */
+  rate: number;
+  private base = 0;
+  private baseRetired = 0;
+  private readonly origin = performance.now();
+  private lastHost = 0;
+  private lastRetired = 0;
+
+  constructor(private readonly retired: () => number, initialRate = 10) {
+    this.rate = initialRate;
+  }
+
+  now(): number {
+    return Math.floor(this.base + (this.retired() - this.baseRetired) * this.rate);
+  }
+
+  skip(ns: number): void {
+    this.base += Math.max(0, Math.ceil(ns));
+  }
+
+  /** Host nanoseconds since creation. */
+  hostNow(): number {
+    return (performance.now() - this.origin) * 1e6;
+  }
+
+  /** Re-aim the rate (at a slice boundary); does nothing until a window of 50 ms has passed. */
+  retune(): void {
+    const host = this.hostNow();
+    const window = host - this.lastHost;
+    if (window < 50e6) return;
+    const retired = this.retired();
+    const n = retired - this.lastRetired;
+    const guest = this.now();
+    this.base = guest;
+    this.baseRetired = retired;
+    this.lastHost = host;
+    this.lastRetired = retired;
+    if (n <= 0) return;
+    const gap = Math.max(-0.5, Math.min(0.5, (host - guest) / 1e9));
+    const target = (window / n) * (1 + gap);
+    const bounded = Math.min(this.rate * 2, Math.max(this.rate / 2, target));
+    this.rate = Math.max(MIN_PACED_RATE, Math.min(MAX_PACED_RATE, bounded));
+  }
+}
+
+/** The TSC's frequency: 2 GHz of guest time (2 cycles per instruction under instruction time, as before the clock). */
+export const TSC_HZ = 2_000_000_000;
 
 /** Smallest RAM that holds a flat image at 1 MiB with room above it. */
 export const MIN_MEMORY_MIB = 2;
@@ -57,6 +147,8 @@ export const enum RunStatus {
   InstructionLimit = 10,
   /** A triple fault: the vCPU entered the shutdown state. */
   TripleFault = 12,
+  /** The guest reset the machine (8042, port 0x92) under noReboot. */
+  Reset = 14,
 }
 
 /** The execution tier a machine runs its vCPU with: the reference interpreter or a JIT strategy. */
@@ -77,6 +169,23 @@ export interface MachineConfig {
   sliceInstructions?: number;
   /** How the MMU keeps its TLB coherent with the guest's page tables (runtime/paging): 'nested' (default) or 'shadow'. */
   paging?: PagingPolicyName;
+  /**
+   * Where guest time comes from: the host's monotonic clock ('host'),
+   * retired instructions at a fixed rate ('instructions', the default:
+   * reproducible runs), or retired instructions at a rate that follows the
+   * host's clock ('paced': PacedTimeSource, for interactive runs).
+   */
+  clock?: 'host' | 'instructions' | 'paced';
+  /** Guest nanoseconds per retired instruction under instruction time (default 1: a 1000-MIPS guest). */
+  nsPerInstruction?: number;
+  /** End the run on a reset or triple fault (default true, as QEMU's -no-reboot); false resets and reboots. */
+  noReboot?: boolean;
+  /** QEMU's isa-debug-exit: its port range, or false for none (default: 0xF4, 4 ports). */
+  debugExit?: { iobase: number; iosize: number } | false;
+  /** Where debugcon's output goes (port 0xE9); absent: no debugcon. */
+  debugcon?: SerialSink;
+  /** The RTC's time at power-on, ms since the Unix epoch (default: the host's time). */
+  rtcTime?: number;
 }
 
 export interface RunOptions {
@@ -90,6 +199,8 @@ export type RunOutcome =
   | { kind: 'debug-exit'; value: number }
   | { kind: 'fault'; vector: number; errorCode: number; cr2: number; eip: number; bytes: number[] }
   | { kind: 'triple-fault'; detail: string; eip: number; bytes: number[] }
+  | { kind: 'reset'; source: string }
+  | { kind: 'stopped'; reason: string }
   | { kind: 'halted-forever'; eip: number }
   | { kind: 'unhandled-exit'; reason: number; detail: string; eip: number }
   | { kind: 'instruction-limit' };
@@ -120,6 +231,11 @@ interface DebugExitRequest {
   readonly debugExit: number;
 }
 
+/** Thrown through the tier by a reset line (8042, port 0x92) to end the slice at once. */
+interface ResetRequest {
+  readonly reset: string;
+}
+
 export class Machine {
   readonly cpu: CpuState;
   readonly mem: PhysicalMemory;
@@ -131,9 +247,26 @@ export class Machine {
   /** Where an asynchronous JIT strategy compiles. */
   private service: WorkerCompileService | null;
   readonly interpreter: Interpreter;
-  readonly uart: Uart16550;
   readonly model: CpuModel;
+  readonly clock: VirtualClock;
+  readonly mmio = new MmioBus();
+  readonly chipset: PcChipset;
+  /** End the run on a reset or triple fault instead of rebooting. */
+  noReboot: boolean;
+  /** Resets the machine went through (without noReboot). */
+  resets = 0;
   private readonly slice: number;
+  /** Guest time follows the host's (host or paced): HLT waits in host time. */
+  private readonly hostTime: boolean;
+  private readonly paced: PacedTimeSource | null;
+  /** Puts the boot image back after a reset (set by the loader's caller). */
+  private boot: (() => void) | null = null;
+  /** What ended the last boot when the machine rebooted: the same end twice in a row is a loop, and stops the run. */
+  private lastReboot: string | null = null;
+  /** Instructions retired when the current boot began. */
+  private bootRetired = 0;
+  /** A stop the owner asked for (Ctrl-A X), taken between slices. */
+  private stopRequest: string | null = null;
 
   constructor(config: MachineConfig) {
     const mib = config.memoryMiB;
@@ -167,14 +300,89 @@ export class Machine {
     this.vcpu = new Vcpu(this.vmm, this.jit ?? this.interpreter);
     this.cpu.reset();
     this.cpu.fpu.strategy = config.fpu ?? 'exact';
+    this.noReboot = config.noReboot ?? true;
 
-    const sink = config.serial ?? (() => {});
-    this.uart = new Uart16550(COM1_BASE, sink);
-    this.io.register(COM1_BASE, 8, this.uart);
-    this.io.register(DEBUG_EXIT_IOBASE, DEBUG_EXIT_IOSIZE, new DebugExit((status) => {
-      const request: DebugExitRequest = { debugExit: status };
+    this.hostTime = config.clock === 'host' || config.clock === 'paced';
+    const interp = this.interpreter;
+    this.paced = config.clock === 'paced' ? new PacedTimeSource(() => interp.retired) : null;
+    this.clock = new VirtualClock(this.paced ?? (config.clock === 'host' ? new HostTimeSource() : new InstructionTimeSource(() => interp.retired, config.nsPerInstruction ?? 1)));
+    this.mem.mmio = this.mmio;
+    const requestReset = (source: string): never => {
+      const request: ResetRequest = { reset: source };
       throw new VmExitSignal({ reason: ExitReason.IoInstruction, detail: request });
-    }));
+    };
+    this.chipset = createPcChipset({
+      io: this.io,
+      clock: this.clock,
+      mmio: this.mmio,
+      // The local APIC is there when the model reports one (CPUID.1:EDX.APIC; P6 has IA32_APIC_BASE).
+      apic: this.model.apic && this.model.family >= 6,
+      serial: [config.serial],
+      memoryBytes: this.mem.size,
+      rtcTime: config.rtcTime,
+      onReset: () => requestReset('reset line (keyboard controller or port 92h)'),
+    });
+    this.vcpu.interrupts = this.chipset.interrupts;
+    this.vcpu.clock = this.clock;
+    this.vcpu.idle = this.hostTime ? 'return' : 'skip';
+    if (config.clock === undefined || config.clock === 'instructions') {
+      // Look at the interrupt pins at least every guest millisecond, so that no periodic timer
+      // (Linux's 4 ms tick) passes two periods between looks and loses one.
+      const ns = config.nsPerInstruction ?? 1;
+      this.vcpu.interruptPollInstructions = Math.max(100, Math.min(this.vcpu.interruptPollInstructions, Math.floor(1e6 / ns)));
+    }
+    if (this.chipset.lapic) this.vmm.msrs.attachApic(this.chipset.lapic);
+    if (this.model.features & Feature.TSC) this.vmm.msrs.tsc.useClock(() => this.clock.now(), TSC_HZ, interp.retired);
+
+    const debugExit = config.debugExit ?? { iobase: DEBUG_EXIT_IOBASE, iosize: DEBUG_EXIT_IOSIZE };
+    if (debugExit) {
+      this.io.register(debugExit.iobase, debugExit.iosize, new DebugExit((status) => {
+        const request: DebugExitRequest = { debugExit: status };
+        throw new VmExitSignal({ reason: ExitReason.IoInstruction, detail: request });
+      }));
+    }
+    if (config.debugcon) {
+      const out = config.debugcon;
+      this.io.register(DEBUGCON_PORT, 1, new DebugCon((byte) => out(new Uint8Array([byte]))));
+    }
+  }
+
+  /** COM1. */
+  get uart(): Uart16550 {
+    return this.chipset.uarts[0]!;
+  }
+
+  /** End the run at the next slice boundary, with status 0 (the user quit). */
+  requestStop(reason: string): void {
+    this.stopRequest = reason;
+  }
+
+  /** What to run after a reset to boot again (a loader putting its image back and entering it). */
+  setBoot(boot: (() => void) | null): void {
+    this.boot = boot;
+  }
+
+  /**
+   * A read-only region above RAM (a BIOS's high alias below 4 GiB): reads
+   * return `bytes`, writes are ignored. Code can run from it: the
+   * interpreter fetches through PhysicalMemory, which hands the access to
+   * the MMIO bus (the JIT leaves frames beyond RAM to the interpreter).
+   */
+  mapRom(address: number, device: MmioDevice, size: number): void {
+    if (address < this.mem.size) throw new ConfigError(`a ROM at ${hex(address)} would overlap RAM`);
+    this.mmio.register(address, size, device);
+  }
+
+  /**
+   * System reset: the CPU to its power-up state (vol. 3, 9.1.1), every
+   * device to its own, then the boot function. RAM keeps its contents.
+   */
+  reset(): void {
+    this.vcpu.reset();
+    this.chipset.reset();
+    this.resets++;
+    this.bootRetired = this.interpreter.retired;
+    this.boot?.();
   }
 
   /** The tier the vCPU runs. */
@@ -210,9 +418,13 @@ export class Machine {
     const start = process.hrtime.bigint();
     let outcome: RunOutcome | undefined;
     try {
-      while (outcome === undefined) outcome = this.slice1(limit - (this.interpreter.retired - startRetired));
+      while (outcome === undefined) {
+        outcome = this.slice1(limit - (this.interpreter.retired - startRetired));
+        // Without the event loop to wait in, a halted vCPU under paced time jumps to its next timer.
+        if (outcome === undefined && this.paced && this.cpu.halted) this.clock.idle();
+      }
     } finally {
-      this.uart.flush();
+      this.chipset.flush();
     }
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     return { ...describe(outcome), retired: this.interpreter.retired - startRetired, seconds, outcome };
@@ -230,21 +442,54 @@ export class Machine {
     try {
       while (outcome === undefined) {
         outcome = this.slice1(limit - (this.interpreter.retired - startRetired));
-        if (outcome === undefined) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (outcome !== undefined) break;
+        const wait = this.idleWait();
+        await new Promise<void>((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
       }
     } finally {
-      this.uart.flush();
+      this.chipset.flush();
     }
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     return { ...describe(outcome), retired: this.interpreter.retired - startRetired, seconds, outcome };
   }
 
+  /**
+   * Host milliseconds to wait before the next slice: while the vCPU is
+   * halted with IF = 1 in host time, until the next timer deadline (at
+   * most 50 ms, so host input and compiled code still arrive); else 0.
+   */
+  private idleWait(): number {
+    if (!this.hostTime || !this.cpu.halted || (this.cpu.flags & 0x200) === 0) return 0;
+    if (this.chipset.interrupts.pending()) return 0;
+    const deadline = this.clock.nextDeadline();
+    if (this.paced) {
+      // Instructions move paced time and none retire while halted: wait until the host reaches
+      // the deadline, then let guest time jump there (the next slice's idle step fires it).
+      const ns = deadline - this.paced.hostNow();
+      if (ns <= 0) this.clock.idle();
+      return Math.max(0, Math.min(50, Math.floor(ns / 1e6)));
+    }
+    return Math.max(0, Math.min(50, Math.floor((deadline - this.clock.now()) / 1e6)));
+  }
+
   /** One time slice of at most `left` instructions; the outcome when the run is over. */
   private slice1(left: number): RunOutcome | undefined {
+    if (this.stopRequest !== null) return { kind: 'stopped', reason: this.stopRequest };
     if (left <= 0) return { kind: 'instruction-limit' };
     const exit = this.vcpu.run(Math.min(this.slice, left));
-    this.uart.flush();
-    return this.classify(exit);
+    this.paced?.retune();
+    this.chipset.flush();
+    const outcome = this.classify(exit);
+    if (outcome && !this.noReboot && (outcome.kind === 'reset' || outcome.kind === 'triple-fault')) {
+      // A guest that ends its boot the same way twice in a row (same reason, same place, after
+      // the same number of instructions) would reboot forever: stop with that outcome instead.
+      const signature = `${JSON.stringify(outcome)} after ${this.interpreter.retired - this.bootRetired}`;
+      if (signature === this.lastReboot) return outcome;
+      this.lastReboot = signature;
+      this.reset();
+      return undefined;
+    }
+    return outcome;
   }
 
   /** Release what the machine holds outside itself (the compile worker). */
@@ -274,10 +519,14 @@ export class Machine {
     if (e.reason === BUDGET_EXHAUSTED) return undefined;
     const eip = this.cpu.eip >>> 0;
     switch (e.reason) {
-      case ExitReason.Hlt:
+      case ExitReason.Hlt: {
         if (e.info) break; // a HLT exit the embedder took and did not answer
-        // No device can raise an interrupt yet, so HLT with IF set never wakes.
-        return (this.cpu.flags & 0x200) === 0 ? { kind: 'halted' } : { kind: 'halted-forever', eip };
+        // With IF = 0 only an NMI or a reset could wake the CPU: the guest stopped (Linux's halt and poweroff without ACPI).
+        if ((this.cpu.flags & 0x200) === 0) return { kind: 'halted' };
+        // IF = 1: a timer will wake it (in host time the caller waits for it), unless none is armed.
+        if (this.clock.nextDeadline() !== Infinity || this.chipset.interrupts.pending()) return undefined;
+        return { kind: 'halted-forever', eip };
+      }
       case ExitReason.TripleFault:
         return { kind: 'triple-fault', detail: String(e.detail ?? 'shutdown'), eip, bytes: this.codeBytesAt(eip) };
       case ExitReason.ExceptionOrNmi: {
@@ -285,8 +534,9 @@ export class Machine {
         return { kind: 'fault', vector: f.vector, errorCode: f.errorCode, cr2: f.cr2, eip, bytes: this.codeBytesAt(eip) };
       }
       case ExitReason.IoInstruction: {
-        const d = e.detail as Partial<DebugExitRequest> | undefined;
+        const d = e.detail as Partial<DebugExitRequest & ResetRequest> | undefined;
         if (d && typeof d.debugExit === 'number') return { kind: 'debug-exit', value: d.debugExit };
+        if (d && typeof d.reset === 'string') return { kind: 'reset', source: d.reset };
         break;
       }
     }
@@ -312,8 +562,12 @@ function describe(o: RunOutcome): { status: number; message: string } {
     }
     case 'triple-fault':
       return { status: RunStatus.TripleFault, message: `guest triple fault (shutdown) ${o.detail}, at EIP=${hex(o.eip)}, bytes there: ${byteList(o.bytes)}` };
+    case 'stopped':
+      return { status: RunStatus.Halted, message: `stopped: ${o.reason}` };
+    case 'reset':
+      return { status: RunStatus.Reset, message: `guest reset the machine (${o.source})` };
     case 'halted-forever':
-      return { status: RunStatus.HaltedForever, message: `guest halted with interrupts enabled at EIP=${hex(o.eip)}; no device can interrupt it yet, so it would wait forever` };
+      return { status: RunStatus.HaltedForever, message: `guest halted with interrupts enabled at EIP=${hex(o.eip)}, but no timer is armed and no interrupt is pending, so it would wait forever` };
     case 'unhandled-exit':
       return { status: RunStatus.UnhandledExit, message: `VM exit ${exitReasonName(o.reason)} at EIP=${hex(o.eip)} that nothing handles${o.detail ? `: ${o.detail}` : ''}` };
     case 'instruction-limit':

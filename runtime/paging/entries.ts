@@ -31,15 +31,16 @@ export interface PagingFeatures {
 
 /**
  * What CPUID.1:EDX bits say about paging (SDM vol. 3, 4.1.4): MAXPHYADDR is
- * 36 with PAE (bit 6) when CPUID has no leaf 80000008H, 32 without; PAT is
- * bit 16, PSE-36 bit 17.
+ * 36 with PAE (bit 6) or PSE-36 (bit 17) when CPUID has no leaf 80000008H
+ * (the PSE-36 processors address 36 bits; QEMU and runtime/msr.ts's
+ * reserved MSR bits use the same rule), 32 without; PAT is bit 16.
  */
 export function pagingFeaturesOf(cpuidEdx: number): PagingFeatures {
-  return { maxPhysAddr: cpuidEdx & (1 << 6) ? 36 : 32, pat: (cpuidEdx & (1 << 16)) !== 0, pse36: (cpuidEdx & (1 << 17)) !== 0 };
+  return { maxPhysAddr: cpuidEdx & ((1 << 6) | (1 << 17)) ? 36 : 32, pat: (cpuidEdx & (1 << 16)) !== 0, pse36: (cpuidEdx & (1 << 17)) !== 0 };
 }
 
-/** The engine's i686 with PAE, PAT and no PSE-36 (runtime/cpu-model.ts reports the same). */
-export const I686_PAGING: PagingFeatures = { maxPhysAddr: 36, pse36: false, pat: true };
+/** The engine's i686 with PAE, PAT and PSE-36 (runtime/cpu-model.ts reports the same). */
+export const I686_PAGING: PagingFeatures = { maxPhysAddr: 36, pse36: true, pat: true };
 
 /**
  * Reserved-bit masks, each for one dword of one entry kind. A present entry

@@ -20,6 +20,7 @@ import {
 import { type CpuModel, Feature } from '../cpu-model.js';
 import { GuestFault, Vector } from '../exceptions.js';
 import type { SystemContext, SystemOps } from './context.js';
+import { DebugException, DR6_BD } from './debug.js';
 
 export const CR4_VME = 1 << 0;
 export const CR4_PVI = 1 << 1;
@@ -65,7 +66,6 @@ const DR6_FIXED_ONES = 0xffff0ff0 | 0;
 /** DR7: L0-G3, LE, GE, GD, R/W0-LEN3 are writable; bit 10 reads 1, bits 11, 12, 14, 15 read 0 (vol. 3, 17.2.4). */
 const DR7_WRITABLE = 0xffff23ff | 0;
 const DR7_FIXED_ONES = 0x400;
-export const DR6_BD = 1 << 13;
 export const DR7_GD = 1 << 13;
 
 /**
@@ -138,8 +138,9 @@ function generalRegister(i: Instruction, k: number): number {
 
 /**
  * DR4 and DR5 name DR6 and DR7 unless CR4.DE is set, then they are #UD.
- * With DR7.GD set, any access is a #DB fault with DR6.BD set, and GD is
- * cleared so the handler can use the debug registers (vol. 3, 17.2.4).
+ * With DR7.GD set, any access is a #DB fault with DR6.BD set (when it is
+ * delivered: runtime/system/debug.ts), and GD is cleared so the handler
+ * can use the debug registers (vol. 3, 17.2.4).
  */
 function debugRegisterIndex(cpu: CpuState, dr: number): number {
   if (dr === 4 || dr === 5) {
@@ -147,9 +148,8 @@ function debugRegisterIndex(cpu: CpuState, dr: number): number {
     dr += 2;
   }
   if (cpu.dr[7]! & DR7_GD) {
-    cpu.dr[6] = cpu.dr[6]! | DR6_BD;
     cpu.dr[7] = cpu.dr[7]! & ~DR7_GD;
-    throw new GuestFault(Vector.DB);
+    throw new DebugException(DR6_BD);
   }
   return dr;
 }

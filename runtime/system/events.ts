@@ -6,10 +6,13 @@
  * gates (chapter 7), and the double-fault rules for a fault raised while
  * an event is being delivered (vol. 3, 6.15, table 6-5).
  *
- * Departures from the manual: RF is not set in the EFLAGS image of a
- * fault-class exception (nothing clears it after the next instruction
- * yet, and no instruction breakpoints exist for it to suppress); CR4.VME
- * and PVI are not implemented (CPUID does not report VME).
+ * The EFLAGS image of a fault-class exception has RF = 1, so that the
+ * restarted instruction does not hit its instruction breakpoint again
+ * (vol. 3, 17.3.1.1); every other event pushes RF as it is (0 but right
+ * after an IRET that loaded 1). Departures from the manual: the image a
+ * task gate saves in the old TSS keeps RF as it is, and so does a #DB
+ * fault of general detection; CR4.VME and PVI are not implemented (CPUID
+ * does not report VME).
  */
 import { Seg } from '../../translator/table/types.js';
 import { Flag } from '../../translator/semantics/backend.js';
@@ -26,7 +29,7 @@ import {
   pushFrame, tssStack,
 } from './privilege.js';
 import { isNullSelector, loadNullSegment, markAccessed, selectorErrorCode as selectorError } from './segments.js';
-import { NewTaskFault, switchTask, TaskSource, taskGateTarget } from './tasks.js';
+import { NewTaskFault, switchTask, TaskSource, type TaskSwitchCause, taskGateTarget } from './tasks.js';
 
 /** Exception classes for double-fault detection (SDM vol. 3, table 6-4). */
 export const enum EventClass { Benign = 0, Contributory = 1, PageFault = 2, DoubleFault = 3 }
@@ -73,9 +76,13 @@ export function isTrapClass(vector: number): boolean {
  * The event a thrown GuestFault stands for, with its error code when its
  * vector has one. INT3 and INTO (trap-class #BP and #OF raised by their
  * instructions) are software exceptions: their gate's DPL is checked.
+ * INT1 (a trap-class #DB raised by its instruction) is a privileged
+ * software exception; the #DBs of debug conditions (DebugException) are
+ * hardware exceptions.
  */
 export function eventOfFault(fault: GuestFault): GuestEvent {
   if (fault.trap && isTrapClass(fault.vector)) return { vector: fault.vector, kind: EventKind.SoftwareException };
+  if (fault.trap && fault.vector === Vector.DB) return { vector: Vector.DB, kind: EventKind.PrivilegedSoftwareException };
   return hasErrorCode(fault.vector)
     ? { vector: fault.vector, kind: EventKind.HardwareException, errorCode: fault.errorCode }
     : { vector: fault.vector, kind: EventKind.HardwareException };
@@ -99,8 +106,12 @@ function isSoftware(kind: EventKind): boolean {
  * software event (INT n, INT3, INTO, INT1: VT-x's VM-entry instruction
  * length): a fault during its delivery reports that instruction. It
  * defaults to the prefix-less encodings (2 for INT n, 1 for the others).
+ *
+ * `injected`: the event is VM entry's event injection, which pushes RF as
+ * it is whatever the event's type (vol. 3C, 26.5.1.1); a fault raised
+ * while delivering it is a fault like any other.
  */
-export function deliverEvent(ctx: SystemContext, event: GuestEvent, instructionLength?: number): void {
+export function deliverEvent(ctx: SystemContext, event: GuestEvent, instructionLength?: number, injected = false): void {
   const cpu = ctx.cpu;
   cpu.halted = false;
   // Event delivery ends blocking by STI and by MOV SS (vol. 3, 6.8.3).
@@ -113,7 +124,8 @@ export function deliverEvent(ctx: SystemContext, event: GuestEvent, instructionL
   let current = event;
   for (;;) {
     try {
-      deliverEventOnce(ctx, current);
+      if (current === event) deliverEventOnce(ctx, current, instructionLength, injected);
+      else deliverEventOnce(ctx, current);
       return;
     } catch (e) {
       let fault: GuestFault;
@@ -141,11 +153,11 @@ export function deliverEvent(ctx: SystemContext, event: GuestEvent, instructionL
  * was before, except after a committed task switch. INT n uses this
  * directly, so that a fault is reported as the instruction's own.
  */
-export function deliverEventOnce(ctx: SystemContext, event: GuestEvent): void {
+export function deliverEventOnce(ctx: SystemContext, event: GuestEvent, instructionLength?: number, injected = false): void {
   const cpu = ctx.cpu;
   cpu.halted = false;
   if (!(cpu.cr0 & CR0_PE)) deliverReal(ctx, event.vector);
-  else deliverProtected(ctx, event);
+  else deliverProtected(ctx, event, instructionLength, injected);
   ctx.b.jumped = true;
   cpu.refreshMode();
 }
@@ -176,7 +188,7 @@ function isIdtGate(gate: Descriptor): boolean {
 }
 
 /** Protected mode, including from virtual-8086 mode (vol. 2, INT n "PROTECTED-MODE"). */
-function deliverProtected(ctx: SystemContext, event: GuestEvent): void {
+function deliverProtected(ctx: SystemContext, event: GuestEvent, instructionLength: number | undefined, injected: boolean): void {
   const cpu = ctx.cpu;
   const { vector, kind } = event;
   const v86 = cpu.mode.v86;
@@ -195,7 +207,7 @@ function deliverProtected(ctx: SystemContext, event: GuestEvent): void {
   if (!descPresent(gate)) throw new GuestFault(Vector.NP, idtError(vector, ext));
   const errorCode = event.kind === EventKind.HardwareException ? event.errorCode : undefined;
   if (descType(gate) === SysType.TaskGate) {
-    deliverThroughTaskGate(ctx, gate, errorCode, ext);
+    deliverThroughTaskGate(ctx, gate, errorCode, ext, { event, instructionLength });
     return;
   }
 
@@ -212,7 +224,8 @@ function deliverProtected(ctx: SystemContext, event: GuestEvent): void {
   // From virtual-8086 mode only a ring-0, non-conforming handler is reachable.
   if (v86 && (!inner || dpl !== 0)) throw new GuestFault(Vector.GP, selectorError(selector, ext));
 
-  const oldFlags = ctx.b.eflags();
+  const faultClass = !injected && kind === EventKind.HardwareException && isFaultClass(vector);
+  const oldFlags = ctx.b.eflags() | (faultClass ? Flag.RF : 0);
   const cs = cpu.segs[Seg.CS]!;
   const frame = [oldFlags, cs.selector, cpu.eip];
   if (errorCode !== undefined) frame.push(errorCode);
@@ -257,10 +270,10 @@ function deliverProtected(ctx: SystemContext, event: GuestEvent): void {
  * with nesting, then, in the new task's context, push the error code and
  * check EIP against the new CS limit.
  */
-function deliverThroughTaskGate(ctx: SystemContext, gate: Descriptor, errorCode: number | undefined, ext: boolean): void {
+function deliverThroughTaskGate(ctx: SystemContext, gate: Descriptor, errorCode: number | undefined, ext: boolean, cause: TaskSwitchCause): void {
   const cpu = ctx.cpu;
   const { selector, descriptor } = taskGateTarget(ctx, gateSelector(gate), ext);
-  switchTask(ctx, selector, descriptor, TaskSource.Interrupt, ext, cpu.eip, () => {
+  switchTask(ctx, selector, descriptor, TaskSource.Interrupt, ext, cpu.eip, cause, () => {
     if (errorCode !== undefined) {
       const size = cpu.tr.access & 8 ? 4 : 2;
       cpu.regs[4] = pushFrame(ctx, currentStack(ctx), [errorCode], size, ext ? 1 : 0, cpu.cpl < 3);

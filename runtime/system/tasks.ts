@@ -9,12 +9,17 @@
  * task's LDT and segments come after it and raise their faults in the new
  * task's context, which NewTaskFault carries to the caller.
  *
+ * Every switch is announced to the context's task-switch hook first
+ * (setTaskSwitchHook), where VT-x takes its task-switch VM exit
+ * (runtime/vmx/task-switch.ts). A switch clears DR7's local breakpoint
+ * enables, and a new task with the T flag gets a #DB trap with DR6.BT.
+ *
  * Where the manual is silent: a 16-bit TSS loads the low halves of the
  * general registers (the upper halves keep their values) and FLAGS with
  * the upper EFLAGS bits cleared; CR3 is loaded from a 32-bit TSS only
  * while paging is on.
  */
-import { Seg } from '../../translator/table/types.js';
+import { type Instruction, Seg } from '../../translator/table/types.js';
 import { Flag } from '../../translator/semantics/backend.js';
 import { CR0_TS, type SegmentCache } from '../cpu.js';
 import { GuestFault, Vector } from '../exceptions.js';
@@ -24,12 +29,50 @@ import {
   type Descriptor, descAccess, descBase, descDpl, descIsCode, descIsCodeOrData, descLimit, descPresent, descType,
   readDescriptor, segmentCacheOf, SysType, writeDescriptorHigh,
 } from './descriptors.js';
+import { DebugException, DR6_BT, DR7_LOCAL_ENABLES, recordDebugStatus } from './debug.js';
+import type { GuestEvent } from './event-types.js';
 import { readLinear, writeLinear } from './linear.js';
 import { EFLAGS_VALID, isConforming, isReadable, isWritableData, nullSegment } from './privilege.js';
 import { isNullSelector, loadV86Segment, markAccessed, selectorErrorCode as selectorError } from './segments.js';
 
 /** What started a task switch: it decides busy bits, NT and the back link (vol. 3, 7.3 steps 6-11). */
 export const enum TaskSource { Jmp = 0, Call = 1, Iret = 2, Interrupt = 3 }
+
+/**
+ * What caused a task switch, for the VM exit it causes: the instruction
+ * (JMP, CALL, IRET), or the event delivered through a task gate in the IDT
+ * (with the length of the INT n, INT3, INTO or INT1 that raised a software
+ * event).
+ */
+export type TaskSwitchCause =
+  | { readonly insn: Instruction }
+  | { readonly event: GuestEvent; readonly instructionLength?: number };
+
+/** A task switch about to happen: the new TSS's selector, what started it, and what caused it. */
+export interface TaskSwitchRequest {
+  readonly selector: number;
+  readonly source: TaskSource;
+  readonly cause: TaskSwitchCause;
+}
+
+/**
+ * Told of every task switch once the checks of its source (gate, TSS
+ * descriptor type, DPL, presence) have passed and before anything of the
+ * switch itself is checked or written: where VT-x takes its task-switch VM
+ * exit (vol. 3C, 25.4.2). It may record the exit and return, and the
+ * switch goes on (the default VMM's handling), or throw to end the
+ * instruction with the exit (the state is untouched).
+ */
+export type TaskSwitchHook = (request: TaskSwitchRequest) => void;
+
+/** The hook of each vCPU's context (runtime/vmx/task-switch.ts installs the VMX one). */
+const taskSwitchHooks = new WeakMap<SystemContext, TaskSwitchHook>();
+
+/** Install (or with null, remove) the task-switch hook of a context. */
+export function setTaskSwitchHook(ctx: SystemContext, hook: TaskSwitchHook | null): void {
+  if (hook) taskSwitchHooks.set(ctx, hook);
+  else taskSwitchHooks.delete(ctx);
+}
 
 /**
  * A fault raised after a task switch committed: it belongs to the new
@@ -158,8 +201,9 @@ function saveImage(ctx: SystemContext, tr: SegmentCache, eip: number, eflags: nu
  */
 export function switchTask(
   ctx: SystemContext, selector: number, descriptor: Descriptor, source: TaskSource, ext: boolean, returnEip: number,
-  inNewTask?: () => void,
+  cause: TaskSwitchCause, inNewTask?: () => void,
 ): void {
+  taskSwitchHooks.get(ctx)?.({ selector, source, cause });
   const cpu = ctx.cpu;
   const is32 = (descType(descriptor) & 8) !== 0;
   const layout = is32 ? TSS32 : TSS16;
@@ -188,6 +232,8 @@ export function switchTask(
   // The commit point: the new task's state is loaded; what follows faults in its context.
   cpu.tr = { selector, base, limit, access: descAccess(descriptor) | (BUSY >> 8), big: false, unusable: false };
   cpu.cr0 |= CR0_TS;
+  // The local breakpoint enables belong to the old task (vol. 3, 17.2.4).
+  cpu.dr[7] = cpu.dr[7]! & ~DR7_LOCAL_ENABLES;
   let eflags = is32 ? image.eflags : image.eflags & 0xffff;
   if (nests) eflags |= Flag.NT;
   ctx.b.setEflags(eflags, EFLAGS_VALID);
@@ -225,9 +271,11 @@ export function switchTask(
   }
   cpu.refreshMode();
   // The T flag of a 32-bit TSS: a debug trap before the new task's first instruction (vol. 3, 17.3.1.5).
+  // It is delivered where the switch happened (never checked against the exception bitmap), so DR6.BT is set here.
   if (image.trap) {
-    cpu.dr[6] = (cpu.dr[6]! | 0x8000) >>> 0;
-    throw new NewTaskFault(new GuestFault(Vector.DB, 0, 0, true));
+    const trap = new DebugException(DR6_BT);
+    recordDebugStatus(cpu, trap);
+    throw new NewTaskFault(trap);
   }
 }
 

@@ -147,10 +147,10 @@ const jmpFar = (ctx: SystemContext, i: Instruction): void => {
     farJumpTo(ctx, gate.selector, gate.code, gate.offset);
   } else if (type === SysType.TaskGate) {
     const tss = taskGateTss(ctx, selector, d);
-    withTaskSwitch(ctx, () => switchTask(ctx, tss.selector, tss.descriptor, TaskSource.Jmp, false, i.nextEip, () => checkNewTaskEip(ctx)));
+    withTaskSwitch(ctx, () => switchTask(ctx, tss.selector, tss.descriptor, TaskSource.Jmp, false, i.nextEip, { insn: i }, () => checkNewTaskEip(ctx)));
   } else if (type === SysType.Tss16Available || type === SysType.Tss32Available || type === SysType.Tss16Busy || type === SysType.Tss32Busy) {
     directTss(ctx, selector, d);
-    withTaskSwitch(ctx, () => switchTask(ctx, selector, d, TaskSource.Jmp, false, i.nextEip, () => checkNewTaskEip(ctx)));
+    withTaskSwitch(ctx, () => switchTask(ctx, selector, d, TaskSource.Jmp, false, i.nextEip, { insn: i }, () => checkNewTaskEip(ctx)));
   } else {
     throw new GuestFault(Vector.GP, selectorError(selector));
   }
@@ -182,10 +182,10 @@ const callFar = (ctx: SystemContext, i: Instruction): void => {
     callThroughGate(ctx, i, callGateTarget(ctx, selector, d, false), gateParamCount(d));
   } else if (type === SysType.TaskGate) {
     const tss = taskGateTss(ctx, selector, d);
-    withTaskSwitch(ctx, () => switchTask(ctx, tss.selector, tss.descriptor, TaskSource.Call, false, i.nextEip, () => checkNewTaskEip(ctx)));
+    withTaskSwitch(ctx, () => switchTask(ctx, tss.selector, tss.descriptor, TaskSource.Call, false, i.nextEip, { insn: i }, () => checkNewTaskEip(ctx)));
   } else if (type === SysType.Tss16Available || type === SysType.Tss32Available || type === SysType.Tss16Busy || type === SysType.Tss32Busy) {
     directTss(ctx, selector, d);
-    withTaskSwitch(ctx, () => switchTask(ctx, selector, d, TaskSource.Call, false, i.nextEip, () => checkNewTaskEip(ctx)));
+    withTaskSwitch(ctx, () => switchTask(ctx, selector, d, TaskSource.Call, false, i.nextEip, { insn: i }, () => checkNewTaskEip(ctx)));
   } else {
     throw new GuestFault(Vector.GP, selectorError(selector));
   }
@@ -318,7 +318,7 @@ const iret = (ctx: SystemContext, i: Instruction): void => {
   }
   if (ctx.b.eflags() & Flag.NT) {
     const back = backLinkTarget(ctx);
-    withTaskSwitch(ctx, () => switchTask(ctx, back.selector, back.descriptor, TaskSource.Iret, false, i.nextEip, () => checkNewTaskEip(ctx)));
+    withTaskSwitch(ctx, () => switchTask(ctx, back.selector, back.descriptor, TaskSource.Iret, false, i.nextEip, { insn: i }, () => checkNewTaskEip(ctx)));
     return;
   }
   const [rawEip, rawCs, rawFlags] = peekFrame(ctx, stack, 3, size);
@@ -383,13 +383,20 @@ const int = (ctx: SystemContext, i: Instruction): void => {
   softwareEvent(ctx, i, vector, EventKind.SoftwareInterrupt);
 };
 
-/** INT1 (ICEBP): #DB delivered as a privileged software exception: no gate-DPL check, EXT set in error codes. */
-const int1 = (ctx: SystemContext, i: Instruction): void => softwareEvent(ctx, i, Vector.DB, EventKind.PrivilegedSoftwareException);
+/**
+ * INT1 (ICEBP): #DB as a privileged software exception (no gate-DPL check,
+ * EXT set in error codes), raised as a trap so that it takes the exception
+ * path: the exception bitmap sees it (a VM exit with interruption type 5,
+ * vol. 3C, 27.2.2), and the vCPU delivers it otherwise. It sets no DR6 bit.
+ */
+const int1 = (): void => {
+  throw new GuestFault(Vector.DB, 0, 0, true);
+};
 
 function softwareEvent(ctx: SystemContext, i: Instruction, vector: number, kind: EventKind): void {
   ctx.cpu.eip = i.nextEip;
   try {
-    deliverEventOnce(ctx, { vector, kind });
+    deliverEventOnce(ctx, { vector, kind }, i.length);
   } catch (e) {
     if (!(e instanceof NewTaskFault)) throw e;
     deliverEvent(ctx, eventOfFault(e.fault));

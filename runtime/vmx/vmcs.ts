@@ -87,6 +87,13 @@ export interface ExitInfo {
   /** VM-exit interruption information and error code (exceptions, external interrupts). */
   readonly interruptionInfo: number;
   readonly interruptionErrorCode: number;
+  /**
+   * IDT-vectoring information and error code (24.9.3): the event being
+   * delivered when the exit happened (a task switch through a task gate in
+   * the IDT); absent: not valid.
+   */
+  readonly idtVectoringInfo?: number;
+  readonly idtVectoringErrorCode?: number;
 }
 
 /** An exit's information with the fields it does not define set to 0. */
@@ -151,6 +158,8 @@ export class Vmcs {
   exitInstructionInfo = 0;
   exitInterruptionInfo = 0;
   exitInterruptionErrorCode = 0;
+  idtVectoringInfo = 0;
+  idtVectoringErrorCode = 0;
 
   /** Whether a primary processor-based control is set. */
   has(control: ProcControl): boolean {
@@ -171,6 +180,8 @@ export class Vmcs {
     this.exitInstructionInfo = info.instructionInfo;
     this.exitInterruptionInfo = info.interruptionInfo;
     this.exitInterruptionErrorCode = info.interruptionErrorCode;
+    this.idtVectoringInfo = info.idtVectoringInfo ?? 0;
+    this.idtVectoringErrorCode = info.idtVectoringErrorCode ?? 0;
     this.entryInterruptionInfo &= ~INTERRUPTION_VALID;
   }
 

@@ -13,9 +13,30 @@ export const DEFAULT_STRATEGY = 'interpreter';
 /** The JIT strategy --dump-wasm runs when no --strategy is given. */
 export const DEFAULT_DUMP_STRATEGY = 'jit-hot';
 
+/** Where a character device (COM1, debugcon) goes: QEMU's stdio, file:PATH, none. */
+export type CharDev = { kind: 'stdio' } | { kind: 'file'; path: string } | { kind: 'none' };
+
 export interface CliOptions {
-  /** Flat binary to boot; undefined runs the bundled demo guest. */
+  /** Kernel to boot (bzImage, multiboot, or flat binary); undefined runs the bundled demo guest. */
   kernel?: string;
+  /** `-initrd`: the initial ramdisk (bzImage), or comma-separated modules (multiboot). */
+  initrd?: string;
+  /** `-append`: the kernel command line. */
+  append?: string;
+  /** `-bios`: a BIOS ROM image mapped below 4 GiB and below 1 MiB. */
+  bios?: string;
+  /** `-serial`: where COM1 goes (default stdio). */
+  serial: CharDev;
+  /** `-debugcon`: where port 0xE9's bytes go; absent: no debugcon. */
+  debugcon?: CharDev;
+  /** `-device isa-debug-exit,...`: its port range (the machine has one at 0xF4 without the flag too). */
+  debugExit?: { iobase: number; iosize: number };
+  /** `-no-reboot`: a reset or triple fault ends the run instead of rebooting. */
+  noReboot: boolean;
+  /** `-icount shift=N`: guest time is 2^N ns per retired instruction (reproducible runs); absent: the host's clock. */
+  icountShift?: number;
+  /** `-nographic`: the serial console on stdin/stdout (raw mode on a terminal; Ctrl-A X quits). */
+  nographic: boolean;
   memoryMiB: number;
   /** `-cpu`'s argument: a model name with optional ,+feature / ,-feature. */
   cpu: string;
@@ -40,15 +61,38 @@ export const HELP = `usage: wasmvisor [options]
 
 Runs a 32-bit x86 guest. Without -kernel, runs the bundled demo guest.
 
-  -kernel FILE   flat binary, loaded at 1 MiB and entered in 32-bit
-                 protected mode (EIP=0x100000, ESP=0x90000, paging off)
+  -kernel FILE   the kernel: a Linux bzImage (32-bit boot protocol), a
+                 multiboot image, or else a flat binary, loaded at 1 MiB and
+                 entered in 32-bit protected mode (EIP=0x100000,
+                 ESP=0x90000, paging off)
+  -initrd FILE   initial ramdisk for a bzImage; for a multiboot kernel, a
+                 comma-separated list of modules ('file args,file2')
+  -append CMDLINE
+                 the kernel command line (bzImage, multiboot)
+  -bios FILE     BIOS ROM image (a multiple of 64 KiB): mapped at the top
+                 of 4 GiB and copied below 1 MiB; the CPU starts at its
+                 reset vector (not together with -kernel)
   -m SIZE        guest RAM: MiB, or with a suffix (512M, 1G); default ${DEFAULT_MEMORY_MIB}M
+  -smp N         number of CPUs: only 1 is supported
   -cpu MODEL[,+FEATURE|,-FEATURE]...
                  CPU model answered by CPUID: ${Object.keys(CPU_MODELS).join(', ')}
                  ('-cpu help' lists them and their features); +FEATURE adds
                  a CPUID feature the engine implements, -FEATURE hides one
-  -nographic     serial console (COM1) on stdin/stdout (the default)
-  -no-reboot     stop instead of rebooting on a triple fault (the default)
+  -nographic     serial console (COM1) on stdin/stdout; on a terminal, in
+                 raw mode: Ctrl-A X quits, Ctrl-A Ctrl-A sends Ctrl-A
+  -serial DEV    where COM1 goes: stdio (the default), file:PATH, none
+  -debugcon DEV  the debug console on port 0xe9: stdio, file:PATH, none
+  -device isa-debug-exit[,iobase=ADDR][,iosize=N]
+                 QEMU's debug-exit device (present at 0xf4, size 4, even
+                 without this flag); writing v exits with (v << 1) | 1
+  -icount [shift=]N
+                 guest time advances 2^N ns per instruction retired (and
+                 jumps to the next timer when the guest idles): the same
+                 run every time, whatever the host's speed; default: guest
+                 time counts instructions at a rate retuned to keep up
+                 with the host's clock (as QEMU's shift=auto)
+  -no-reboot     stop on a reset or triple fault (status 14 or 12) instead
+                 of resetting the machine and booting the kernel again
   --paging POLICY
                  how the MMU follows the guest's page tables: ${PAGING_POLICY_NAMES.join(', ')}
   --stats        print VM exits by reason with the host time spent handling
@@ -63,15 +107,20 @@ Runs a 32-bit x86 guest. Without -kernel, runs the bundled demo guest.
                  ${DEFAULT_DUMP_STRATEGY} strategy unless --strategy names another
   -h, --help     this text
 
-Devices: 16550A UART on COM1 (0x3f8), isa-debug-exit (iobase 0xf4, iosize 4).
+Devices: 8259A pair, 8254 PIT, RTC/CMOS, 16550A UART on COM1 (0x3f8, IRQ 4),
+8042, local APIC and I/O APIC (P6 models), isa-debug-exit (iobase 0xf4,
+iosize 4). Guest time follows the host's clock unless -icount shift=N is given.
 
 Exit status:
-  0              the guest halted with interrupts off (CLI; HLT)
+  0              the guest halted for good (HLT with interrupts off: halt,
+                 poweroff), or Ctrl-A X
   (v << 1) | 1   the guest wrote v to the debug-exit port (QEMU's convention)
   2              bad command line or kernel image
   6              the guest made a VM exit nothing handles yet
-  8              the guest halted with interrupts on (nothing can wake it yet)
-  12             the guest triple-faulted (an exception it could not take)
+  8              the guest halted with interrupts on and no timer armed
+  12             the guest triple-faulted (an exception it could not take),
+                 with -no-reboot
+  14             the guest reset the machine, with -no-reboot
 `;
 
 /** Parse a QEMU-style size: a number of MiB, or with suffix M/MB/MiB, G/GB/GiB (case-insensitive). */
@@ -88,8 +137,48 @@ export function parseMemorySize(text: string): number {
   return mib;
 }
 
+/** `-smp`: QEMU's 'N' or 'cpus=N[,...]'; only one CPU exists. */
+function parseSmp(text: string): void {
+  const m = /^(?:cpus=)?(\d+)(?:,.*)?$/.exec(text);
+  if (!m) throw new UsageError(`invalid -smp '${text}': give a number of CPUs (only 1 is supported)`);
+  if (Number(m[1]) !== 1) throw new UsageError(`-smp ${m[1]}: only one CPU is supported`);
+}
+
+/** A character device as QEMU spells it: stdio, file:PATH, none (null too). */
+export function parseCharDev(text: string, option: string): CharDev {
+  if (text === 'stdio') return { kind: 'stdio' };
+  if (text === 'none' || text === 'null') return { kind: 'none' };
+  if (text.startsWith('file:')) {
+    const path = text.slice(5);
+    if (path === '') throw new UsageError(`${option} file: needs a path`);
+    return { kind: 'file', path };
+  }
+  throw new UsageError(`unsupported ${option} '${text}': use stdio, file:PATH or none`);
+}
+
+/** `-device`: only isa-debug-exit, with QEMU's iobase and iosize properties. */
+export function parseDevice(text: string): { iobase: number; iosize: number } {
+  const [name, ...props] = text.split(',');
+  if (name !== 'isa-debug-exit') throw new UsageError(`unsupported -device '${name}': only isa-debug-exit can be added`);
+  const out = { iobase: 0xf4, iosize: 4 };
+  for (const p of props) {
+    const m = /^(iobase|iosize)=(0x[0-9a-f]+|\d+)$/i.exec(p);
+    if (!m) throw new UsageError(`invalid isa-debug-exit property '${p}': use iobase=ADDR, iosize=N`);
+    const v = Number(m[2]);
+    if (m[1]!.toLowerCase() === 'iobase') out.iobase = v;
+    else out.iosize = v;
+  }
+  if (out.iosize < 1 || out.iosize > 4 || out.iobase + out.iosize > 0x10000) {
+    throw new UsageError(`isa-debug-exit at ${out.iobase.toString(16)}h, size ${out.iosize}: must lie in the 64 KiB I/O space, 1 to 4 ports`);
+  }
+  return out;
+}
+
 export function parseArgs(argv: readonly string[]): CliOptions {
-  const opts: CliOptions = { memoryMiB: DEFAULT_MEMORY_MIB, cpu: 'i686', stats: false, help: false, listCpus: false, strategy: DEFAULT_STRATEGY };
+  const opts: CliOptions = {
+    memoryMiB: DEFAULT_MEMORY_MIB, cpu: 'i686', stats: false, help: false, listCpus: false, strategy: DEFAULT_STRATEGY,
+    serial: { kind: 'stdio' }, noReboot: false, nographic: false,
+  };
   let strategy: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -134,8 +223,46 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         opts.paging = policy as PagingPolicyName;
         break;
       }
-      case '-nographic': case '-no-reboot':
-        break; // what we do anyway
+      case '-nographic':
+        opts.nographic = true;
+        break;
+      case '-no-reboot':
+        opts.noReboot = true;
+        break;
+      case '-initrd': {
+        const f = value();
+        if (f === '') throw new UsageError('option -initrd needs a file name');
+        opts.initrd = f;
+        break;
+      }
+      case '-append':
+        opts.append = value();
+        break;
+      case '-bios': {
+        const f = value();
+        if (f === '') throw new UsageError('option -bios needs a file name');
+        opts.bios = f;
+        break;
+      }
+      case '-smp':
+        parseSmp(value());
+        break;
+      case '-serial':
+        opts.serial = parseCharDev(value(), '-serial');
+        break;
+      case '-debugcon':
+        opts.debugcon = parseCharDev(value(), '-debugcon');
+        break;
+      case '-device':
+        opts.debugExit = parseDevice(value());
+        break;
+      case '-icount': {
+        const text = value();
+        const m = /^(?:shift=)?(\d+)$/.exec(text);
+        if (!m || Number(m[1]) > 10) throw new UsageError(`invalid -icount '${text}': give shift=N with N from 0 to 10 (2^N ns per instruction)`);
+        opts.icountShift = Number(m[1]);
+        break;
+      }
       case '--stats':
         opts.stats = true;
         break;
@@ -155,6 +282,15 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}' (see --help)`);
         throw new UsageError(`unexpected argument '${arg}': give the kernel with -kernel FILE`);
     }
+  }
+  if (opts.bios !== undefined && opts.kernel !== undefined) {
+    throw new UsageError('-bios and -kernel together are not supported: there is no fw_cfg to hand the kernel to the BIOS; give one of them');
+  }
+  if (opts.kernel === undefined && (opts.initrd !== undefined || opts.append !== undefined)) {
+    throw new UsageError(`${opts.initrd !== undefined ? '-initrd' : '-append'} needs -kernel`);
+  }
+  if (opts.serial.kind === 'stdio' && opts.debugcon?.kind === 'stdio') {
+    throw new UsageError("-serial and -debugcon cannot both be 'stdio'");
   }
   if (opts.dumpWasm !== undefined && strategy === 'interpreter') {
     throw new UsageError('--dump-wasm needs a JIT strategy: the interpreter compiles no modules');

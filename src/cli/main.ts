@@ -1,32 +1,132 @@
 /**
- * The `wasmvisor` command: parse the QEMU-style command line, build a
- * machine with the chosen execution tier, load the kernel (or the bundled
- * demo guest), run it with COM1 on stdout, and map the outcome to an exit
- * status. With --dump-wasm, every module the JIT compiles is written out
+ * The `wasmvisor` command: parse the QEMU-style command line, build a PC
+ * with the chosen execution tier and guest time following the host's
+ * clock (paced instruction counting, as QEMU's -icount shift=auto; a fixed
+ * rate with -icount shift=N), load the kernel (bzImage, multiboot or flat; or the bundled demo
+ * guest) or a BIOS, run it with COM1 where -serial says (stdout by
+ * default; with -nographic, stdin feeds it too, in raw mode on a
+ * terminal, where Ctrl-A X quits), and map the outcome to an exit status. With --dump-wasm, every module the JIT compiles is written out
  * as it is compiled, and converted to text with wabt when the run ends.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMachine, type Machine, RunStatus } from '../machine.js';
 import { loadFlat, readImageFile } from '../loaders/flat.js';
+import { isBzImage, loadLinux, readInitrdFile } from '../loaders/linux.js';
+import { findMultibootHeader, loadMultiboot } from '../loaders/multiboot.js';
+import { applyBios, planBios, RomDevice } from '../loaders/bios.js';
+import type { SerialSink } from '../../runtime/devices/uart16550.js';
 import { ensureDemoGuest } from '../toolchain.js';
 import { ConfigError } from '../errors.js';
 import { loadWabt, wasmToTextWith } from '../wasm-text.js';
-import { CPU_MODELS, ENGINE_EXT_FEATURES, ENGINE_FEATURES, featureNames, modelCpuFeatures } from '../../runtime/cpu-model.js';
+import { CPU_MODELS, ENGINE_EXT_FEATURES, ENGINE_FEATURES, Feature, featureNames, modelCpuFeatures } from '../../runtime/cpu-model.js';
 import { JitTier } from '../../runtime/jit/jit.js';
 import { JIT_STRATEGIES } from '../../runtime/jit/strategies.js';
 import { WorkerCompileService } from '../compile-service.js';
-import { HELP, parseArgs, UsageError, type CliOptions } from './args.js';
+import { HELP, parseArgs, UsageError, type CharDev, type CliOptions } from './args.js';
 
 export interface CliIo {
   stdout: (bytes: Uint8Array | string) => void;
   stderr: (text: string) => void;
+  /** The console's input (-nographic); absent: the guest gets no input. */
+  stdin?: NodeJS.ReadStream;
 }
 
 const processIo: CliIo = {
   stdout: (b) => { process.stdout.write(b); },
   stderr: (t) => { process.stderr.write(t); },
+  stdin: process.stdin,
 };
+
+/** Ctrl-A: the escape character of QEMU's -nographic console. */
+const ESCAPE = 0x01;
+
+/**
+ * Feed the console's input to COM1, as QEMU's mux does: Ctrl-A X ends the
+ * run, Ctrl-A Ctrl-A sends one Ctrl-A, any other Ctrl-A pair is dropped.
+ * On a terminal, raw mode hands every key to the guest (its own line
+ * discipline echoes). Returns the function that lets the input go.
+ */
+function attachConsole(machine: Machine, stdin: NodeJS.ReadStream): () => void {
+  let escaped = false;
+  const raw = stdin.isTTY === true;
+  if (raw) stdin.setRawMode(true);
+  const onData = (chunk: Buffer): void => {
+    const bytes: number[] = [];
+    for (const b of chunk) {
+      if (escaped) {
+        escaped = false;
+        if (b === 0x78 || b === 0x58) machine.requestStop('Ctrl-A X');
+        else if (b === ESCAPE) bytes.push(ESCAPE);
+        continue;
+      }
+      if (b === ESCAPE) escaped = true;
+      else bytes.push(b);
+    }
+    if (bytes.length) machine.uart.receive(bytes);
+  };
+  stdin.on('data', onData);
+  stdin.resume();
+  return () => {
+    stdin.off('data', onData);
+    stdin.pause();
+    if (raw) stdin.setRawMode(false);
+  };
+}
+
+/** Open a -serial/-debugcon destination; the files it opened are closed by `close`. */
+function openCharDev(dev: CharDev | undefined, io: CliIo, opened: number[]): SerialSink | undefined {
+  if (!dev || dev.kind === 'none') return undefined;
+  if (dev.kind === 'stdio') return (b) => io.stdout(b);
+  let fd: number;
+  try {
+    fd = openSync(dev.path, 'w');
+  } catch (e) {
+    throw new ConfigError(`cannot open '${dev.path}' for writing: ${(e as Error).message}`);
+  }
+  opened.push(fd);
+  return (b) => { writeSync(fd, b); };
+}
+
+/** Read a BIOS image, naming the problem in a ConfigError. */
+function readBiosFile(path: string): Uint8Array {
+  try {
+    if (statSync(path).isDirectory()) throw new ConfigError(`BIOS image '${path}' is a directory, not a file`);
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError(`BIOS image '${path}' does not exist`);
+    throw new ConfigError(`cannot read BIOS image '${path}': ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Put the boot image in the machine and return the function that does it
+ * again after a reset (QEMU reloads -kernel on every reset; a BIOS starts
+ * over from its reset vector).
+ */
+function prepareBoot(machine: Machine, opts: CliOptions, kernel: string | undefined): () => void {
+  if (opts.bios !== undefined) {
+    const plan = planBios(readBiosFile(opts.bios), opts.bios);
+    machine.mapRom(plan.highRom.address, new RomDevice(plan.highRom.bytes), plan.highRom.bytes.length);
+    return () => applyBios(machine, plan);
+  }
+  const image = readImageFile(kernel!);
+  if (isBzImage(image)) {
+    const initrd = opts.initrd !== undefined ? readInitrdFile(opts.initrd) : undefined;
+    return () => { loadLinux(machine, image, { initrd, cmdline: opts.append ?? '', name: kernel }); };
+  }
+  if (findMultibootHeader(image) >= 0) {
+    // QEMU's -initrd for multiboot: comma-separated modules, each 'file args'.
+    const modules = (opts.initrd ?? '').split(',').filter((m) => m !== '').map((spec) => ({ data: readInitrdFile(spec.split(' ')[0]!), cmdline: spec }));
+    const cmdline = opts.append !== undefined ? `${kernel} ${opts.append}` : kernel;
+    return () => { loadMultiboot(machine, image, { cmdline, modules }, kernel); };
+  }
+  if (opts.initrd !== undefined || opts.append !== undefined) {
+    throw new ConfigError(`kernel image '${kernel}' is neither a Linux bzImage nor a multiboot image: -initrd and -append have nothing to go to`);
+  }
+  return () => loadFlat(machine, image, kernel);
+}
 
 export const EXIT_USAGE = 2;
 
@@ -108,7 +208,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   if (opts.listCpus) {
     for (const m of Object.values(CPU_MODELS)) {
       const label = m.brand ? ` ${m.brand}` : '';
-      const hidden = featureNames((modelCpuFeatures(m.name) ?? 0) & ~m.features);
+      // The local APIC is not an engine feature but a device the PC wires: not "hidden".
+      const hidden = featureNames((modelCpuFeatures(m.name) ?? 0) & ~m.features & ~(m.apic ? Feature.APIC : 0));
       io.stdout(`${m.name.padEnd(10)}${label} (family ${m.family} model ${m.model} stepping ${m.stepping})\n`);
       const addable = [...featureNames(ENGINE_FEATURES & ~m.features), ...(ENGINE_EXT_FEATURES & ~m.extFeatures ? ['nx'] : [])];
       io.stdout(`           CPUID.1:EDX: ${featureNames(m.features).join(' ')}\n`);
@@ -119,7 +220,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   }
 
   let kernel = opts.kernel;
-  if (kernel === undefined) {
+  if (kernel === undefined && opts.bios === undefined) {
     try {
       kernel = ensureDemoGuest();
     } catch (e) {
@@ -140,14 +241,23 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   }
 
   let machine;
+  const opened: number[] = [];
+  const closeFiles = (): void => { for (const fd of opened.splice(0)) closeSync(fd); };
   try {
-    const image = readImageFile(kernel);
     const tier = dump ? 'interpreter' : opts.strategy;
-    machine = createMachine({ memoryMiB: opts.memoryMiB, cpu: opts.cpu, serial: (b) => io.stdout(b), tier, paging: opts.paging });
+    machine = createMachine({
+      memoryMiB: opts.memoryMiB, cpu: opts.cpu, tier, paging: opts.paging,
+      clock: opts.icountShift === undefined ? 'paced' : 'instructions', nsPerInstruction: 2 ** (opts.icountShift ?? 0),
+      serial: openCharDev(opts.serial, io, opened), debugcon: openCharDev(opts.debugcon, io, opened),
+      noReboot: opts.noReboot, debugExit: opts.debugExit,
+    });
     if (dump) attachDumpingJit(machine, opts.strategy, dump);
-    loadFlat(machine, image, kernel);
+    const boot = prepareBoot(machine, opts, kernel);
+    boot();
+    machine.setBoot(boot);
   } catch (e) {
     machine?.close();
+    closeFiles();
     if (e instanceof ConfigError) {
       io.stderr(`wasmvisor: ${e.message}\n`);
       return EXIT_USAGE;
@@ -156,11 +266,14 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   }
 
   let result;
+  const detach = opts.nographic && opts.serial.kind === 'stdio' && io.stdin ? attachConsole(machine, io.stdin) : null;
   try {
     // Asynchronous JIT strategies get their compiled code through the event loop, which this run yields to.
     result = await machine.runAsync();
   } finally {
+    detach?.();
     machine.close();
+    closeFiles();
   }
   if (result.status !== RunStatus.Halted && result.outcome.kind !== 'debug-exit') io.stderr(`wasmvisor: ${result.message}\n`);
   if (opts.stats) {

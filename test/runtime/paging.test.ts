@@ -149,7 +149,7 @@ describe.each(PAGING_POLICY_NAMES)('paging under the %s policy', (policy) => {
     });
 
     it('raises RSVD #PF for bits 21:13 without PSE-36, and takes PAT (bit 12) as PAT', () => {
-      const f = setup();
+      const f = setup({ pse36: false });
       f.write32(PD + 8, 0xc00000 | P | W | U | PS | (1 << 13));
       f.write32(PD + 12, 0xc00000 | P | W | U | PS | (1 << 21));
       f.write32(PD + 16, 0xc00000 | P | W | U | PS | (1 << 12));

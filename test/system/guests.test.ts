@@ -26,23 +26,7 @@ import {
  * that gets one of them right fails until the entry loses that line, so
  * this list only shrinks.
  */
-const KNOWN_FAILING: readonly { guest: string; tiers?: readonly string[]; lines: readonly string[]; reason: string }[] = [
-  {
-    guest: 'exceptions',
-    lines: ['single step: #DB at +a', 'DR6.BS: 01'],
-    reason: 'no single-step #DB trap for EFLAGS.TF (SDM vol. 3, 17.3.1.4)',
-  },
-  {
-    guest: 'exceptions',
-    lines: ['#UD frame: size 0c, EIP +0, CS 0008, IF 0, RF 1', '#GP frame: size 10, error 1000, EIP +0, CS 0008, IF 0, RF 1'],
-    reason: 'fault frames push RF = 0; the SDM pushes 1 for every fault but an instruction breakpoint (vol. 3, 17.3.1.1)',
-  },
-  {
-    guest: 'cpuid',
-    lines: ['CPUID.1:EDX: FPU PSE TSC MSR PAE CX8 SEP PGE CMOV PAT PSE36 MMX FXSR'],
-    reason: "CPUID.1:EDX lacks the Pentium III's PSE-36 (runtime/cpu-model.ts masks it: ENGINE_FEATURES)",
-  },
-];
+const KNOWN_FAILING: readonly { guest: string; tiers?: readonly string[]; lines: readonly string[]; reason: string }[] = [];
 
 const TIMEOUT_MS = 60_000;
 const QEMU_VERSION = qemuVersion();

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CPU_MODELS, cpuid, CpuModelError, ENGINE_FEATURES, Feature, parseCpuModel } from '../../runtime/cpu-model.js';
+import { I686_PAGING, pagingFeaturesOf } from '../../runtime/mmu.js';
 import { createMachine } from '../../src/machine.js';
 import { loadFlat } from '../../src/loaders/flat.js';
 import { assemble, vmxMachine } from './harness.js';
@@ -27,9 +28,15 @@ describe('the models', () => {
     expect(cpuid(CPU_MODELS.i686!, 1)[0]).toBe(0x619);
     // Pentium MMX: FPU PSE TSC MSR CX8 MMX (VME, DE, MCE and the APIC are not implemented).
     expect(cpuid(CPU_MODELS.pentium!, 1)[3]).toBe(0x00800139);
-    // Pentium II adds PAE SEP MTRR PGE CMOV PAT FXSR (not MCA or PSE-36); the Pentium III's SSE is masked.
-    expect(cpuid(CPU_MODELS.pentium2!, 1)[3]).toBe(0x0181b979);
-    expect(cpuid(CPU_MODELS.pentium3!, 1)[3]).toBe(0x0181b979);
+    // Pentium II adds PAE SEP MTRR PGE CMOV PAT PSE-36 FXSR (not MCA); the Pentium III's SSE is masked.
+    expect(cpuid(CPU_MODELS.pentium2!, 1)[3]).toBe(0x0183b979);
+    expect(cpuid(CPU_MODELS.pentium3!, 1)[3]).toBe(0x0183b979);
+    // The i686 reports PSE-36, and its paging features (what the machine gives the walker) agree.
+    expect(cpuid(CPU_MODELS.i686!, 1)[3] & Feature.PSE36).toBe(Feature.PSE36);
+    expect(pagingFeaturesOf(CPU_MODELS.i686!.features)).toEqual(I686_PAGING);
+    expect(pagingFeaturesOf(CPU_MODELS.pentium3!.features).pse36).toBe(true);
+    expect(pagingFeaturesOf(CPU_MODELS.pentium!.features)).toEqual({ maxPhysAddr: 32, pse36: false, pat: false });
+    expect(pagingFeaturesOf(parseCpuModel('pentium3,-pae').features)).toEqual({ maxPhysAddr: 36, pse36: true, pat: true });
     for (const m of Object.values(CPU_MODELS)) expect(m.features & ~ENGINE_FEATURES).toBe(0);
   });
 
@@ -216,7 +223,9 @@ describe.skipIf(!qemuAvailable())('against QEMU (qemu-system-i386 -cpu MODEL, TC
       // The Pentium III's maximum leaf departs on purpose: 2 (no serial number leaf), QEMU says 3.
       if (model !== 'pentium3') expect(ours.get(0)![0]).toBe(qemu.get(0)![0]);
       expect(ours.get(1)![0]).toBe(qemu.get(1)![0]);
-      expect(ours.get(1)![3]).toBe(qemu.get(1)![3]! & ENGINE_FEATURES);
+      // The PC wires a local APIC device on P6 models, so CPUID reports it as QEMU's does.
+      const apic = CPU_MODELS[model]!.apic && CPU_MODELS[model]!.family >= 6 ? Feature.APIC : 0;
+      expect(ours.get(1)![3]).toBe(qemu.get(1)![3]! & (ENGINE_FEATURES | apic));
       // Neither has extended leaves: both answer 80000000H with their highest basic leaf.
       const maxOurs = ours.get(0)![0]!;
       const maxQemu = qemu.get(0)![0]!;

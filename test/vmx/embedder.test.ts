@@ -21,15 +21,15 @@ import { assemble, CODE, DATA, vmxMachine } from './harness.js';
 describe('taking I/O exits (KVM_EXIT_IO)', () => {
   it('IN completes with the data the embedder supplies; OUT completes by itself; no device sees either', () => {
     const m = vmxMachine(`
-      in $0x60, %al
+      in $0x62, %al
       mov %al, %bl
       out %al, $0x61
       hlt`);
     const seen: number[] = [];
-    m.io.register(0x60, 2, { read: () => { seen.push(-1); return 0x77; }, write: (_p, _s, v) => { seen.push(v); } });
+    m.io.register(0x62, 2, { read: () => { seen.push(-1); return 0x77; }, write: (_p, _s, v) => { seen.push(v); } });
     m.vcpu.takeExits(ExitReason.IoInstruction);
     const inExit = m.vcpu.run();
-    expect(inExit.io).toEqual({ port: 0x60, size: 1, input: true, string: false, rep: false, immediate: true });
+    expect(inExit.io).toEqual({ port: 0x62, size: 1, input: true, string: false, rep: false, immediate: true });
     inExit.io!.data = 0x5a;
     const outExit = m.vcpu.run();
     expect(m.cpu.regs[Reg.EBX]! & 0xff).toBe(0x5a);
@@ -40,7 +40,7 @@ describe('taking I/O exits (KVM_EXIT_IO)', () => {
   });
 
   it('an IN exit run again without data is refused', () => {
-    const m = vmxMachine('in $0x60, %al; hlt');
+    const m = vmxMachine('in $0x62, %al; hlt');
     m.vcpu.takeExits(ExitReason.IoInstruction);
     m.vcpu.run();
     expect(() => m.vcpu.run()).toThrow(/set exit\.io\.data/);
@@ -81,8 +81,8 @@ describe('taking I/O exits (KVM_EXIT_IO)', () => {
   });
 
   it('completeByDefault() lets the default VMM do the access with the device', () => {
-    const m = vmxMachine('in $0x60, %al; hlt');
-    m.io.register(0x60, 1, { read: () => 0x77, write: () => {} });
+    const m = vmxMachine('in $0x62, %al; hlt');
+    m.io.register(0x62, 1, { read: () => 0x77, write: () => {} });
     m.vcpu.takeExits(ExitReason.IoInstruction);
     m.vcpu.run();
     m.vcpu.completeByDefault();
@@ -91,7 +91,7 @@ describe('taking I/O exits (KVM_EXIT_IO)', () => {
   });
 
   it('skipInstruction() steps over the instruction: nothing is read, EIP moves past it, it counts as retired', () => {
-    const m = vmxMachine('mov $0x11, %al; in $0x60, %al; hlt');
+    const m = vmxMachine('mov $0x11, %al; in $0x62, %al; hlt');
     m.vcpu.takeExits(ExitReason.IoInstruction);
     m.vcpu.run();
     const retired = m.interpreter.retired;
@@ -104,7 +104,7 @@ describe('taking I/O exits (KVM_EXIT_IO)', () => {
 
   it('a completion does not apply when the embedder moved EIP elsewhere', () => {
     const m = vmxMachine(`
-      in $0x60, %al
+      in $0x62, %al
       hlt
       .org 0x10, 0x90
       in $0x61, %al
@@ -125,7 +125,7 @@ describe('exit statistics', () => {
       xor %eax, %eax
       cpuid
       cpuid
-      in $0x60, %al
+      in $0x62, %al
       out %al, $0x80
       hlt`);
     m.vcpu.takeExits(ExitReason.IoInstruction);

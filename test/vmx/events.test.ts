@@ -41,7 +41,8 @@ describe('the exception bitmap (25.2) and exception exits (27.2.2)', () => {
     const m = vmxMachine('nop; ud2');
     m.vcpu.run();
     expect(handlerVector(m)).toBe(6);
-    expect(stack(m, 3)).toEqual([CODE + 1, 0x08, 2]);
+    // A fault pushes RF = 1 (vol. 3, 17.3.1.1).
+    expect(stack(m, 3)).toEqual([CODE + 1, 0x08, 0x10002]);
     expect(m.vcpu.stats.countsByReason().get(ExitReason.ExceptionOrNmi)).toBeUndefined();
   });
 
@@ -147,6 +148,7 @@ describe('event injection at VM entry (26.5)', () => {
     expect(m.vcpu.vmcs.entryInterruptionInfo >>> 0).toBe(0x80000b0d);
     m.vcpu.run();
     expect(handlerVector(m)).toBe(13);
+    // Injection pushes RF as it is, even for a fault-class exception (26.5.1.1).
     expect(stack(m, 4)).toEqual([0x1234, CODE, 0x08, 2]);
     expect(m.vcpu.vmcs.entryInterruptionInfo >>> 31).toBe(0);
   });
@@ -200,15 +202,15 @@ describe('blocking by STI and MOV SS, interrupt windows and external interrupts'
   it('MOV SS blocks an interrupt for exactly the next instruction', () => {
     const m = vmxMachine(`
       mov $0x10, %eax
-      out %al, $0x80
+      out %al, $0x81
       mov %eax, %ss
       nop
       nop
       hlt`);
     m.cpu.flags |= IF;
     const pic = withPic(m);
-    // The device at port 80h raises the interrupt.
-    m.io.register(0x80, 1, { read: () => 0xff, write: () => { pic.queue.push(0x41); } });
+    // The device at port 81h raises the interrupt.
+    m.io.register(0x81, 1, { read: () => 0xff, write: () => { pic.queue.push(0x41); } });
     expect(m.vcpu.run(3).reason).toBe(-1); // MOV, OUT, MOV SS: the budget ends inside the shadow
     expect(m.cpu.interruptShadow).toBe(2);
     m.vcpu.run();
@@ -282,12 +284,12 @@ describe('blocking by STI and MOV SS, interrupt windows and external interrupts'
   it('an interrupt a device raises while the tier runs is taken within interruptPollInstructions', () => {
     const m = vmxMachine(`
       sti
-      out %al, $0x80
+      out %al, $0x81
     1:
       inc %ebx
       jmp 1b`);
     const pic = withPic(m);
-    m.io.register(0x80, 1, { read: () => 0xff, write: () => { pic.queue.push(0x47); } });
+    m.io.register(0x81, 1, { read: () => 0xff, write: () => { pic.queue.push(0x47); } });
     m.vcpu.interruptPollInstructions = 100;
     m.vcpu.run(100_000);
     expect(handlerVector(m)).toBe(0x47);

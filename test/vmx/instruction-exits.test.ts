@@ -396,7 +396,7 @@ describe('I/O instructions (table 27-5)', () => {
   });
 
   it('with neither unconditional I/O exiting nor bitmaps, I/O does not exit', () => {
-    const m = vmxMachine('in $0x71, %al; hlt');
+    const m = vmxMachine('in $0x72, %al; hlt');
     m.vcpu.vmcs.procControls &= ~ProcControl.UnconditionalIoExiting;
     m.vcpu.takeExits(ExitReason.IoInstruction);
     expect(m.vcpu.run().reason).toBe(ExitReason.Hlt);

@@ -87,18 +87,21 @@ describe('the time-stamp counter (17.17)', () => {
 });
 
 describe('IA32_APIC_BASE (10.4.4)', () => {
-  it('resets to FEE00000H with BSP set; with no local APIC device EN stays clear', () => {
+  it('resets to FEE00000H with BSP set; EN follows the local APIC device of the PC, which moves with the base', () => {
     const m = on();
-    expect(rd(m, Msr.ApicBase)).toBe(0xfee00100n);
+    expect(rd(m, Msr.ApicBase)).toBe(0xfee00900n);
     wr(m, Msr.ApicBase, 0xfef00900n);
-    expect(rd(m, Msr.ApicBase)).toBe(0xfef00100n);
+    expect(rd(m, Msr.ApicBase)).toBe(0xfef00900n);
+    expect(m.chipset.lapic!.apicBaseMsr).toBe(0xfef00900);
   });
 
   it('reserved bits (7:0, 9, 10, and at or above MAXPHYADDR = 36 with PAE; 32 without) are #GP(0)', () => {
     const m = on();
     for (const bad of [1n, 1n << 9n, 1n << 10n, 1n << 36n]) expect(gpOf(() => wr(m, Msr.ApicBase, 0xfee00100n | bad))).toBe(0);
     expect(gpOf(() => wr(m, Msr.ApicBase, 0xf_fee00100n))).toBeNull();
-    expect(gpOf(() => wr(on('i686,-pae'), Msr.ApicBase, 0x1_fee00100n))).toBe(0);
+    // Without PAE, PSE-36 alone keeps MAXPHYADDR at 36; with neither it is 32.
+    expect(gpOf(() => wr(on('i686,-pae'), Msr.ApicBase, 0xf_fee00100n))).toBeNull();
+    expect(gpOf(() => wr(on('i686,-pae,-pse36'), Msr.ApicBase, 0x1_fee00100n))).toBe(0);
   });
 });
 

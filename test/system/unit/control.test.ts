@@ -8,6 +8,7 @@ import { CpuState, CR0_PE, CR0_PG } from '../../../runtime/cpu.js';
 import { CPU_MODELS, Feature } from '../../../runtime/cpu-model.js';
 import { GuestFault, Vector } from '../../../runtime/exceptions.js';
 import { PhysicalMemory } from '../../../runtime/memory.js';
+import { debugStatusOf, recordDebugStatus } from '../../../runtime/system/debug.js';
 import { Seg } from '../../../translator/table/types.js';
 import { asm, faultOf, machine } from './segments-harness.js';
 
@@ -313,6 +314,10 @@ describe('MOV to and from debug registers', () => {
     expect(f.vector).toBe(Vector.DB);
     expect(f.trap).toBe(false);
     expect(m.cpu.eip).toBe(0x1000);
+    // BD reaches DR6 when the #DB is delivered (or the exit qualification when it exits: vol. 3C, 27.1).
+    expect(debugStatusOf(f)).toBe(0x2000);
+    expect(m.cpu.dr[6]! & 0x2000).toBe(0);
+    recordDebugStatus(m.cpu, f);
     expect(m.cpu.dr[6]! & 0x2000).toBe(0x2000);
     expect(m.cpu.dr[7]).toBe(0x400);
     expect(m.run(asm('mov ebx, dr7'))).toBeNull();
