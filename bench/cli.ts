@@ -12,9 +12,9 @@ import { cpus, loadavg } from 'node:os';
 import { readImageFile } from '../src/loaders/flat.js';
 import { buildWorkloadGuest, foldChecksums, MAX_REPEAT, WORKLOADS, type Workload } from './workloads.js';
 import { runNative } from './native.js';
-import { timeGuest, timeGuestIsolated, type GuestTiming, type TimingPlan } from './guest.js';
+import { TIME_BASE, timeGuest, timeGuestIsolated, type GuestTiming, type TimingPlan } from './guest.js';
 import { REFERENCE_STRATEGY, STRATEGIES, type Strategy } from './strategies.js';
-import { formatSummary, formatTable, LEGEND, type BenchReport, type BenchResult } from './report.js';
+import { benchResult, formatSummary, formatTable, LEGEND, type BenchReport, type BenchResult } from './report.js';
 
 interface Suite {
   readonly workloads: readonly Workload[];
@@ -166,38 +166,11 @@ async function main(argv: readonly string[]): Promise<number> {
         failures.push(msg);
         continue;
       }
-      const run = g.median;
-      const mips = g.instructions / run.seconds / 1e6;
-      const compileMs = run.compileMs;
-      const runMs = run.seconds * 1000 - compileMs;
-      const steadyMips = g.instructions / runMs / 1e3;
-      if (strategy === REFERENCE_STRATEGY) referenceMips = mips;
-      const nativeMips = g.instructions / g.repeat / native.seconds / 1e6;
-      const jit = run.jit;
-      results.push({
-        workload: w.name,
-        corpus: w.corpus,
-        strategy: strategy.name,
-        calls: g.repeat,
-        mips,
-        steadyMips,
-        ratioToNative: nativeMips / mips,
-        steadyRatioToNative: nativeMips / steadyMips,
-        ratioToReference: referenceMips / mips,
-        steadyRatioToReference: referenceMips / steadyMips,
-        seconds: run.seconds,
-        compileMs,
-        runMs,
-        instructions: g.instructions,
-        nativeSeconds: native.seconds,
-        nativeMips,
-        wasmBytesPerInstruction: jit && jit.guestInstructionsTranslated > 0 ? jit.wasmBytes / jit.guestInstructionsTranslated : null,
-        hitRate: jit && jit.hits + jit.misses > 0 ? jit.hits / (jit.hits + jit.misses) : null,
-        jit,
-        runs: g.runs,
-        calibration: g.calibration,
-        primeRuns: g.primeRuns,
-      });
+      // The reference runs first (parse() puts it there): its ratio to itself is 1.
+      if (strategy === REFERENCE_STRATEGY) referenceMips = g.instructions / g.median.seconds / 1e6;
+      const result = benchResult(w, strategy.name, g, native, referenceMips);
+      results.push(result);
+      const { mips, steadyMips, compileMs } = result;
       const cal = g.calibration.map((c) => `${c.repeat}:${c.seconds.toFixed(2)}`).join(' ');
       process.stderr.write(` ${g.repeat} calls, ${mips.toFixed(1)} MIPS, steady ${steadyMips.toFixed(1)}, compile ${compileMs.toFixed(0)} ms (runs: ${g.runs.map((s) => s.toFixed(3)).join(', ')} s${cal ? `; calibration calls:s ${cal}` : ''})\n`);
     }
@@ -213,7 +186,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const where = suite.isolate ? 'each workload and strategy in a fresh process' : 'all in one process (figures skewed: cold code, shared V8 feedback)';
   process.stdout.write(`\nsuite ${opts.suiteName}: ${where}; ${primed}${timed}, each on a fresh machine; ${how}; native: median of ${suite.nativeSamples} batches; ${elapsed.toFixed(0)} s in all\n`);
   const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
-  process.stdout.write(`reference strategy: ${REFERENCE_STRATEGY.name}; host: ${cpus().length} CPUs, load average ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end (other work skews every figure)\n\n${LEGEND}\n\n`);
+  const base = TIME_BASE === 'thread-cpu'
+    ? 'time is the running thread\'s CPU time, guest and native alike (other work on the host skews it far less than wall-clock time)'
+    : 'time is wall-clock time (this host reports no per-thread CPU time: other work skews every figure)';
+  process.stdout.write(`reference strategy: ${REFERENCE_STRATEGY.name}; host: ${cpus().length} CPUs, load average ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end; ${base}\n\n${LEGEND}\n\n`);
   process.stdout.write(formatTable(results) + '\n\n');
   process.stdout.write(formatSummary(results, REFERENCE_STRATEGY.name) + '\n');
   if (opts.json) {
@@ -227,6 +203,7 @@ async function main(argv: readonly string[]): Promise<number> {
         warmupRuns: suite.warmup,
         timedRuns: suite.runs,
         referenceStrategy: REFERENCE_STRATEGY.name,
+        timeBase: TIME_BASE,
         loadAverage: { start: loadAtStart, end: loadAtEnd },
         elapsedSeconds: elapsed,
         node: process.version,

@@ -22,12 +22,18 @@
  * The last calibration run doubles as the warm-up (V8's own JIT warms the
  * engine's JavaScript on it); the timed runs follow with the same count,
  * and the median one is reported.
+ *
+ * Time is the running thread's CPU time where the host reports it
+ * (bench/cpu-time.ts), compile times included (the JIT's compile clock is
+ * set to it), so that other work on a shared host does not skew the
+ * figures; wall-clock seconds are kept beside it.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createMachine } from '../src/machine.js';
 import { loadFlat } from '../src/loaders/flat.js';
-import type { JitStats } from '../runtime/jit/jit.js';
+import { type JitStats, useCompileClock } from '../runtime/jit/jit.js';
+import { THREAD_CPU_AVAILABLE, threadCpuSeconds } from './cpu-time.js';
 import { JIT_STRATEGIES } from '../runtime/jit/strategies.js';
 import type { Strategy } from './strategies.js';
 import { MAX_REPEAT, withRepeat } from './workloads.js';
@@ -38,12 +44,14 @@ export interface GuestRun {
   /** The fold of the per-call checksums (see entry.S). */
   checksum: number;
   instructions: number;
-  /** Wall-clock seconds of the run loop, translation included. */
+  /** Seconds of the run loop, translation included, in the bench's time base (see timeBase). */
   seconds: number;
+  /** Wall-clock seconds of the run loop (the same as `seconds` when the time base is wall-clock). */
+  wallSeconds: number;
   /**
-   * Milliseconds of `seconds` spent compiling: jit.stats.compileMs, or 0
-   * for an asynchronous strategy (its compile time, in jit.compileMs, is
-   * spent on a worker, off the run's critical path).
+   * Milliseconds of `seconds` spent compiling on the run's own thread:
+   * jit.stats.compileMs (a worker's compile time, jit.workerCompileMs, is
+   * off the run's critical path).
    */
   compileMs: number;
   /** The JIT's counters for this run (null on the interpreter). */
@@ -73,9 +81,17 @@ export interface GuestTiming {
   median: GuestRun;
   /** Seconds of every timed run, in order. */
   runs: number[];
+  /** What the seconds measure. */
+  timeBase: 'thread-cpu' | 'wall';
   /** Calibration runs: call count and seconds. */
   calibration: { repeat: number; seconds: number }[];
 }
+
+/** What `seconds` measure: the running thread's CPU time where the host reports it, else the wall clock. */
+export const TIME_BASE: 'thread-cpu' | 'wall' = THREAD_CPU_AVAILABLE ? 'thread-cpu' : 'wall';
+
+// Compile times in the same time base as the runs they are part of.
+if (THREAD_CPU_AVAILABLE) useCompileClock(() => threadCpuSeconds() * 1000);
 
 /** A guest that needs more than this per call is broken, not slow. */
 const MAX_INSTRUCTIONS_PER_CALL = 500_000_000;
@@ -99,15 +115,18 @@ export async function runOnce(image: Uint8Array, name: string, strategy: Strateg
   try {
     loadFlat(machine, withRepeat(image, repeat), name);
     const options = { maxInstructions: MAX_INSTRUCTIONS_PER_CALL * repeat };
+    const cpuBefore = threadCpuSeconds();
     const r = asyncJit ? await machine.runAsync(options) : machine.run(options);
+    const cpu = threadCpuSeconds() - cpuBefore;
     if (r.outcome.kind !== 'halted') throw new Error(`workload ${name} under ${strategy.name} (${repeat} calls) did not halt cleanly: ${r.message}`);
     const jit = machine.jit ? { ...machine.jit.stats } : null;
     return {
       repeat,
       checksum: machine.cpu.regs[0]! >>> 0,
       instructions: r.retired,
-      seconds: r.seconds,
-      compileMs: jit && !asyncJit ? jit.compileMs : 0,
+      seconds: TIME_BASE === 'thread-cpu' ? cpu : r.seconds,
+      wallSeconds: r.seconds,
+      compileMs: jit ? jit.compileMs : 0,
       jit,
     };
   } finally {
@@ -198,6 +217,7 @@ export async function timeGuest(image: Uint8Array, name: string, strategy: Strat
     instructions: first.instructions,
     median: bySeconds[(bySeconds.length - 1) >> 1]!,
     runs: results.map((r) => r.seconds),
+    timeBase: TIME_BASE,
     calibration: calibration.map((r) => ({ repeat: r.repeat, seconds: r.seconds })),
   };
 }

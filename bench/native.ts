@@ -2,8 +2,13 @@
  * The native baseline: each workload linked with native/driver.c by
  * `gcc -m32 -O2 -no-pie` (the sources use absolute addresses, as the guest
  * image at 1 MiB does) and run on the host CPU. The driver does its own
- * timing with clock_gettime, so no process start-up or Node overhead is
- * measured.
+ * timing with clock_gettime (wall clock and thread CPU time), so no process
+ * start-up or Node overhead is measured.
+ *
+ * The native program counts nothing: the bench compares times of the same
+ * work (one workload_main call), and derives a "native MIPS" from the
+ * guest's instruction count for that work, so REP iterations, which the
+ * guest retires one by one, count the same on both sides.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -17,8 +22,10 @@ const DRIVER = join(NATIVE_DIR, 'driver.c');
 
 export interface NativeResult {
   checksum: number;
-  /** Median seconds of one workload_main call. */
+  /** Median wall-clock seconds of one workload_main call. */
   seconds: number;
+  /** Median CPU seconds of the thread for one call (what the guest side measures where it can: bench/cpu-time.ts). */
+  cpuSeconds: number;
   callsPerSample: number;
   samples: number;
 }
@@ -45,6 +52,6 @@ export function runNative(name: string, minBatchSeconds: number, samples: number
   const exe = buildNative(name);
   const text = execFileSync(exe, [String(minBatchSeconds), String(samples)], { encoding: 'utf8' });
   const r = JSON.parse(text) as NativeResult;
-  if (!(r.seconds > 0)) throw new Error(`native ${name} reported no time: ${text}`);
+  if (!(r.seconds > 0) || !(r.cpuSeconds > 0)) throw new Error(`native ${name} reported no time: ${text}`);
   return r;
 }

@@ -6,7 +6,9 @@
  * leaves out the time spent compiling.
  */
 import type { JitStats } from '../runtime/jit/jit.js';
-import type { Corpus } from './workloads.js';
+import type { GuestTiming } from './guest.js';
+import type { NativeResult } from './native.js';
+import type { Corpus, Workload } from './workloads.js';
 
 export interface BenchResult {
   workload: string;
@@ -19,24 +21,32 @@ export interface BenchResult {
   mips: number;
   /** Guest instructions retired per second of run time without compilation (seconds − compileMs), in millions. */
   steadyMips: number;
-  /** Native MIPS / guest MIPS: how many times slower than the host CPU running the same code. */
+  /**
+   * Guest seconds per workload_main call / native seconds per call: how
+   * many times slower than the host CPU doing the same work (equal to
+   * native MIPS / MIPS, both counted in guest instructions).
+   */
   ratioToNative: number;
-  /** Native MIPS / steady MIPS. */
+  /** The same without compilation: (run ms / 1000 / calls) / native seconds. */
   steadyRatioToNative: number;
   /** Reference strategy's MIPS / this strategy's MIPS (1 for the reference; below 1 is faster). */
   ratioToReference: number;
   /** Reference strategy's MIPS / this strategy's steady MIPS (the reference compiles nothing: its steady MIPS is its MIPS). */
   steadyRatioToReference: number;
-  /** Seconds of the median guest run (all calls), translation included. */
+  /** Seconds of the median guest run (all calls), translation included, in the bench's time base (meta.timeBase). */
   seconds: number;
-  /** Milliseconds of that run spent compiling on its own thread (jit.stats.compileMs; 0 on the interpreter and for an asynchronous strategy, whose compile time is in jit.compileMs). */
+  /** Wall-clock seconds of that run. */
+  wallSeconds: number;
+  /** Milliseconds of that run spent compiling on its own thread (jit.stats.compileMs; 0 on the interpreter; a worker's compile time is in jit.workerCompileMs). */
   compileMs: number;
   /** seconds × 1000 − compileMs. */
   runMs: number;
   /** Instructions retired by one guest run, all calls (REP iterations count one each, as the tiers retire them). */
   instructions: number;
-  /** Median native seconds of one workload_main call. */
+  /** Median native seconds of one workload_main call, in the bench's time base. */
   nativeSeconds: number;
+  /** Median native wall-clock seconds of one call. */
+  nativeWallSeconds: number;
   /** Native instructions per second in millions: (instructions / calls) / nativeSeconds / 1e6. */
   nativeMips: number;
   /** wasmBytes / guestInstructionsTranslated (null on the interpreter, or if nothing was translated). */
@@ -66,6 +76,8 @@ export interface BenchReport {
     warmupRuns: number;
     timedRuns: number;
     referenceStrategy: string;
+    /** What the seconds measure: the running thread's CPU time (guest and native), or wall-clock time where the host does not report it. */
+    timeBase: 'thread-cpu' | 'wall';
     /** os.loadavg() at the start and the end: other work on the host skews every figure. */
     loadAverage: { start: number[]; end: number[] };
     /** Wall-clock seconds of the whole bench. */
@@ -75,15 +87,60 @@ export interface BenchReport {
   };
 }
 
+/**
+ * One result from a guest timing and the native baseline of the same
+ * workload. Every ratio to native compares the time of the same work, one
+ * workload_main call, in the timing's time base: the native program counts
+ * no instructions, so "native MIPS" is the guest's count over native time
+ * (a REP instruction, which the guest retires once per iteration, counts
+ * the same on both sides).
+ */
+export function benchResult(w: Workload, strategy: string, g: GuestTiming, native: NativeResult, referenceMips: number): BenchResult {
+  const run = g.median;
+  const mips = g.instructions / run.seconds / 1e6;
+  const compileMs = run.compileMs;
+  const runMs = run.seconds * 1000 - compileMs;
+  const steadyMips = g.instructions / runMs / 1e3;
+  const nativeSeconds = g.timeBase === 'thread-cpu' ? native.cpuSeconds : native.seconds;
+  const jit = run.jit;
+  return {
+    workload: w.name,
+    corpus: w.corpus,
+    strategy,
+    calls: g.repeat,
+    mips,
+    steadyMips,
+    ratioToNative: run.seconds / g.repeat / nativeSeconds,
+    steadyRatioToNative: runMs / 1000 / g.repeat / nativeSeconds,
+    ratioToReference: referenceMips / mips,
+    steadyRatioToReference: referenceMips / steadyMips,
+    seconds: run.seconds,
+    wallSeconds: run.wallSeconds,
+    compileMs,
+    runMs,
+    instructions: g.instructions,
+    nativeSeconds,
+    nativeWallSeconds: native.seconds,
+    nativeMips: g.instructions / g.repeat / nativeSeconds / 1e6,
+    wasmBytesPerInstruction: jit && jit.guestInstructionsTranslated > 0 ? jit.wasmBytes / jit.guestInstructionsTranslated : null,
+    hitRate: jit && jit.hits + jit.misses > 0 ? jit.hits / (jit.hits + jit.misses) : null,
+    jit,
+    runs: g.runs,
+    calibration: g.calibration,
+    primeRuns: g.primeRuns,
+  };
+}
+
 /** Column definitions, printed above the table. */
 export const LEGEND = `\
 calls        workload_main calls per guest run (calibrated per workload and strategy until the cost per call settles; MIPS is per retired instruction, so counts may differ)
-instructions guest instructions retired by one run (all calls)
-guest s      seconds of the median run, translation included          compile ms   time compiling in that run (jit.stats.compileMs; 0 for an async strategy: its worker is off the critical path)
+instructions guest instructions retired by one run (all calls; a REP instruction retires once per iteration)
+guest s      seconds of the median run, translation included          compile ms   time compiling on the run's thread (jit.stats.compileMs; a worker's compiling is off the critical path)
 run ms       guest s × 1000 − compile ms                               MIPS         instructions / guest s / 1e6
 steady MIPS  instructions / run ms / 1e3 (excludes compilation)        native s     median native seconds of one call
-native MIPS  (instructions / calls) / native s / 1e6
-×native      native MIPS / MIPS (times slower than the host CPU)       ×nat steady  native MIPS / steady MIPS
+native MIPS  (instructions / calls) / native s / 1e6: the native run counts nothing, so this is the guest's count over native time
+×native      (guest s / calls) / native s: times slower than the host CPU doing the same work (= native MIPS / MIPS)
+×nat steady  (run ms / 1000 / calls) / native s
 ×reference   reference MIPS / MIPS (below 1 is faster)                 ×ref steady  reference MIPS / steady MIPS
 B/instr      Wasm bytes per guest instruction translated (wasmBytes / guestInstructionsTranslated)
 hit rate     hits / (hits + misses) of the runtime's translation lookups (lookups done inside the Wasm dispatcher are not counted by the engine)`;

@@ -27,3 +27,7 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund
 fi
+
+# The Linux guest: Debian's i386 kernels and busybox, and our initramfs
+# (guests/linux/README.md). As root this adds dpkg's i386 architecture.
+npm run --silent guest:linux

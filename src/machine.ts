@@ -18,7 +18,18 @@
  * otherwise guest time jumps to it. HLT with IF = 0 (or with no timer
  * armed) is the end of the run: halted for good.
  *
- * A reset (8042 pulse, port 0x92) or a triple fault ends the run under
+ * PCI bus 0 (runtime/devices/pci.ts: i440FX host bridge, PIIX3 with its
+ * PIRQ router and reset control register at 0xCF9) carries the virtio
+ * devices the config asks for: virtio-blk disks (INTA# on PIRQB, IRQ 10),
+ * virtio-net NICs (IRQ 11) and virtio consoles (IRQ 5), each at the next
+ * free slot in that order, as the pci engineer's fixed routing documents.
+ * Work arriving from the host (frames from a net backend, console input)
+ * is handed to the devices between time slices (`poll()`); a vCPU halted
+ * in host time waits for its next timer but wakes early when a frame
+ * arrives, so run networked guests with runAsync() (sockets only progress
+ * while the event loop runs).
+ *
+ * A reset (8042 pulse, port 0x92, PIIX3 0xCF9) or a triple fault ends the run under
  * `noReboot` (the default, as QEMU's -no-reboot); otherwise the machine
  * resets CPU and devices, runs the boot function the loader left
  * (setBoot(): reload the kernel, as QEMU's linuxboot ROM does on every
@@ -46,6 +57,10 @@ import { DebugCon, DEBUGCON_PORT } from '../runtime/devices/debugcon.js';
 import { createPcChipset, type PcChipset } from '../runtime/devices/chipset.js';
 import { HostTimeSource, InstructionTimeSource, type TimeSource, VirtualClock } from '../runtime/devices/clock.js';
 import { MmioBus, type MmioDevice } from '../runtime/mmio-bus.js';
+import { createPciBus, type PciBus } from '../runtime/devices/pci.js';
+import { addVirtioBlk, type VirtioBlk, type VirtioBlkOptions } from '../runtime/devices/virtio/blk.js';
+import { addVirtioNet, type VirtioNet, type VirtioNetOptions } from '../runtime/devices/virtio/net.js';
+import { addVirtioConsole, type VirtioConsole, type VirtioConsoleOptions } from '../runtime/devices/virtio/console.js';
 import { ConfigError } from './errors.js';
 import { exitReasonName } from './exit-names.js';
 
@@ -186,11 +201,25 @@ export interface MachineConfig {
   debugcon?: SerialSink;
   /** The RTC's time at power-on, ms since the Unix epoch (default: the host's time). */
   rtcTime?: number;
+  /** virtio-blk disks on the PCI bus (QEMU's -drive if=virtio); the caller owns and closes their backends. */
+  virtioBlk?: readonly VirtioBlkOptions[];
+  /** virtio-net NICs (QEMU's -device virtio-net-pci); the caller owns and closes their backends. */
+  virtioNet?: readonly VirtioNetOptions[];
+  /** virtio consoles (QEMU's virtio-serial-pci with a virtconsole on port 0): /dev/hvc0, hvc1, ... */
+  virtioConsole?: readonly VirtioConsoleOptions[];
 }
 
 export interface RunOptions {
   /** Stop with `RunStatus.InstructionLimit` after about this many instructions (tests, benchmarks). */
   maxInstructions?: number;
+  /**
+   * Under paced time, a vCPU halted until a timer that the host's clock has
+   * not reached yet ends the run (outcome 'instruction-limit', cpu.halted
+   * set) instead of letting guest time jump to the timer: for a caller
+   * with an event loop of its own that waits idleWait() ms and runs again
+   * (the browser's VM worker). Default false.
+   */
+  returnWhenIdle?: boolean;
 }
 
 /** Why the run ended. */
@@ -251,6 +280,16 @@ export class Machine {
   readonly clock: VirtualClock;
   readonly mmio = new MmioBus();
   readonly chipset: PcChipset;
+  /** PCI bus 0 with the virtio devices on it. */
+  readonly pci: PciBus;
+  /** The virtio devices, in the order the config listed them. */
+  readonly virtio: { readonly blk: readonly VirtioBlk[]; readonly net: readonly VirtioNet[]; readonly console: readonly VirtioConsole[] };
+  /** Devices with work from the host to take between slices (net frames, console input). */
+  private readonly polled: readonly (VirtioNet | VirtioConsole)[];
+  /** Under paced time, when idleWait() last saw the vCPU halted (host ns) and the instructions retired then. */
+  private idleSince: { host: number; retired: number } | null = null;
+  /** Ends runAsync()'s wait for the host early (a frame arrived); null while not waiting. */
+  private wake: (() => void) | null = null;
   /** End the run on a reset or triple fault instead of rebooting. */
   noReboot: boolean;
   /** Resets the machine went through (without noReboot). */
@@ -334,6 +373,17 @@ export class Machine {
     if (this.chipset.lapic) this.vmm.msrs.attachApic(this.chipset.lapic);
     if (this.model.features & Feature.TSC) this.vmm.msrs.tsc.useClock(() => this.clock.now(), TSC_HZ, interp.retired);
 
+    // After the chipset: the bus plays firmware and programs the ELCR for its PIRQ lines.
+    this.pci = createPciBus(this.io, this.chipset.irq, {
+      onReset: (hard) => requestReset(`PIIX3 reset control register (0xCF9, ${hard ? 'hard' : 'soft'} reset)`),
+    });
+    const blk = (config.virtioBlk ?? []).map((o) => addVirtioBlk(this.pci, this.mem, o).device);
+    const net = (config.virtioNet ?? []).map((o) => addVirtioNet(this.pci, this.mem, o).device);
+    const consoles = (config.virtioConsole ?? []).map((o) => addVirtioConsole(this.pci, this.mem, o).device);
+    this.virtio = { blk, net, console: consoles };
+    this.polled = [...net, ...consoles];
+    for (const n of net) n.backend.inbox.onFrame = () => this.wake?.();
+
     const debugExit = config.debugExit ?? { iobase: DEBUG_EXIT_IOBASE, iosize: DEBUG_EXIT_IOSIZE };
     if (debugExit) {
       this.io.register(debugExit.iobase, debugExit.iosize, new DebugExit((status) => {
@@ -380,6 +430,8 @@ export class Machine {
   reset(): void {
     this.vcpu.reset();
     this.chipset.reset();
+    // PCIRST#: after the chipset, whose reset clears the ELCR the bus's firmware step programs again.
+    this.pci.reset();
     this.resets++;
     this.bootRetired = this.interpreter.retired;
     this.boot?.();
@@ -421,7 +473,10 @@ export class Machine {
       while (outcome === undefined) {
         outcome = this.slice1(limit - (this.interpreter.retired - startRetired));
         // Without the event loop to wait in, a halted vCPU under paced time jumps to its next timer.
-        if (outcome === undefined && this.paced && this.cpu.halted) this.clock.idle();
+        if (outcome === undefined && this.paced && this.cpu.halted) {
+          if (options.returnWhenIdle && this.idleWait() > 0) outcome = { kind: 'instruction-limit' };
+          else this.clock.idle();
+        }
       }
     } finally {
       this.chipset.flush();
@@ -444,7 +499,21 @@ export class Machine {
         outcome = this.slice1(limit - (this.interpreter.retired - startRetired));
         if (outcome !== undefined) break;
         const wait = this.idleWait();
-        await new Promise<void>((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
+        await new Promise<void>((resolve) => {
+          if (wait <= 0) {
+            setImmediate(resolve);
+            return;
+          }
+          const timer = setTimeout(() => {
+            this.wake = null;
+            resolve();
+          }, wait);
+          this.wake = () => {
+            clearTimeout(timer);
+            this.wake = null;
+            resolve();
+          };
+        });
       }
     } finally {
       this.chipset.flush();
@@ -458,16 +527,31 @@ export class Machine {
    * halted with IF = 1 in host time, until the next timer deadline (at
    * most 50 ms, so host input and compiled code still arrive); else 0.
    */
-  private idleWait(): number {
-    if (!this.hostTime || !this.cpu.halted || (this.cpu.flags & 0x200) === 0) return 0;
-    if (this.chipset.interrupts.pending()) return 0;
+  idleWait(): number {
+    if (!this.hostTime || !this.cpu.halted || (this.cpu.flags & 0x200) === 0 || this.chipset.interrupts.pending()) {
+      this.idleSince = null;
+      return 0;
+    }
     const deadline = this.clock.nextDeadline();
     if (this.paced) {
-      // Instructions move paced time and none retire while halted: wait until the host reaches
-      // the deadline, then let guest time jump there (the next slice's idle step fires it).
-      const ns = deadline - this.paced.hostNow();
-      if (ns <= 0) this.clock.idle();
-      return Math.max(0, Math.min(50, Math.floor(ns / 1e6)));
+      // Instructions move paced time and none retire while halted: guest time advances by the
+      // host time waited (QEMU's -icount sleep=on), up to the deadline, whose timer the next
+      // slice fires. Never faster, even when guest time has fallen behind the host's (a slow
+      // boot): a guest waiting for a peer on the network must see the host time the reply takes
+      // pass, not its timeouts expire at once.
+      const host = this.paced.hostNow();
+      const retired = this.interpreter.retired;
+      if (this.idleSince !== null && this.idleSince.retired === retired) {
+        this.paced.skip(Math.min(host - this.idleSince.host, deadline - this.clock.now()));
+      }
+      this.idleSince = { host, retired };
+      const ns = deadline - this.clock.now();
+      if (ns <= 0) {
+        this.clock.idle();
+        this.idleSince = null;
+        return 0;
+      }
+      return Math.max(1, Math.min(50, Math.ceil(ns / 1e6)));
     }
     return Math.max(0, Math.min(50, Math.floor((deadline - this.clock.now()) / 1e6)));
   }
@@ -476,6 +560,8 @@ export class Machine {
   private slice1(left: number): RunOutcome | undefined {
     if (this.stopRequest !== null) return { kind: 'stopped', reason: this.stopRequest };
     if (left <= 0) return { kind: 'instruction-limit' };
+    // Host work first (received frames, console input): its interrupt may be what wakes a halted vCPU.
+    for (const d of this.polled) d.poll();
     const exit = this.vcpu.run(Math.min(this.slice, left));
     this.paced?.retune();
     this.chipset.flush();
@@ -525,6 +611,8 @@ export class Machine {
         if ((this.cpu.flags & 0x200) === 0) return { kind: 'halted' };
         // IF = 1: a timer will wake it (in host time the caller waits for it), unless none is armed.
         if (this.clock.nextDeadline() !== Infinity || this.chipset.interrupts.pending()) return undefined;
+        // In host time a frame from the network can wake it too (runAsync() waits for one).
+        if (this.hostTime && this.virtio.net.length > 0) return undefined;
         return { kind: 'halted-forever', eip };
       }
       case ExitReason.TripleFault:

@@ -7,18 +7,23 @@
  * Translations are keyed by the physical address of their entry and the
  * mode bits their code was specialised for; they are dropped when their
  * physical page is written (the write takes the TLB's slow path because the
- * page is marked as holding code).
+ * page is marked as holding code). One compiled module (a region) has
+ * several entries (its own, its return points and loop headers), each a
+ * translation; a region stops where another translation already begins,
+ * so the dispatcher links the two instead of translating the code twice.
  */
-import { type CompileOptions, compileRegion } from '../../translator/emit/compile.js';
+import { type CompileOptions, compileRegion, ENTRY_COUNTER } from '../../translator/emit/compile.js';
 import { buildSupportModule } from '../../translator/emit/support.js';
-import { JitExit, IMPORTS } from '../../translator/emit/emit-backend.js';
+import { type HelperSite, JitExit, IMPORTS, Untranslatable } from '../../translator/emit/emit-backend.js';
 import { DEFAULT_LIMITS, formRegion } from '../../translator/emit/region.js';
-import { Seg, type Size } from '../../translator/table/types.js';
+import { decode } from '../../translator/decoder.js';
+import { type Instruction, isFault, Seg, type Size } from '../../translator/table/types.js';
 import { StateSlot } from '../cpu.js';
 import { GuestFault } from '../exceptions.js';
 import { ExitReason } from '../exit-reason.js';
 import { BUDGET_EXHAUSTED, exitOf, type Interpreter, type VmExit } from '../interpreter.js';
 import { Access, tlbMask } from '../mmu.js';
+import { debugStepping } from '../system/debug.js';
 import { CODE_HASH_DELETED, CODE_HASH_EMPTY, CODE_HASH_PROBES, CODE_HASH_SLOTS, codeHashStart } from '../host-area.js';
 
 /** How the JIT decides what to compile, and how. */
@@ -37,6 +42,19 @@ export interface JitStrategy {
   /** Compile on a worker while the interpreter runs (needs a CompileService from the front end). */
   readonly async?: boolean;
   /**
+   * With `async`: only re-optimisation (tierUp) goes to the worker; first
+   * compilations stay on the runtime's thread, so that hot code leaves the
+   * interpreter at once.
+   */
+  readonly asyncTierUpOnly?: boolean;
+  /**
+   * Compile a module again at binaryen level `optimize` once it has been
+   * entered `entries` times (its code runs faster under V8 after binaryen's
+   * optimiser; the first compilation skips that for latency). On the
+   * worker when the strategy is async, else on the spot.
+   */
+  readonly tierUp?: { readonly entries: number; readonly optimize: number };
+  /**
    * Self-modifying code: 'page' drops every translation of a written page;
    * 'subpage' only those whose guest bytes overlap the write; 'verify'
    * keeps them and compares the saved guest bytes when a translation is
@@ -46,6 +64,20 @@ export interface JitStrategy {
   readonly smc: 'page' | 'subpage' | 'verify';
   /** Called with every compiled module (`npx wasmvisor --dump-wasm DIR` writes them and their wabt text). */
   readonly dump?: (name: string, binary: Uint8Array) => void;
+  /**
+   * How exactly run(budget) uses its budget. 'exact' (the default): it
+   * retires exactly `budget` instructions unless an exit comes first,
+   * interpreting the last few when the path to the next budget test is
+   * longer than what is left. 'approximate': when translated code has
+   * already made progress, it returns at that budget test instead (a loop
+   * header or an entry), short of the budget by less than one path, so
+   * the next run() re-enters translated code there rather than the
+   * interpreter finishing the slice and then catching up with translated
+   * code; it never goes over the budget, and it still interprets when it
+   * could not otherwise make progress. For callers whose slices are
+   * "about" a size (the vCPU's).
+   */
+  readonly budget?: 'exact' | 'approximate';
 }
 
 export interface JitStats {
@@ -56,32 +88,65 @@ export interface JitStats {
   invalidations: number;
   wasmBytes: number;
   guestInstructionsTranslated: number;
+  /**
+   * Milliseconds spent forming and compiling regions on the runtime's own
+   * thread, by the compile clock (wall time unless useCompileClock set
+   * another).
+   */
   compileMs: number;
+  /** Milliseconds spent compiling on the compile service's worker (off the runtime's thread). */
+  workerCompileMs: number;
+  /** Modules compiled again at the tier-up optimisation level. */
+  tieredUp: number;
   interpretedSteps: number;
   /** Entries into the Wasm dispatcher (each returns when translated code needs the runtime). */
   dispatches: number;
+  /** Exits of translated loops at an access that missed the TLB (the runtime ran that instruction). */
+  slowExits: number;
   /** Asynchronous compilation: jobs submitted, and results dropped because their page changed meanwhile. */
   asyncSubmitted: number;
   asyncDiscarded: number;
 }
 
-interface Translation {
-  readonly key: number;
-  /** The entry's EIP: its code has the virtual EIPs of this entry built in, so an alias of the frame is another translation. */
-  readonly eip: number;
+/** One compiled region: a Wasm module with one or more entries. */
+interface CodeModule {
+  /** Physical page of its guest code. */
   readonly page: number;
-  readonly csBase: number;
-  readonly csLimit: number;
-  readonly run: () => number;
   readonly bytes: number;
   /** Guest bytes translated: offsets within the page. */
   readonly byteStart: number;
   readonly byteEnd: number;
-  /** For the 'verify' policy: the guest bytes the translation was made from. */
+  /** For the 'verify' policy: the guest bytes the module was made from. */
   readonly saved: Uint8Array | null;
+  /** Its entries still in the cache. */
+  readonly entries: Set<Translation>;
+  /** Cache keys of the starts of its blocks. */
+  readonly blockKeys: readonly number[];
+  /** The job it was compiled from (compiled again at tier-up), and its page's write generation then. */
+  readonly job: CompileJob;
+  readonly gen: number;
+  /** Its entry counter (the module's exported global), while it is a tier-up candidate. */
+  counter: WebAssembly.Global | null;
+  readonly text?: string;
+}
+
+/** An entry of a compiled region: what the cache holds, and what dispatch() calls. */
+interface Translation {
+  readonly key: number;
+  /** The entry's EIP: its code has the virtual EIPs of this entry built in, so an alias of the frame is another translation. */
+  readonly eip: number;
+  readonly csBase: number;
+  readonly csLimit: number;
+  readonly module: CodeModule;
+  readonly run: () => number;
   /** Where dispatch() finds it: function-table index and code-hash slot (null when not registered). */
   slot: { index: number; at: number } | null;
-  readonly text?: string;
+}
+
+interface SupportExports {
+  readonly flagsOf: (op: number, size: number, res: number, a: number, b: number) => number;
+  readonly carryOf: (op: number, size: number, res: number, a: number, b: number) => number;
+  readonly dispatch: () => number;
 }
 
 /** A compilation request: plain data, so that it can be sent to a worker. */
@@ -96,6 +161,8 @@ export interface CompileJob {
   readonly csBase: number;
   readonly csLimit: number;
   readonly eip: number;
+  /** EIPs on the page where other translations begin: the region links to them instead of translating them again. */
+  readonly linked: readonly number[];
   readonly options: CompileOptions;
 }
 
@@ -105,6 +172,11 @@ export interface TranslatedJob {
   readonly byteStart: number;
   readonly byteEnd: number;
   readonly instructionCount: number;
+  /** Entry EIPs, in the order of the module's exports e0, e1, ... */
+  readonly entries: readonly number[];
+  /** EIPs of the region's blocks. */
+  readonly blocks: readonly number[];
+  readonly helperSites: readonly HelperSite[];
   /** Time spent forming and compiling, in ms. */
   readonly ms: number;
 }
@@ -119,21 +191,46 @@ export interface CompileService {
   close(): void;
 }
 
-/** Form and compile the region of a job (pure: runs on any thread). */
-export function translateJob(job: CompileJob): TranslatedJob | null {
-  const started = performance.now();
-  const readByte = (e: number): number => {
+/** The clock compile times are measured with, in milliseconds (see useCompileClock). */
+let compileClock: () => number = () => performance.now();
+
+/**
+ * Measure compile times (JitStats.compileMs, TranslatedJob.ms) with this
+ * clock instead of the wall clock: the bench passes the thread's CPU time,
+ * so that a loaded host does not inflate them.
+ */
+export function useCompileClock(clock: () => number): void {
+  compileClock = clock;
+}
+
+/** The bytes of a job's page by EIP (-1 beyond the CS limit or outside the page). */
+function jobReader(job: CompileJob): (eip: number) => number {
+  return (e: number): number => {
     if (e > job.csLimit) return -1;
     const l = (job.csBase + e) >>> 0;
     if ((l & ~0xfff) !== job.pageLin) return -1;
     return job.bytes[l & 0xfff]!;
   };
-  const region = formRegion(readByte, job.eip, job.options.mode.code32, DEFAULT_LIMITS);
+}
+
+/** Form and compile the region of a job (pure: runs on any thread). */
+export function translateJob(job: CompileJob): TranslatedJob | null {
+  const started = compileClock();
+  const linked = new Set(job.linked);
+  linked.delete(job.eip);
+  const region = formRegion(jobReader(job), job.eip, job.options.mode.code32, DEFAULT_LIMITS, (e) => linked.has(e));
   if (!region) return null;
-  const compiled = compileRegion(region, job.options);
+  let compiled;
+  try {
+    compiled = compileRegion(region, job.options);
+  } catch (e) {
+    if (e instanceof Untranslatable) return null;
+    throw e;
+  }
   return {
     binary: compiled.binary, text: compiled.text, byteStart: region.byteStart, byteEnd: region.byteEnd,
-    instructionCount: region.instructionCount, ms: performance.now() - started,
+    instructionCount: region.instructionCount, entries: compiled.entries, blocks: [...region.blocks.keys()], helperSites: compiled.helperSites,
+    ms: compileClock() - started,
   };
 }
 
@@ -152,10 +249,13 @@ function flatSegments(interp: Interpreter): number {
 }
 
 export class JitTier {
-  readonly stats: JitStats = { hits: 0, misses: 0, compiles: 0, evictions: 0, invalidations: 0, wasmBytes: 0, guestInstructionsTranslated: 0, compileMs: 0, interpretedSteps: 0, dispatches: 0, asyncSubmitted: 0, asyncDiscarded: 0 };
+  readonly stats: JitStats = { hits: 0, misses: 0, compiles: 0, evictions: 0, invalidations: 0, wasmBytes: 0, guestInstructionsTranslated: 0, compileMs: 0, interpretedSteps: 0, dispatches: 0, slowExits: 0, asyncSubmitted: 0, asyncDiscarded: 0, workerCompileMs: 0, tieredUp: 0 };
   private readonly cache = new Map<number, Translation>();
-  private readonly byPage = new Map<number, Set<number>>();
-  private readonly counts = new Map<number, number>();
+  private readonly byPage = new Map<number, Set<CodeModule>>();
+  /** Live modules, oldest first (the eviction order). */
+  private readonly modules = new Set<CodeModule>();
+  /** Executions counted towards compilation, by physical page, then cache key. */
+  private readonly counts = new Map<number, Map<number, number>>();
   private readonly untranslatable = new Set<number>();
   /** An exception a runtime call raised inside translated code. */
   private pending: unknown = null;
@@ -165,16 +265,27 @@ export class JitTier {
   private readonly pendingJobs = new Set<number>();
   private readonly pendingPages = new Map<number, number>();
   private readonly pageGen = new Map<number, number>();
-  /** The translation that is running (for the 'verify' policy's check of writes into it). */
-  private running: Translation | null = null;
-  private readonly imports: WebAssembly.Imports;
+  /** The module that is running (for the 'verify' policy's check of writes into it). */
+  private running: CodeModule | null = null;
+  /**
+   * The interpreter is finishing a time slice (or starting the next one)
+   * in the middle of a block: EIPs it meets are not block starts, so they
+   * are not counted towards compilation until control transfers to code
+   * that is not already a block of a translation (the interpreter is
+   * catching up with translated code, which it re-enters at a loop header
+   * or another entry within one iteration).
+   */
+  private midBlock = false;
+  /** Cache keys of the block starts of live modules (with how many modules have each). */
+  private readonly blockKeys = new Map<number, number>();
+  private readonly imports: Record<string, WebAssembly.ImportValue>;
   private readonly memoryPages: number;
   /** Every registered region's run(), for dispatch()'s call_indirect. */
   private readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 64 });
   private readonly freeIndices: number[] = [];
   /** The code hash table in the host area (see runtime/host-area.ts). */
   private readonly codeHash: Int32Array;
-  private readonly support: { flagsWord: () => number; carryFlag: () => number; dispatch: () => number };
+  private readonly support: SupportExports;
 
   constructor(readonly interp: Interpreter, readonly strategy: JitStrategy, private readonly service: CompileService | null = null) {
     const b = interp.backend;
@@ -187,14 +298,8 @@ export class JitTier {
     for (let k = 0; k < CODE_HASH_SLOTS; k++) this.codeHash[k * 4 + 1] = CODE_HASH_EMPTY;
     this.support = JitTier.support(mem.memory, this.table, this.memoryPages, mem.host);
     interp.codeHolders.push((pa, len) => this.codeWritten(pa, len));
-    const fail = (e: unknown, eip: number, left: number): never => {
-      st[StateSlot.Eip] = eip;
-      st[StateSlot.Budget] = st[StateSlot.Budget]! + left;
-      this.pending = e;
-      throw e;
-    };
+    const fail = (e: unknown, eip: number, left: number): never => this.fail(e, eip, left);
     this.imports = {
-      env: {
         memory: mem.memory,
         [IMPORTS.slowLoad.name]: (seg: number, off: number, size: number, eip: number, left: number): number => {
           try { return b.load(seg as Seg, off, size as Size); } catch (e) { return fail(e, eip, left); }
@@ -207,19 +312,48 @@ export class JitTier {
         [IMPORTS.slowProbe.name]: (seg: number, off: number, len: number, eip: number, left: number): void => {
           try { b.probeWrite(seg as Seg, off, len); } catch (e) { fail(e, eip, left); }
         },
-        // Materialising lazy flags stays in Wasm: the support module's flagsWord().
-        [IMPORTS.flagsWord.name]: this.support.flagsWord,
-        [IMPORTS.carryFlag.name]: this.support.carryFlag,
+        // Lazy flags of a record known only at run time stay in Wasm: the support module's pure functions.
+        [IMPORTS.flagsOf.name]: this.support.flagsOf,
+        [IMPORTS.carryOf.name]: this.support.carryOf,
         [IMPORTS.sreg.name]: (s: number): number => cpu.segs[s]!.selector,
-      },
     };
   }
 
-  /** Instantiate the support module (flagsWord, dispatch) on this guest memory and function table. */
-  private static support(memory: WebAssembly.Memory, table: WebAssembly.Table, pages: number, host: { state: number; tlb: number; codeHash: number }): { flagsWord: () => number; carryFlag: () => number; dispatch: () => number } {
+  /** A runtime call from translated code failed: the state block gets the instruction's EIP and the budget back, and the runtime keeps the exception. */
+  private fail(e: unknown, eip: number, left: number): never {
+    const st = this.interp.cpu.state;
+    st[StateSlot.Eip] = eip;
+    st[StateSlot.Budget] = st[StateSlot.Budget]! + left;
+    this.pending = e;
+    throw e;
+  }
+
+  /** Instantiate the support module (flag functions, dispatch) on this guest memory and function table. */
+  private static support(memory: WebAssembly.Memory, table: WebAssembly.Table, pages: number, host: { state: number; tlb: number; codeHash: number }): SupportExports {
     const binary = buildSupportModule(pages, host.state, host.tlb, host.codeHash);
     const instance = new WebAssembly.Instance(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>), { env: { memory, table } });
-    return { flagsWord: instance.exports.flagsWord as () => number, carryFlag: instance.exports.carryFlag as () => number, dispatch: instance.exports.dispatch as () => number };
+    const x = instance.exports;
+    return { flagsOf: x.flagsOf as SupportExports['flagsOf'], carryOf: x.carryOf as SupportExports['carryOf'], dispatch: x.dispatch as () => number };
+  }
+
+  /**
+   * The `helper` import of one module: its helper sites decoded again from
+   * the bytes the module was made from, each run on the reference tier's
+   * backend (the state block is exact when translated code calls it).
+   */
+  private helperImport(job: CompileJob, sites: readonly HelperSite[]): (site: number, left: number) => void {
+    const read = jobReader(job);
+    const decoded = sites.map((s) => {
+      const r = decode((k) => read((s.eip + k) >>> 0), s.eip, job.options.mode.code32);
+      if (isFault(r)) throw new Error(`helper site at ${s.eip.toString(16)} no longer decodes`);
+      return { insn: r as Instruction, name: s.name };
+    });
+    const b = this.interp.backend;
+    return (site: number, left: number): void => {
+      const s = decoded[site]!;
+      b.begin(s.insn);
+      try { b.helper(s.name, s.insn); } catch (e) { this.fail(e, s.insn.eip, left); }
+    };
   }
 
   /** Put a translation in the function table and the code hash table, where dispatch() finds it. */
@@ -260,27 +394,29 @@ export class JitTier {
   private codeWritten(pa: number, len: number): boolean {
     const page = pa >>> 12;
     this.pageGen.set(page, (this.pageGen.get(page) ?? 0) + 1);
-    const keys = this.byPage.get(page);
-    if (!keys) return this.pendingPages.has(page);
+    const mods = this.byPage.get(page);
+    if (!mods) return this.pendingPages.has(page);
     const off = pa & 0xfff;
-    const overlaps = (t: Translation): boolean => t.byteStart < off + len && off < t.byteEnd;
+    const overlaps = (t: CodeModule): boolean => t.byteStart < off + len && off < t.byteEnd;
     if (this.strategy.smc === 'verify') {
       // Translations stay; they are checked when next entered. Only the running one must stop now.
       if (this.running && this.running.page === page && overlaps(this.running)) this.invalidated = true;
       return true;
     }
-    for (const k of keys) {
-      const t = this.cache.get(k);
-      if (t && this.strategy.smc === 'subpage' && !overlaps(t)) continue;
-      if (t) this.drop(t);
-      else this.cache.delete(k);
-      keys.delete(k);
+    for (const mod of [...mods]) {
+      if (this.strategy.smc === 'subpage' && !overlaps(mod)) continue;
+      this.dropModule(mod);
       this.stats.invalidations++;
       this.invalidated = true;
     }
     for (const k of [...this.untranslatable]) if (Math.floor(k / 4096 / 4096) === page) this.untranslatable.delete(k);
-    if (keys.size === 0) this.byPage.delete(page);
-    return keys.size > 0 || this.pendingPages.has(page);
+    return this.byPage.has(page) || this.pendingPages.has(page);
+  }
+
+  /** Is the current EIP the start of a block of a live translation? */
+  private atTranslatedBlock(): boolean {
+    const cur = this.currentKey();
+    return cur !== null && this.blockKeys.has(cur.key);
   }
 
   /** Cache key of the current EIP: physical address and mode bits; null if the fetch would fault. */
@@ -324,27 +460,32 @@ export class JitTier {
     const cs = this.interp.cpu.segs[Seg.CS]!;
     const t = this.cache.get(cur.key);
     if (t && t.csBase === cs.base && t.csLimit === cs.limit && t.eip === this.interp.cpu.eip) {
-      if (!t.saved || this.unchanged(t)) {
+      if (!t.module.saved || this.unchanged(t.module)) {
         this.stats.hits++;
         return t;
       }
-      this.drop(t);
+      this.dropModule(t.module);
       this.stats.invalidations++;
     }
     this.stats.misses++;
-    if (this.untranslatable.has(cur.key)) return null;
-    const n = (this.counts.get(cur.key) ?? 0) + 1;
+    if (this.untranslatable.has(cur.key) || this.midBlock) return null;
+    const page = Math.floor(cur.pa / 4096);
+    // A job for this page is in flight: what runs here now is likely in it (counting resumes when it lands).
+    if (this.pendingPages.has(page)) return null;
+    let counts = this.counts.get(page);
+    if (!counts) this.counts.set(page, (counts = new Map()));
+    const n = (counts.get(cur.key) ?? 0) + 1;
     if (n <= this.strategy.threshold) {
-      this.counts.set(cur.key, n);
+      counts.set(cur.key, n);
       return null;
     }
-    this.counts.delete(cur.key);
+    counts.delete(cur.key);
     return this.compile(cur.key, cur.pa, cur.lin);
   }
 
   private compile(key: number, pa: number, lin: number): Translation | null {
     const job = this.jobFor(key, pa, lin);
-    if (this.service) {
+    if (this.service && !this.strategy.asyncTierUpOnly) {
       // Asynchronous: the interpreter carries on; the result is installed when it arrives,
       // unless the page was written in the meantime.
       if (this.pendingJobs.has(key)) return null;
@@ -357,10 +498,10 @@ export class JitTier {
         this.pendingJobs.delete(key);
         const left = (this.pendingPages.get(job.page) ?? 1) - 1;
         if (left) this.pendingPages.set(job.page, left); else this.pendingPages.delete(job.page);
-        this.stats.compileMs += result?.ms ?? 0;
+        this.stats.workerCompileMs += result?.ms ?? 0;
         if ((this.pageGen.get(job.page) ?? 0) !== gen) { this.stats.asyncDiscarded++; return; }
         if (!result) { this.untranslatable.add(key); return; }
-        this.install(job, result);
+        this.install(job, result, gen);
       });
       return null;
     }
@@ -370,7 +511,41 @@ export class JitTier {
       this.untranslatable.add(key);
       return null;
     }
-    return this.install(job, result);
+    return this.install(job, result, this.pageGen.get(job.page) ?? 0);
+  }
+
+  /** Modules whose entry counters are watched for tier-up. */
+  private readonly tierCandidates = new Set<CodeModule>();
+
+  /**
+   * Compile the candidates that have been entered often enough again at
+   * the tier-up level (JitStrategy.tierUp); the new module replaces the
+   * old one if the page has not been written meanwhile.
+   */
+  private tierUp(): void {
+    const up = this.strategy.tierUp!;
+    for (const mod of this.tierCandidates) {
+      if ((mod.counter!.value as number) < up.entries) continue;
+      this.tierCandidates.delete(mod);
+      mod.counter = null;
+      const job: CompileJob = { ...mod.job, options: { ...mod.job.options, optimize: up.optimize } };
+      const done = (result: TranslatedJob | null): void => {
+        if (!result || !this.modules.has(mod) || (this.pageGen.get(job.page) ?? 0) !== mod.gen) return;
+        this.dropModule(mod);
+        this.install(job, result, mod.gen, true);
+      };
+      if (this.service) {
+        this.stats.asyncSubmitted++;
+        this.service.submit(job, (result) => {
+          this.stats.workerCompileMs += result?.ms ?? 0;
+          done(result);
+        });
+      } else {
+        const result = translateJob(job);
+        this.stats.compileMs += result?.ms ?? 0;
+        done(result);
+      }
+    }
   }
 
   /** Everything a compilation needs, as plain data (it may run in another thread). */
@@ -380,10 +555,19 @@ export class JitTier {
     const cs = cpu.segs[Seg.CS]!;
     const mem = interp.mem;
     const pagePa = pa & ~0xfff;
+    const bits = key % 4096;
+    const pageLin = lin & ~0xfff;
+    // Entries of this page's other translations for the same mode, CS and linear page: link, do not translate again.
+    const linked: number[] = [];
+    for (const mod of this.byPage.get(pagePa >>> 12) ?? []) {
+      for (const t of mod.entries) {
+        if (t.key % 4096 === bits && t.csBase === cs.base && t.csLimit === cs.limit && (((t.csBase + t.eip) >>> 0) & ~0xfff) === pageLin) linked.push(t.eip);
+      }
+    }
     return {
-      key, pa, page: pagePa >>> 12, pageLin: lin & ~0xfff,
+      key, pa, page: pagePa >>> 12, pageLin,
       bytes: mem.u8.slice(pagePa, pagePa + 4096),
-      csBase: cs.base, csLimit: cs.limit, eip: cpu.eip,
+      csBase: cs.base, csLimit: cs.limit, eip: cpu.eip, linked,
       options: {
         memoryPages: this.memoryPages, stateBase: mem.host.state, tlbBase: mem.host.tlb,
         mode: { ...cpu.mode }, flatSegments: flatSegments(interp), csLimit: cs.limit,
@@ -400,69 +584,130 @@ export class JitTier {
     }
   }
 
-  /** Instantiate a compiled region and make it findable. */
-  private install(job: CompileJob, result: TranslatedJob): Translation {
+  /**
+   * Instantiate a compiled region and make its entries findable; `gen` is
+   * its page's write generation when the job was made. A module compiled
+   * below the tier-up level becomes a tier-up candidate; `tieredUp` says it
+   * replaces one (it is counted apart from new regions).
+   */
+  private install(job: CompileJob, result: TranslatedJob, gen: number, tieredUp = false): Translation | null {
     const mem = this.interp.mem;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(result.binary as Uint8Array<ArrayBuffer>), this.imports);
+    const env = { ...this.imports, [IMPORTS.helper.name]: this.helperImport(job, result.helperSites) };
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(result.binary as Uint8Array<ArrayBuffer>), { env });
     this.strategy.dump?.(`${job.pa.toString(16).padStart(8, '0')}-${(job.key % 4096).toString(16)}-${this.stats.compiles}`, result.binary);
-    const t: Translation = {
-      key: job.key, eip: job.eip, page: job.page, csBase: job.csBase, csLimit: job.csLimit,
-      run: instance.exports.run as () => number,
+    const bits = job.key % 4096;
+    const keyOf = (eip: number): number => (job.page * 4096 + (((job.csBase + eip) >>> 0) & 0xfff)) * 4096 + bits;
+    const up = this.strategy.tierUp;
+    const counter = up && !tieredUp && job.options.optimize < up.optimize ? instance.exports[ENTRY_COUNTER] as WebAssembly.Global : null;
+    const mod: CodeModule = {
+      blockKeys: result.blocks.map(keyOf),
+      job,
+      gen,
+      counter,
+      page: job.page,
       bytes: result.binary.length,
       byteStart: result.byteStart,
       byteEnd: result.byteEnd,
       saved: this.strategy.smc === 'verify' ? mem.u8.slice(job.page * 4096 + result.byteStart, job.page * 4096 + result.byteEnd) : null,
-      slot: null,
+      entries: new Set(),
       text: result.text,
     };
     this.evictIfFull();
-    // The same frame entered through another virtual address replaces the old translation.
-    const old = this.cache.get(job.key);
-    if (old) this.drop(old);
-    this.cache.set(job.key, t);
-    this.liveBytes += t.bytes;
-    const cs = this.interp.cpu.segs[Seg.CS]!;
-    const pm = job.options.mode.protectedMode;
-    if (this.dispatchableWith(cs.base, cs.limit, pm) && this.dispatchableWith(job.csBase, job.csLimit, pm)) {
-      this.register(t, job.pa, job.key % 4096);
-    }
+    this.modules.add(mod);
+    this.liveBytes += mod.bytes;
+    for (const k of mod.blockKeys) this.blockKeys.set(k, (this.blockKeys.get(k) ?? 0) + 1);
+    if (counter) this.tierCandidates.add(mod);
     let set = this.byPage.get(job.page);
     if (!set) this.byPage.set(job.page, (set = new Set()));
-    set.add(job.key);
+    set.add(mod);
+    const cs = this.interp.cpu.segs[Seg.CS]!;
+    const pm = job.options.mode.protectedMode;
+    const dispatchable = this.dispatchableWith(cs.base, cs.limit, pm) && this.dispatchableWith(job.csBase, job.csLimit, pm);
+    let primary: Translation | null = null;
+    result.entries.forEach((eip, k) => {
+      const key = keyOf(eip);
+      const pa = Math.floor(key / 4096);
+      const old = this.cache.get(key);
+      // The entry the job was made for replaces an older translation (the same frame entered through another
+      // virtual address, or an asynchronous race); another module's entry stays where it is.
+      if (old && k > 0) return;
+      if (old) this.dropEntry(old);
+      const t: Translation = {
+        key, eip, csBase: job.csBase, csLimit: job.csLimit, module: mod,
+        run: instance.exports[`e${k}`] as () => number, slot: null,
+      };
+      this.cache.set(key, t);
+      mod.entries.add(t);
+      if (dispatchable) this.register(t, pa, bits);
+      if (k === 0) primary = t;
+    });
+    if (mod.entries.size === 0) this.dropModule(mod);
+    // Counts inside the new module were made while its code was interpreted (before it existed, or in
+    // the interpreter's catching up with it): they start again.
+    const counts = this.counts.get(job.page);
+    if (counts) {
+      for (const key of counts.keys()) {
+        const off = Math.floor(key / 4096) & 0xfff;
+        if (off >= result.byteStart && off < result.byteEnd) counts.delete(key);
+      }
+      if (counts.size === 0) this.counts.delete(job.page);
+    }
     this.markCodePage(job.page);
-    this.stats.compiles++;
-    this.stats.wasmBytes += t.bytes;
-    this.stats.guestInstructionsTranslated += result.instructionCount;
-    return t;
+    if (tieredUp) {
+      this.stats.tieredUp++;
+    } else {
+      this.stats.compiles++;
+      this.stats.wasmBytes += mod.bytes;
+      this.stats.guestInstructionsTranslated += result.instructionCount;
+    }
+    return primary;
   }
 
-  /** 'verify' policy: are the guest bytes still those the translation was made from? */
-  private unchanged(t: Translation): boolean {
+  /** 'verify' policy: are the guest bytes still those the module was made from? */
+  private unchanged(mod: CodeModule): boolean {
     const u8 = this.interp.mem.u8;
-    const base = t.page * 4096 + t.byteStart;
-    const saved = t.saved!;
+    const base = mod.page * 4096 + mod.byteStart;
+    const saved = mod.saved!;
     for (let k = 0; k < saved.length; k++) if (u8[base + k] !== saved[k]) return false;
     return true;
   }
 
-  /** Wasm bytes of the live translations. */
+  /** Wasm bytes of the live modules. */
   private liveBytes = 0;
 
-  private drop(t: Translation): void {
-    this.liveBytes -= t.bytes;
+  /** Forget one entry; the module goes when its last entry does. */
+  private dropEntry(t: Translation): void {
     this.unregister(t);
-    this.cache.delete(t.key);
-    const set = this.byPage.get(t.page);
-    set?.delete(t.key);
-    if (set && set.size === 0) this.byPage.delete(t.page);
+    if (this.cache.get(t.key) === t) this.cache.delete(t.key);
+    t.module.entries.delete(t);
+    if (t.module.entries.size === 0) this.dropModule(t.module);
+  }
+
+  /** Forget a module and every entry of it. */
+  private dropModule(mod: CodeModule): void {
+    if (!this.modules.delete(mod)) return;
+    this.tierCandidates.delete(mod);
+    this.liveBytes -= mod.bytes;
+    for (const k of mod.blockKeys) {
+      const n = (this.blockKeys.get(k) ?? 1) - 1;
+      if (n) this.blockKeys.set(k, n); else this.blockKeys.delete(k);
+    }
+    for (const t of mod.entries) {
+      this.unregister(t);
+      if (this.cache.get(t.key) === t) this.cache.delete(t.key);
+    }
+    mod.entries.clear();
+    const set = this.byPage.get(mod.page);
+    set?.delete(mod);
+    if (set && set.size === 0) this.byPage.delete(mod.page);
   }
 
   private evictIfFull(): void {
     const max = this.strategy.maxTranslations ?? 16384;
     const maxBytes = this.strategy.maxWasmBytes ?? 256 << 20;
-    while (this.cache.size >= max || (this.cache.size > 0 && this.liveBytes >= maxBytes)) {
-      const oldest = this.cache.keys().next().value as number;
-      this.drop(this.cache.get(oldest)!);
+    while (this.modules.size > 0 && (this.cache.size >= max || this.liveBytes >= maxBytes)) {
+      const oldest = this.modules.values().next().value as CodeModule;
+      this.dropModule(oldest);
       this.stats.evictions++;
     }
   }
@@ -475,7 +720,24 @@ export class JitTier {
   /** The translation's text (when the strategy keeps it), for debugging. */
   textAt(): string | undefined {
     const cur = this.currentKey();
-    return cur ? this.cache.get(cur.key)?.text : undefined;
+    return cur ? this.cache.get(cur.key)?.module.text : undefined;
+  }
+
+  /**
+   * One instruction in the interpreter, charged to the budget. An
+   * instruction that starts debugging (TF set by POPF, a breakpoint enabled
+   * by MOV DR7) ends the interpreter's slice by zeroing the budget, for a
+   * caller that switches to the interpreter then; this run carries on
+   * instead, in the interpreter while debugStepping() holds.
+   */
+  private step(): VmExit | null {
+    const st = this.interp.cpu.state;
+    const left = st[StateSlot.Budget]! - 1;
+    st[StateSlot.Budget] = left;
+    this.stats.interpretedSteps++;
+    const exit = this.interp.stepExit();
+    if (!exit && debugStepping(this.interp.cpu)) st[StateSlot.Budget] = left;
+    return exit;
   }
 
   /** Run until a VM exit or until `budget` instructions have retired. */
@@ -483,9 +745,17 @@ export class JitTier {
     const interp = this.interp;
     const cpu = interp.cpu;
     const st = cpu.state;
+    if (this.tierCandidates.size) this.tierUp();
     st[StateSlot.Budget] = budget;
+    const started = interp.retired;
     while (st[StateSlot.Budget]! > 0) {
       if (cpu.halted) return { reason: ExitReason.Hlt };
+      if (debugStepping(cpu)) {
+        // Translated code neither single-steps nor checks breakpoints: the interpreter runs.
+        const exit = this.step();
+        if (exit) return exit;
+        continue;
+      }
       let code: number = JitExit.Miss;
       if (this.dispatchable()) {
         // Stay in Wasm for as long as translated code keeps finding translated code.
@@ -495,36 +765,54 @@ export class JitTier {
         this.pending = null;
         code = this.support.dispatch();
         interp.retired += before - st[StateSlot.Budget]!;
+        // Translated code ran: where it stopped is a block start.
+        if (st[StateSlot.Budget] !== before) this.midBlock = false;
         this.stats.dispatches++;
       }
       if (code === JitExit.Miss) {
         const t = this.lookup();
         if (!t) {
-          this.stats.interpretedSteps++;
-          st[StateSlot.Budget] = st[StateSlot.Budget]! - 1;
-          const exit = interp.stepExit();
+          const exit = this.step();
           if (exit) return exit;
+          // A control transfer lands on a block start: hotness counts again from there, unless it is a
+          // block of a translation (the interpreter catches up with translated code).
+          if (interp.backend.jumped && this.midBlock) this.midBlock = this.atTranslatedBlock();
           continue;
         }
         const before = st[StateSlot.Budget]!;
         this.pending = null;
-        this.running = t;
+        this.running = t.module;
         code = t.run();
         this.running = null;
         interp.retired += before - st[StateSlot.Budget]!;
       }
+      this.midBlock = false;
       switch (code) {
         case JitExit.Continue:
           break;
         case JitExit.Budget:
-          // The next block is longer than the budget left: finish the slice instruction by instruction.
+          // The path to the next budget test is longer than the budget left. Stop at the test if the
+          // strategy allows and this run made progress; else finish the slice
+          if (this.strategy.budget === 'approximate' && interp.retired > started) return { reason: BUDGET_EXHAUSTED };
+          // The path to the next budget check is longer than the budget left: finish the slice
+          // instruction by instruction. The slice then ends in the middle of a block (unless its
+          // last instruction transferred control).
           while (st[StateSlot.Budget]! > 0) {
-            st[StateSlot.Budget] = st[StateSlot.Budget]! - 1;
-            this.stats.interpretedSteps++;
-            const exit = interp.stepExit();
+            this.midBlock = true;
+            const exit = this.step();
             if (exit) return exit;
+            if (interp.backend.jumped) this.midBlock = this.atTranslatedBlock();
           }
           break;
+        case JitExit.Slow: {
+          // An access of translated code missed the TLB: the interpreter runs that instruction (filling the
+          // TLB, faulting, or reaching a device), then carries on to the next entry of translated code.
+          this.stats.slowExits++;
+          const exit = this.step();
+          if (exit) return exit;
+          this.midBlock = interp.backend.jumped ? this.atTranslatedBlock() : true;
+          break;
+        }
         case JitExit.Fault:
           return { reason: ExitReason.ExceptionOrNmi, fault: new GuestFault(st[StateSlot.ExitArg]!, st[StateSlot.ExitError]!) };
         case JitExit.Trap:

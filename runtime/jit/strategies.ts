@@ -1,21 +1,32 @@
 /**
  * Named tiering strategies (STYLE.md lesson 7: a policy is a named object,
  * not flags scattered through the code). The bench and the differential
- * harness compare them; the CLI selects one with --strategy.
+ * harness compare them; the CLI selects one with --strategy. They run
+ * under the vCPU, whose time slices are "about" a size: their budget is
+ * 'approximate' (see JitStrategy.budget).
  */
 import type { JitStrategy } from './jit.js';
 
 export const JIT_STRATEGIES: Readonly<Record<string, JitStrategy>> = {
   /** Compile every region before its first run, binaryen optimiser off. */
-  'jit-eager': { name: 'jit-eager', threshold: 0, optimize: 0, smc: 'subpage' },
+  'jit-eager': { name: 'jit-eager', threshold: 0, optimize: 0, smc: 'subpage', budget: 'approximate' },
   /** Interpret an entry until it has run 20 times, then compile it (optimiser off). */
-  'jit-hot': { name: 'jit-hot', threshold: 20, optimize: 0, smc: 'subpage' },
+  'jit-hot': { name: 'jit-hot', threshold: 20, optimize: 0, smc: 'subpage', budget: 'approximate' },
   /** As jit-hot, invalidating whole pages on a write to translated code. */
-  'jit-hot-page': { name: 'jit-hot-page', threshold: 20, optimize: 0, smc: 'page' },
+  'jit-hot-page': { name: 'jit-hot-page', threshold: 20, optimize: 0, smc: 'page', budget: 'approximate' },
   /** As jit-hot, checking a translation's guest bytes when it is entered instead of invalidating on writes. */
-  'jit-hot-verify': { name: 'jit-hot-verify', threshold: 20, optimize: 0, smc: 'verify' },
+  'jit-hot-verify': { name: 'jit-hot-verify', threshold: 20, optimize: 0, smc: 'verify', budget: 'approximate' },
   /** As jit-hot, compiling on a worker thread while the interpreter goes on (Node front ends). */
-  'jit-hot-async': { name: 'jit-hot-async', threshold: 20, optimize: 0, smc: 'subpage', async: true },
+  'jit-hot-async': { name: 'jit-hot-async', threshold: 20, optimize: 0, smc: 'subpage', async: true, budget: 'approximate' },
+  /**
+   * As jit-hot, and a region entered 64 times is compiled again with
+   * binaryen -O2 (V8 makes faster code of it), on the spot.
+   */
+  'jit-tiered': { name: 'jit-tiered', threshold: 20, optimize: 0, smc: 'subpage', budget: 'approximate', tierUp: { entries: 64, optimize: 2 } },
+  /** As jit-tiered, the -O2 compilation on a worker thread (first compilations stay on the spot). */
+  'jit-tiered-async': {
+    name: 'jit-tiered-async', threshold: 20, optimize: 0, smc: 'subpage', budget: 'approximate', tierUp: { entries: 64, optimize: 2 }, async: true, asyncTierUpOnly: true,
+  },
   /** As jit-hot, with binaryen -O2 on every compiled region. */
-  'jit-hot-O2': { name: 'jit-hot-O2', threshold: 20, optimize: 2, smc: 'subpage' },
+  'jit-hot-O2': { name: 'jit-hot-O2', threshold: 20, optimize: 2, smc: 'subpage', budget: 'approximate' },
 };

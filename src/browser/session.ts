@@ -62,6 +62,9 @@ export class VmSession {
       tier: compilesAsync ? 'interpreter' : options.tier,
       paging: options.paging as PagingPolicyName, // the machine checks the name
       fpu: options.fpu,
+      // A person is watching: guest time follows the host's clock (as the CLI's default, QEMU's
+      // -icount shift=auto), so the guest's timeouts and clock mean what they say.
+      clock: 'paced',
       serial: (bytes) => hooks.serial(bytes.slice()),
     });
     try {
@@ -84,9 +87,10 @@ export class VmSession {
   }
 
   /**
-   * Run the guest for about `ms` milliseconds of host time. Returns the
-   * run's result when the guest stops (halt, debug exit, fault…), else
-   * null. COM1's output reaches the serial hook as the machine flushes it.
+   * Run the guest for about `ms` milliseconds of host time, or until it
+   * idles (see idleMs). Returns the run's result when the guest stops
+   * (halt, debug exit, fault…), else null. COM1's output reaches the
+   * serial hook as the machine flushes it.
    */
   runFor(ms: number): RunResult | null {
     if (this.result) return this.result;
@@ -96,15 +100,28 @@ export class VmSession {
       if (key !== undefined) this.machine.uart.receive([key]);
       const budget = key !== undefined ? Math.min(this.slice, INSTRUCTIONS_PER_KEYSTROKE) : this.slice;
       const t0 = performance.now();
-      const r = this.machine.run({ maxInstructions: budget });
+      // Paced time: a guest that halts until a timer ends the run, and the caller waits in host time.
+      const r = this.machine.run({ maxInstructions: budget, returnWhenIdle: true });
       const now = performance.now();
       if (r.outcome.kind !== 'instruction-limit') {
         this.result = r;
         return r;
       }
-      if (key === undefined && r.retired > 0) this.resize(r.retired, now - t0);
-      if (now - start >= ms) return null;
+      const idle = this.idleMs > 0;
+      if (key === undefined && !idle && r.retired > 0) this.resize(r.retired, now - t0);
+      // Keystrokes still waiting are input the guest has not seen: its UART interrupt wakes it.
+      if (now - start >= ms || (idle && this.keystrokes.length === 0)) return null;
     }
+  }
+
+  /**
+   * Host milliseconds until the guest has anything to do: while it is
+   * halted (HLT with interrupts on, as an idle kernel is) until a timer
+   * that the host's clock has not reached, the time to that timer (at
+   * most 50); else 0. Typed keys wake it sooner (type()).
+   */
+  get idleMs(): number {
+    return this.result ? 0 : this.machine.idleWait();
   }
 
   /** Keystrokes for COM1, handed to the UART one at a time as the guest runs. */

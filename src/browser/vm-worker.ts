@@ -3,7 +3,10 @@
  * BURST_MS between which the worker answers the page (start, stop,
  * reset, keystrokes) and sends COM1's output and the counters. A burst
  * ends on a MessageChannel message rather than setTimeout(0), which
- * browsers clamp to 4 ms once timers nest.
+ * browsers clamp to 4 ms once timers nest. Guest time is paced to the
+ * host's clock, so a guest that idles (an idle kernel halts until its
+ * next timer) ends its burst early and the worker sleeps until that
+ * timer, or until keystrokes arrive, instead of spinning.
  *
  * Protocol: src/browser/protocol.ts. The engine is imported after the
  * message handler is installed, so that a failure to load it reaches the
@@ -78,11 +81,30 @@ tick.port1.onmessage = () => {
   scheduled = false;
   burst();
 };
+/** The wait of an idle guest (halted until its next timer): the next burst, unless input comes first. */
+let idleTimer: ReturnType<typeof setTimeout> | null = null;
 
 function schedule(): void {
+  cancelIdle();
   if (scheduled || !running) return;
   scheduled = true;
   tick.port2.postMessage(null);
+}
+
+/** Run again in `ms` (the guest idles until then; the worker sleeps rather than spinning). */
+function scheduleAfter(ms: number): void {
+  cancelIdle();
+  if (!running) return;
+  idleTimer = setTimeout(() => {
+    idleTimer = null;
+    burst();
+  }, ms);
+}
+
+function cancelIdle(): void {
+  if (idleTimer === null) return;
+  clearTimeout(idleTimer);
+  idleTimer = null;
 }
 
 function burst(): void {
@@ -108,11 +130,14 @@ function burst(): void {
     return;
   }
   if (performance.now() - lastStats >= STATS_MS) sendStats();
-  schedule();
+  const idle = session.idleMs;
+  if (idle > 0) scheduleAfter(idle);
+  else schedule();
 }
 
 async function boot(e: Engine, images: GuestImages, options: MachineOptions, run: boolean): Promise<void> {
   running = false;
+  cancelIdle();
   crashed = false;
   session?.dispose();
   session = null;
@@ -163,12 +188,15 @@ async function handle(e: Engine, m: ToWorker): Promise<void> {
     case 'stop':
       if (!running) return;
       running = false;
+      cancelIdle();
       flushSerial();
       sendStats();
       sendState();
       return;
     case 'input':
       session?.type(m.bytes);
+      // An idle guest takes them now: the UART's interrupt wakes it.
+      if (idleTimer !== null) schedule();
       return;
   }
 }

@@ -6,12 +6,34 @@
 import { CPU_MODELS, CpuModelError, parseCpuModel } from '../../runtime/cpu-model.js';
 import { PAGING_POLICY_NAMES, type PagingPolicyName } from '../../runtime/mmu.js';
 import { MAX_MEMORY_MIB, MIN_MEMORY_MIB, TIERS } from '../machine.js';
+import { parseMac } from '../../runtime/devices/virtio/net.js';
+import { parseHostPort } from '../../runtime/devices/virtio/net-backend.js';
 
 export const DEFAULT_MEMORY_MIB = 128; // QEMU's default for x86 PCs
 /** The execution tier when none is asked for. */
 export const DEFAULT_STRATEGY = 'interpreter';
 /** The JIT strategy --dump-wasm runs when no --strategy is given. */
 export const DEFAULT_DUMP_STRATEGY = 'jit-hot';
+
+/** A virtio-blk disk: a raw image file. */
+export interface DriveSpec {
+  file: string;
+  readOnly: boolean;
+}
+
+/** A virtio-net NIC on a socket netdev (exactly one of listen and connect, as QEMU's host:port). */
+export interface NicSpec {
+  netdev: string;
+  listen?: string;
+  connect?: string;
+  /** xx:xx:xx:xx:xx:xx; absent: 52:54:00:12:34:56 counting up per NIC. */
+  mac?: string;
+}
+
+/** A virtio console: where its output goes (a file, or stdout). */
+export interface ConsoleSpec {
+  path?: string;
+}
 
 /** Where a character device (COM1, debugcon) goes: QEMU's stdio, file:PATH, none. */
 export type CharDev = { kind: 'stdio' } | { kind: 'file'; path: string } | { kind: 'none' };
@@ -50,6 +72,12 @@ export interface CliOptions {
   strategy: string;
   /** Directory to write every compiled module to (NAME.wasm, and NAME.wat at exit). */
   dumpWasm?: string;
+  /** `-drive if=virtio` and `-device virtio-blk-pci,drive=ID`, in PCI slot order. */
+  virtioBlk: DriveSpec[];
+  /** `-device virtio-net-pci,netdev=ID` with its `-netdev socket`. */
+  virtioNet: NicSpec[];
+  /** `-device virtio-console`. */
+  virtioConsole: ConsoleSpec[];
 }
 
 /** A bad command line: the CLI prints the message and exits 2. */
@@ -85,6 +113,22 @@ Runs a 32-bit x86 guest. Without -kernel, runs the bundled demo guest.
   -device isa-debug-exit[,iobase=ADDR][,iosize=N]
                  QEMU's debug-exit device (present at 0xf4, size 4, even
                  without this flag); writing v exits with (v << 1) | 1
+  -drive file=IMG,if=virtio,format=raw[,readonly=on]
+                 a raw disk image as a virtio-blk disk (/dev/vda, vdb, ...);
+                 with if=none,id=ID it waits for -device virtio-blk-pci,drive=ID
+  -netdev socket,id=ID,listen=[HOST]:PORT | connect=[HOST]:PORT
+                 a network backend joined to another wasmvisor (or QEMU)
+                 over TCP; with listen= the guest runs at once and frames
+                 it sends before the peer connects are dropped (as QEMU);
+                 a connect= that is refused exits 1. Port 0 listens on a
+                 free port, named on stderr ('ID: listening on HOST:PORT')
+  -device virtio-net-pci,netdev=ID[,mac=52:54:00:12:34:56]
+                 a virtio-net NIC on that backend (default MAC 52:54:00:12:34:56,
+                 counting up per NIC; two guests that talk need different ones)
+  -device virtio-console[,path=FILE]
+                 a virtio console (/dev/hvc0, ...) writing to FILE, or to
+                 stdout without path= (our short form of QEMU's
+                 -device virtio-serial-pci -device virtconsole)
   -icount [shift=]N
                  guest time advances 2^N ns per instruction retired (and
                  jumps to the next timer when the guest idles): the same
@@ -109,13 +153,15 @@ Runs a 32-bit x86 guest. Without -kernel, runs the bundled demo guest.
 
 Devices: 8259A pair, 8254 PIT, RTC/CMOS, 16550A UART on COM1 (0x3f8, IRQ 4),
 8042, local APIC and I/O APIC (P6 models), isa-debug-exit (iobase 0xf4,
-iosize 4). Guest time follows the host's clock unless -icount shift=N is given.
+iosize 4), PCI (i440FX, PIIX3); virtio devices on IRQ 10 (blk), 11 (net),
+5 (console). Guest time follows the host's clock unless -icount shift=N is given.
 
 Exit status:
   0              the guest halted for good (HLT with interrupts off: halt,
                  poweroff), or Ctrl-A X
   (v << 1) | 1   the guest wrote v to the debug-exit port (QEMU's convention)
-  2              bad command line or kernel image
+  1              a -netdev socket could not listen or connect
+  2              bad command line, kernel image or disk image
   6              the guest made a VM exit nothing handles yet
   8              the guest halted with interrupts on and no timer armed
   12             the guest triple-faulted (an exception it could not take),
@@ -156,7 +202,128 @@ export function parseCharDev(text: string, option: string): CharDev {
   throw new UsageError(`unsupported ${option} '${text}': use stdio, file:PATH or none`);
 }
 
-/** `-device`: only isa-debug-exit, with QEMU's iobase and iosize properties. */
+/**
+ * QEMU's option syntax: `first,key=value,...`, a doubled comma standing
+ * for a comma inside a value (file names). Returns the parts, unescaped.
+ */
+export function splitOptionList(text: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === ',' && text[i + 1] === ',') {
+      cur += ',';
+      i++;
+    } else if (c === ',') {
+      parts.push(cur);
+      cur = '';
+    } else {
+      cur += c;
+    }
+  }
+  parts.push(cur);
+  return parts;
+}
+
+/** key=value properties of `option`, each key at most once and among `known`. */
+function parseProps(parts: readonly string[], option: string, known: readonly string[]): Map<string, string> {
+  const props = new Map<string, string>();
+  for (const p of parts) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new UsageError(`invalid ${option} property '${p}': expected key=value`);
+    const key = p.slice(0, eq);
+    if (!known.includes(key)) throw new UsageError(`${option} has no property '${key}' (known: ${known.join(', ')})`);
+    if (props.has(key)) throw new UsageError(`${option} property '${key}' given twice`);
+    props.set(key, p.slice(eq + 1));
+  }
+  return props;
+}
+
+/** QEMU's on/off (yes/no, true/false too). */
+function parseOnOff(value: string, what: string): boolean {
+  if (['on', 'yes', 'true'].includes(value)) return true;
+  if (['off', 'no', 'false'].includes(value)) return false;
+  throw new UsageError(`invalid ${what} '${value}': use on or off`);
+}
+
+/** `-drive`: a raw image for virtio-blk, attached at once (if=virtio) or by a -device later (if=none,id=ID). */
+export function parseDrive(text: string): DriveSpec & { id?: string; attach: boolean } {
+  const props = parseProps(splitOptionList(text), '-drive', ['file', 'if', 'format', 'readonly', 'id', 'media', 'cache']);
+  const file = props.get('file');
+  if (file === undefined || file === '') throw new UsageError(`-drive '${text}' needs file=IMAGE`);
+  const iface = props.get('if') ?? 'virtio';
+  if (iface !== 'virtio' && iface !== 'none') throw new UsageError(`-drive if=${iface}: only if=virtio (or if=none with -device virtio-blk-pci) is supported`);
+  const format = props.get('format') ?? 'raw';
+  if (format !== 'raw') throw new UsageError(`-drive format=${format}: only raw images are supported`);
+  const media = props.get('media') ?? 'disk';
+  if (media !== 'disk') throw new UsageError(`-drive media=${media}: only disks are supported`);
+  const id = props.get('id');
+  if (iface === 'none' && id === undefined) throw new UsageError(`-drive if=none needs id=ID for -device virtio-blk-pci,drive=ID`);
+  return { file, readOnly: parseOnOff(props.get('readonly') ?? 'off', '-drive readonly'), id, attach: iface === 'virtio' };
+}
+
+/** `-netdev`: only socket, with an id and exactly one of listen= and connect=. */
+export function parseNetdev(text: string): { id: string; listen?: string; connect?: string } {
+  const [kind, ...rest] = splitOptionList(text);
+  if (kind !== 'socket') throw new UsageError(`unsupported -netdev '${kind}': only socket (listen= or connect=) is supported`);
+  const props = parseProps(rest, '-netdev socket', ['id', 'listen', 'connect']);
+  const id = props.get('id');
+  if (!id) throw new UsageError(`-netdev socket needs id=ID`);
+  const listen = props.get('listen');
+  const connect = props.get('connect');
+  if ((listen === undefined) === (connect === undefined)) throw new UsageError(`-netdev socket,id=${id} needs exactly one of listen=[HOST]:PORT and connect=[HOST]:PORT`);
+  try {
+    if (listen !== undefined) parseHostPort(listen, 'listen');
+    else parseHostPort(connect!, 'connect');
+  } catch (e) {
+    throw new UsageError(`-netdev socket,id=${id}: ${(e as Error).message}`);
+  }
+  return listen !== undefined ? { id, listen } : { id, connect };
+}
+
+/** What `-device` adds. */
+export type DeviceSpec =
+  | { kind: 'isa-debug-exit'; iobase: number; iosize: number }
+  | { kind: 'virtio-blk-pci'; drive: string }
+  | { kind: 'virtio-net-pci'; netdev: string; mac?: string }
+  | { kind: 'virtio-console'; path?: string };
+
+/** `-device`: isa-debug-exit, virtio-blk-pci, virtio-net-pci or virtio-console, with their properties. */
+export function parseDeviceSpec(text: string): DeviceSpec {
+  const [name, ...rest] = splitOptionList(text);
+  switch (name) {
+    case 'isa-debug-exit':
+      return { kind: 'isa-debug-exit', ...parseDevice(text) };
+    case 'virtio-blk-pci': case 'virtio-blk': {
+      const drive = parseProps(rest, `-device ${name}`, ['drive']).get('drive');
+      if (!drive) throw new UsageError(`-device ${name} needs drive=ID (a -drive if=none,id=ID)`);
+      return { kind: 'virtio-blk-pci', drive };
+    }
+    case 'virtio-net-pci': case 'virtio-net': {
+      const props = parseProps(rest, `-device ${name}`, ['netdev', 'mac']);
+      const netdev = props.get('netdev');
+      if (!netdev) throw new UsageError(`-device ${name} needs netdev=ID (a -netdev socket,id=ID,...)`);
+      const mac = props.get('mac');
+      if (mac !== undefined) {
+        try {
+          parseMac(mac);
+        } catch (e) {
+          throw new UsageError(`-device ${name}: ${(e as Error).message}`);
+        }
+      }
+      return mac === undefined ? { kind: 'virtio-net-pci', netdev } : { kind: 'virtio-net-pci', netdev, mac };
+    }
+    case 'virtio-console': {
+      const path = parseProps(rest, '-device virtio-console', ['path']).get('path');
+      if (path === '') throw new UsageError('-device virtio-console,path= needs a file name');
+      return path === undefined ? { kind: 'virtio-console' } : { kind: 'virtio-console', path };
+    }
+    default:
+      throw new UsageError(`unsupported -device '${name}': isa-debug-exit, virtio-blk-pci, virtio-net-pci and virtio-console can be added`);
+  }
+}
+
+/** `-device isa-debug-exit`, with QEMU's iobase and iosize properties. */
 export function parseDevice(text: string): { iobase: number; iosize: number } {
   const [name, ...props] = text.split(',');
   if (name !== 'isa-debug-exit') throw new UsageError(`unsupported -device '${name}': only isa-debug-exit can be added`);
@@ -177,9 +344,16 @@ export function parseDevice(text: string): { iobase: number; iosize: number } {
 export function parseArgs(argv: readonly string[]): CliOptions {
   const opts: CliOptions = {
     memoryMiB: DEFAULT_MEMORY_MIB, cpu: 'i686', stats: false, help: false, listCpus: false, strategy: DEFAULT_STRATEGY,
-    serial: { kind: 'stdio' }, noReboot: false, nographic: false,
+    serial: { kind: 'stdio' }, noReboot: false, nographic: false, virtioBlk: [], virtioNet: [], virtioConsole: [],
   };
   let strategy: string | undefined;
+  /** -drive if=none by id, and whether a -device took it. */
+  const drives = new Map<string, DriveSpec & { used: boolean }>();
+  const netdevs = new Map<string, { listen?: string; connect?: string; used: boolean }>();
+  /** -device virtio-net-pci in order; resolved once every -netdev is known (QEMU accepts either order). */
+  const nics: { netdev: string; mac?: string }[] = [];
+  /** -device virtio-blk-pci in order, with the slot of the disk list it takes. */
+  const blkRefs: { drive: string; index: number }[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     // QEMU accepts --flag for every -flag.
@@ -253,9 +427,31 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '-debugcon':
         opts.debugcon = parseCharDev(value(), '-debugcon');
         break;
-      case '-device':
-        opts.debugExit = parseDevice(value());
+      case '-device': {
+        const d = parseDeviceSpec(value());
+        if (d.kind === 'isa-debug-exit') opts.debugExit = { iobase: d.iobase, iosize: d.iosize };
+        else if (d.kind === 'virtio-net-pci') nics.push(d.mac === undefined ? { netdev: d.netdev } : { netdev: d.netdev, mac: d.mac });
+        else if (d.kind === 'virtio-console') opts.virtioConsole.push(d.path === undefined ? {} : { path: d.path });
+        else {
+          // Keep the disk's place among the disks; the image is filled in when its -drive is known.
+          blkRefs.push({ drive: d.drive, index: opts.virtioBlk.length });
+          opts.virtioBlk.push({ file: '', readOnly: false });
+        }
         break;
+      }
+      case '-drive': {
+        const d = parseDrive(value());
+        if (d.id !== undefined && drives.has(d.id)) throw new UsageError(`-drive id=${d.id} given twice`);
+        if (d.attach) opts.virtioBlk.push({ file: d.file, readOnly: d.readOnly });
+        if (d.id !== undefined) drives.set(d.id, { file: d.file, readOnly: d.readOnly, used: d.attach });
+        break;
+      }
+      case '-netdev': {
+        const n = parseNetdev(value());
+        if (netdevs.has(n.id)) throw new UsageError(`-netdev id=${n.id} given twice`);
+        netdevs.set(n.id, { ...n, used: false });
+        break;
+      }
       case '-icount': {
         const text = value();
         const m = /^(?:shift=)?(\d+)$/.exec(text);
@@ -283,6 +479,22 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         throw new UsageError(`unexpected argument '${arg}': give the kernel with -kernel FILE`);
     }
   }
+  for (const ref of blkRefs) {
+    const d = drives.get(ref.drive);
+    if (!d) throw new UsageError(`-device virtio-blk-pci,drive=${ref.drive}: no -drive with id=${ref.drive}`);
+    if (d.used) throw new UsageError(`-drive id=${ref.drive} is used by more than one device`);
+    d.used = true;
+    opts.virtioBlk[ref.index] = { file: d.file, readOnly: d.readOnly };
+  }
+  for (const [id, d] of drives) if (!d.used) throw new UsageError(`-drive if=none,id=${id} is not used by any -device virtio-blk-pci,drive=${id}`);
+  for (const nic of nics) {
+    const n = netdevs.get(nic.netdev);
+    if (!n) throw new UsageError(`-device virtio-net-pci,netdev=${nic.netdev}: no -netdev with id=${nic.netdev}`);
+    if (n.used) throw new UsageError(`-netdev ${nic.netdev} is used by more than one device`);
+    n.used = true;
+    opts.virtioNet.push({ netdev: nic.netdev, ...(n.listen !== undefined ? { listen: n.listen } : { connect: n.connect! }), ...(nic.mac !== undefined ? { mac: nic.mac } : {}) });
+  }
+  for (const [id, n] of netdevs) if (!n.used) throw new UsageError(`-netdev ${id} is not used by any -device virtio-net-pci,netdev=${id}`);
   if (opts.bios !== undefined && opts.kernel !== undefined) {
     throw new UsageError('-bios and -kernel together are not supported: there is no fw_cfg to hand the kernel to the BIOS; give one of them');
   }

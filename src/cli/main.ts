@@ -5,7 +5,10 @@
  * rate with -icount shift=N), load the kernel (bzImage, multiboot or flat; or the bundled demo
  * guest) or a BIOS, run it with COM1 where -serial says (stdout by
  * default; with -nographic, stdin feeds it too, in raw mode on a
- * terminal, where Ctrl-A X quits), and map the outcome to an exit status. With --dump-wasm, every module the JIT compiles is written out
+ * terminal, where Ctrl-A X quits), and map the outcome to an exit status.
+ * virtio devices get their backends here: raw image files for -drive, TCP
+ * sockets for -netdev socket (a connect= that fails stops the start-up, as
+ * in QEMU), files or stdout for virtio consoles; all closed after the run. With --dump-wasm, every module the JIT compiles is written out
  * as it is compiled, and converted to text with wabt when the run ends.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -24,6 +27,11 @@ import { JitTier } from '../../runtime/jit/jit.js';
 import { JIT_STRATEGIES } from '../../runtime/jit/strategies.js';
 import { WorkerCompileService } from '../compile-service.js';
 import { HELP, parseArgs, UsageError, type CharDev, type CliOptions } from './args.js';
+import { FileBlockBackend } from '../../runtime/devices/virtio/block-backend.js';
+import { socketNetBackend, type SocketNetBackend } from '../../runtime/devices/virtio/net-backend.js';
+import type { VirtioBlkOptions } from '../../runtime/devices/virtio/blk.js';
+import type { VirtioNetOptions } from '../../runtime/devices/virtio/net.js';
+import type { VirtioConsoleOptions } from '../../runtime/devices/virtio/console.js';
 
 export interface CliIo {
   stdout: (bytes: Uint8Array | string) => void;
@@ -129,6 +137,73 @@ function prepareBoot(machine: Machine, opts: CliOptions, kernel: string | undefi
 }
 
 export const EXIT_USAGE = 2;
+/** A device backend could not start (a netdev socket that cannot listen or connect). */
+export const EXIT_BACKEND = 1;
+
+/** The virtio devices' backends, opened before the machine is built and closed after the run. */
+interface Backends {
+  blk: VirtioBlkOptions[];
+  net: VirtioNetOptions[];
+  console: VirtioConsoleOptions[];
+  disks: FileBlockBackend[];
+  sockets: SocketNetBackend[];
+}
+
+/**
+ * Open the disks and sockets the options name (files the consoles write go
+ * to `opened`). Socket netdevs are not yet ready: see startSockets().
+ */
+function openBackends(opts: CliOptions, io: CliIo, opened: number[], b: Backends): void {
+  for (const d of opts.virtioBlk) {
+    let backend: FileBlockBackend;
+    try {
+      backend = new FileBlockBackend(d.file, { readOnly: d.readOnly });
+    } catch (e) {
+      throw new ConfigError(`-drive file=${d.file}: cannot open the image: ${(e as Error).message}`);
+    }
+    b.disks.push(backend);
+    b.blk.push({ backend, onError: (m) => io.stderr(`wasmvisor: virtio-blk (${d.file}): ${m}\n`) });
+  }
+  for (const n of opts.virtioNet) {
+    const backend = socketNetBackend({
+      ...(n.listen !== undefined ? { listen: n.listen } : { connect: n.connect! }),
+      onEvent: (m) => io.stderr(`wasmvisor: ${n.netdev}: ${m}\n`),
+    });
+    b.sockets.push(backend);
+    b.net.push({ backend, ...(n.mac !== undefined ? { mac: n.mac } : {}), onError: (m) => io.stderr(`wasmvisor: virtio-net (${n.netdev}): ${m}\n`) });
+  }
+  for (const c of opts.virtioConsole) {
+    const sink = openCharDev(c.path !== undefined ? { kind: 'file', path: c.path } : { kind: 'stdio' }, io, opened);
+    b.console.push({ ...(sink ? { sink } : {}), onError: (m) => io.stderr(`wasmvisor: virtio-console: ${m}\n`) });
+  }
+}
+
+/**
+ * Wait until every socket netdev listens or has connected; a listener says
+ * where (so a peer can be pointed at a port 0 listener). Returns the first
+ * failure's message, or null.
+ */
+async function startSockets(opts: CliOptions, b: Backends, io: CliIo): Promise<string | null> {
+  for (let i = 0; i < b.sockets.length; i++) {
+    const s = b.sockets[i]!;
+    const spec = opts.virtioNet[i]!;
+    try {
+      await s.ready;
+    } catch (e) {
+      return `-netdev socket,id=${spec.netdev}: cannot ${spec.listen !== undefined ? `listen on ${spec.listen}` : `connect to ${spec.connect}`}: ${(e as Error).message}`;
+    }
+    if (spec.listen !== undefined) {
+      const a = s.address();
+      io.stderr(`wasmvisor: ${spec.netdev}: listening on ${a.address}:${a.port}\n`);
+    }
+  }
+  return null;
+}
+
+async function closeBackends(b: Backends): Promise<void> {
+  for (const d of b.disks.splice(0)) d.close();
+  await Promise.all(b.sockets.splice(0).map((s) => s.close()));
+}
 
 /** Modules written by --dump-wasm: their directory and names (without extension), in compile order. */
 interface WasmDump {
@@ -243,13 +318,16 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   let machine;
   const opened: number[] = [];
   const closeFiles = (): void => { for (const fd of opened.splice(0)) closeSync(fd); };
+  const backends: Backends = { blk: [], net: [], console: [], disks: [], sockets: [] };
   try {
     const tier = dump ? 'interpreter' : opts.strategy;
+    openBackends(opts, io, opened, backends);
     machine = createMachine({
       memoryMiB: opts.memoryMiB, cpu: opts.cpu, tier, paging: opts.paging,
       clock: opts.icountShift === undefined ? 'paced' : 'instructions', nsPerInstruction: 2 ** (opts.icountShift ?? 0),
       serial: openCharDev(opts.serial, io, opened), debugcon: openCharDev(opts.debugcon, io, opened),
       noReboot: opts.noReboot, debugExit: opts.debugExit,
+      virtioBlk: backends.blk, virtioNet: backends.net, virtioConsole: backends.console,
     });
     if (dump) attachDumpingJit(machine, opts.strategy, dump);
     const boot = prepareBoot(machine, opts, kernel);
@@ -258,11 +336,20 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   } catch (e) {
     machine?.close();
     closeFiles();
+    await closeBackends(backends);
     if (e instanceof ConfigError) {
       io.stderr(`wasmvisor: ${e.message}\n`);
       return EXIT_USAGE;
     }
     throw e;
+  }
+  const failed = await startSockets(opts, backends, io);
+  if (failed !== null) {
+    machine.close();
+    closeFiles();
+    await closeBackends(backends);
+    io.stderr(`wasmvisor: ${failed}\n`);
+    return EXIT_BACKEND;
   }
 
   let result;
@@ -274,6 +361,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     detach?.();
     machine.close();
     closeFiles();
+    await closeBackends(backends);
   }
   if (result.status !== RunStatus.Halted && result.outcome.kind !== 'debug-exit') io.stderr(`wasmvisor: ${result.message}\n`);
   if (opts.stats) {

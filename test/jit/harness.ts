@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { JitTier, type JitStrategy } from '../../runtime/jit/jit.js';
-import { BUDGET_EXHAUSTED } from '../../runtime/interpreter.js';
+import { BUDGET_EXHAUSTED, type VmExit } from '../../runtime/interpreter.js';
 import { ExitReason } from '../../runtime/exit-reason.js';
 import { createMachine, type ExecutionTier, type Machine } from '../../src/machine.js';
 import { loadFlat, readImageFile } from '../../src/loaders/flat.js';
@@ -68,18 +68,31 @@ export class GuestRun {
     return this.machine.interpreter.retired;
   }
 
-  /** Run until the guest executes HLT; throws on any other exit, or after `maxInstructions`. */
-  runToHalt(maxInstructions = 20_000_000): void {
+  /**
+   * Run until the guest executes HLT; throws on any other exit, or after
+   * `maxInstructions`. The tier runs in slices of `slices` (cycled).
+   */
+  runToHalt(maxInstructions = 20_000_000, slices: readonly number[] = [100_000]): void {
+    const exit = this.runToExit(maxInstructions, slices);
+    if (exit.reason === ExitReason.Hlt) return;
+    const cpu = this.machine.cpu;
+    const fault = exit.fault ? ` vector ${exit.fault.vector} error ${exit.fault.errorCode} cr2 ${hex(exit.fault.cr2)}` : '';
+    throw new Error(`${this.config.label}: unexpected exit ${exitReasonName(exit.reason)}${fault} at EIP=${hex(cpu.eip)}, bytes ${this.machine.codeBytesAt(cpu.eip, 8).map((b) => hex(b, 2)).join(' ')}`);
+  }
+
+  /**
+   * Run until an exit other than the end of a slice (answering MOV to
+   * CRn exits, as runToHalt does); returns it. Throws after `maxInstructions`.
+   */
+  runToExit(maxInstructions = 20_000_000, slices: readonly number[] = [100_000]): VmExit {
     const cpu = this.machine.cpu;
     const start = this.retired;
-    for (;;) {
-      if (this.retired - start > maxInstructions) throw new Error(`${this.config.label}: no HLT after ${maxInstructions} instructions (EIP=${hex(cpu.eip)})`);
-      const exit = this.tier.run(100_000);
+    for (let k = 0; ; k++) {
+      if (this.retired - start > maxInstructions) throw new Error(`${this.config.label}: no exit after ${maxInstructions} instructions (EIP=${hex(cpu.eip)})`);
+      const exit = this.tier.run(slices[k % slices.length]!);
       if (exit.reason === BUDGET_EXHAUSTED) continue;
-      if (exit.reason === ExitReason.Hlt) return;
       if (exit.reason === ExitReason.CrAccess && this.movToCr()) continue;
-      const fault = 'fault' in exit && exit.fault ? ` vector ${exit.fault.vector} error ${exit.fault.errorCode} cr2 ${hex(exit.fault.cr2)}` : '';
-      throw new Error(`${this.config.label}: unexpected exit ${exitReasonName(exit.reason)}${fault} at EIP=${hex(cpu.eip)}, bytes ${this.machine.codeBytesAt(cpu.eip, 8).map((b) => hex(b, 2)).join(' ')}`);
+      return exit as VmExit;
     }
   }
 

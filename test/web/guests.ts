@@ -1,8 +1,8 @@
 /**
  * The guests the browser tests add to the server's list: the echo guest
  * (test/web/fixtures/echo.S), which takes typed commands on COM1 the way
- * the Linux guest's shell will, so the keyboard-to-guest path is tested
- * while the machine cannot boot Linux yet.
+ * the Linux guest's shell does, and is ready in a second rather than
+ * minutes: the tests of the page's other controls boot it.
  */
 import { join } from 'node:path';
 import { buildFlatGuest, PROJECT_ROOT } from '../../src/toolchain.js';

@@ -5,12 +5,13 @@
  * can serve (so an engine change that imports a new package or Node
  * built-in on the browser path fails here, not in a browser).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BARE_MODULES, browserSpecifier, ISOLATION_HEADERS, mimeType, nodeStandIn, rewriteImports, startWebServer, type GuestSource, type WebServer } from '../../scripts/web-server.js';
+import { BARE_MODULES, DEFAULT_GUEST, browserSpecifier, ISOLATION_HEADERS, mimeType, nodeStandIn, rewriteImports, startWebServer, type GuestSource, type WebServer } from '../../scripts/web-server.js';
 import type { GuestCatalogue } from '../../src/browser/protocol.js';
 import { DEMO_IMAGE, ensureDemoGuest, PROJECT_ROOT } from '../../src/toolchain.js';
+import { LINUX_GUEST_CACHE } from '../../guests/linux/paths.js';
 
 describe('rewriteImports', () => {
   it('points bare packages at node_modules and Node built-ins at their stand-ins, and leaves the rest byte for byte', () => {
@@ -138,10 +139,17 @@ describe('web server', () => {
 
   it('lists the guests, with the default first chosen and those not built explained', async () => {
     const catalogue = (await (await get('/api/guests')).json()) as GuestCatalogue;
-    expect(catalogue.defaultGuest).toBe('demo');
+    expect(catalogue.defaultGuest).toBe(DEFAULT_GUEST);
+    expect(DEFAULT_GUEST).toBe('linux-686');
     const demo = catalogue.guests.find((g) => g.id === 'demo')!;
     expect(demo).toMatchObject({ kind: 'demo', format: 'flat', kernel: '/guests/demo/kernel', kernelName: 'demo.bin', available: true });
     expect(catalogue.guests.filter((g) => g.kind === 'linux').map((g) => g.id)).toEqual(['linux-686', 'linux-686-pae']);
+    // The Linux guests are there exactly when `npm run guest:linux` has built their images.
+    const linux = catalogue.guests.find((g) => g.id === 'linux-686')!;
+    const built = existsSync(join(LINUX_GUEST_CACHE, 'vmlinuz-686')) && existsSync(join(LINUX_GUEST_CACHE, 'initramfs-686.cpio.gz'));
+    expect(linux).toMatchObject({ format: 'linux', cmdline: 'console=ttyS0 cryptomgr.notests', memoryMiB: 128, kernel: '/guests/linux-686/kernel', available: built });
+    if (built) expect(linux).toMatchObject({ kernelName: 'vmlinuz-686', initrd: '/guests/linux-686/initrd', initrdName: 'initramfs-686.cpio.gz' });
+    else expect(linux.reason).toMatch(/npm run guest:linux/);
     expect(catalogue.guests.find((g) => g.id === 'test-missing')).toMatchObject({ available: false, reason: 'not built yet: run the builder' });
     expect(catalogue.guests.find((g) => g.id === 'test-demo')).toMatchObject({ initrd: '/guests/test-demo/initrd', initrdName: 'demo.bin' });
   });

@@ -134,6 +134,35 @@ describe('VmSession', () => {
     s.dispose();
   });
 
+  it('runs in paced time: a guest halted until a timer ends the burst, and its time waits for the host', () => {
+    // Mask both 8259s (no IDT here), start PIT counter 0 in mode 0 with count 0 (65536 ticks of
+    // 1.193182 MHz: about 55 ms, the slowest timer the PIT has), then STI; HLT until it expires.
+    const code = [
+      0xb0, 0xff, 0xe6, 0x21, 0xe6, 0xa1, // mov al, 0FFh; out 21h, al; out 0A1h, al
+      0xb0, 0x30, 0xe6, 0x43, // mov al, 30h (counter 0, LSB then MSB, mode 0, binary); out 43h, al
+      0x31, 0xc0, 0xe6, 0x40, 0xe6, 0x40, // xor eax, eax; out 40h, al (LSB); out 40h, al (MSB)
+      0xfb, 0xf4, 0xeb, 0xfd, // sti; hlt; jmp hlt
+    ];
+    const { s } = session(image(multibootKernel(code)));
+    const expiry = (65536 / 1_193_182) * 1e9;
+    const t0 = performance.now();
+    expect(s.runFor(5_000)).toBeNull();
+    // Back long before the 5 s asked for: the guest is halted, waiting for the PIT.
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    expect(s.machine.cpu.halted).toBe(true);
+    expect(s.idleMs).toBeGreaterThan(0);
+    expect(s.idleMs).toBeLessThanOrEqual(50);
+    // Running again at once does not move guest time to the timer: it waits for the host.
+    expect(s.runFor(5)).toBeNull();
+    expect(s.machine.clock.now()).toBeLessThan(expiry);
+    // Once the host's clock is past the expiry, the next burst lets guest time reach it.
+    const until = t0 + expiry / 1e6 + 20;
+    while (performance.now() < until);
+    s.runFor(5);
+    expect(s.machine.clock.now()).toBeGreaterThanOrEqual(expiry);
+    s.dispose();
+  });
+
   it('refuses what a flat image cannot take, and asynchronous strategies without a compile service', () => {
     const demo = new Uint8Array(readFileSync(ensureDemoGuest()));
     expect(() => session(image(demo, { initrd: new Uint8Array(8) }))).toThrow(/flat binary, which takes no initrd/);

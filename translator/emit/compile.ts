@@ -1,18 +1,46 @@
 /**
- * Compiles a region into a Wasm module: one exported function `run()`
- * returning a JitExit. Blocks become Relooper blocks; each block starts
- * with the budget check and ends by writing the flags to the state block
- * and branching on the EIP its last instruction chose. Guest registers
- * stay in locals for the whole region and go back to the state block at
- * every exit; a runtime call that throws lands in the catch_all, which
- * does the same and returns JitExit.Exception.
+ * Compiles a region into a Wasm module. One function `run(entry)` holds
+ * every block; the module exports `e0`, `e1`, ... (one per entry, no
+ * parameters, returning a JitExit), which the dispatcher calls through the
+ * shared function table.
+ *
+ * - Control flow: the blocks, a prologue and the entry dispatch form a
+ *   graph of flow nodes, made structured by structure.ts (or, for an
+ *   irreducible graph, run by a dispatch loop). A block ending in a
+ *   conditional branch branches on the condition itself; a RET compares
+ *   its target with the return points of the CALLs of its function in the
+ *   region; leaving the region goes through one exit that writes the
+ *   state block.
+ * - Entries: the region's own, the instruction after each CALL (where the
+ *   RET comes back through the dispatcher) and every loop header (where
+ *   the budget test may stop the region). An entry inside a loop it does
+ *   not head runs a copy of the blocks from it to that loop's header, and
+ *   enters the loop there: the graph stays reducible, and no loop pays for
+ *   its entries on every iteration.
+ * - Guest registers stay in locals for the whole region, and the flags in
+ *   the emitter's dynamic form between blocks (emit-backend.ts); each edge
+ *   computes the flags its target reads (liveness.ts).
+ * - The prologue counts the module's entries in an exported global, which
+ *   the runtime reads to compile hot modules again with binaryen's
+ *   optimiser (JitStrategy.tierUp).
+ * - Budget: every block subtracts its instruction count; the budget is
+ *   tested only at entries and loop headers ("check blocks"), for the
+ *   longest path to the next check or exit, so it never runs out in
+ *   between. A failed test leaves with JitExit.Budget at the block, before
+ *   any of it ran (the dispatcher can come back there: it is an entry).
+ * - A runtime call that throws lands in the catch_all, which writes the
+ *   registers back and returns JitExit.Exception (the flags were written
+ *   before the call).
  */
 import { SEMANTICS } from '../semantics/index.js';
 import type { ModeInfo } from '../semantics/backend.js';
 import { StateSlot } from '../../runtime/cpu.js';
-import { EmitBackend, IMPORTS, JitExit } from './emit-backend.js';
-import type { Region } from './region.js';
-import { type Expr, Relooper, WasmModule } from './wasm.js';
+import { EmitBackend, type HelperSite, IMPORTS, JitExit, type Next, Untranslatable } from './emit-backend.js';
+import { regionLiveness } from './liveness.js';
+import type { Block, Region } from './region.js';
+import { bulkString, emitBulkString } from './string-ops.js';
+import { type FlowNode, naturalLoops, reducible, structure, type Target, type Terminator } from './structure.js';
+import { type Expr, WasmModule } from './wasm.js';
 
 export interface CompileOptions {
   readonly memoryPages: number;
@@ -30,72 +58,360 @@ export interface CompileOptions {
 export interface CompiledRegion {
   readonly binary: Uint8Array;
   readonly text?: string;
+  /** Entry EIPs, in the order of the exports e0, e1, ... (the region's own entry first). */
+  readonly entries: readonly number[];
+  /** The instructions that call runtime helpers, by helper site (the `helper` import's first argument). */
+  readonly helperSites: readonly HelperSite[];
+}
+
+/** The exported global counting the module's entries. */
+export const ENTRY_COUNTER = 'entries';
+
+/** Most return points a run-time jump target is compared with before the region leaves for the dispatcher. */
+const MAX_RETURN_CANDIDATES = 8;
+
+/** The structure's exits: leaving for the dispatcher, and the budget test failing. */
+const EXIT_CONTINUE = 0;
+const EXIT_BUDGET = 1;
+
+/** The return point after a block ending in a CALL of the region, if any. */
+function returnPointAfter(block: Block, region: Region): number | null {
+  const last = block.insns[block.insns.length - 1]!;
+  return last.row.ends === 'call' && region.returnPoints.includes(last.nextEip) ? last.nextEip : null;
+}
+
+interface Shape {
+  /** In-region successors each block may continue at (a superset of what its code does). */
+  readonly succs: Map<number, number[]>;
+  /** Per block ending in a RET: the return points it branches to within the region (else it leaves). */
+  readonly returns: ReadonlyMap<number, readonly number[]>;
+  readonly entries: number[];
+  readonly checks: Set<number>;
+  readonly maxPath: Map<number, number>;
+  /**
+   * Per entry that lies inside a loop it does not head: the blocks from it
+   * to that loop's header (the outermost such loop), which the entry runs
+   * as a copy of its own, so that the loop is still entered only at its
+   * header. Null when the graph is not reducible (the dispatch loop enters
+   * anywhere).
+   */
+  readonly copies: Map<number, Set<number>> | null;
+  /** Blocks inside a loop (every block when the graph is not reducible). */
+  readonly inLoop: Set<number>;
+}
+
+/** Most blocks a region copies for its entries; entries whose copies do not fit are left out. */
+const MAX_COPIED_BLOCKS = 48;
+
+/**
+ * The region's control-flow facts: successors, loop headers, entries,
+ * longest paths, entry chains. A RET branches within the region to the
+ * return points it may come back to only if that keeps the graph
+ * reducible (a RET of one function could otherwise jump into a loop of
+ * another); else it leaves through the dispatcher, which re-enters at the
+ * return point.
+ */
+function shapeOf(region: Region): Shape {
+  const inner = shapeWith(region, true);
+  return inner.copies ? inner : shapeWith(region, false);
+}
+
+function shapeWith(region: Region, returnsInRegion: boolean): Shape {
+  const returns = returnsInRegion ? returnCandidates(region) : new Map<number, number[]>();
+  const succs = new Map<number, number[]>();
+  for (const [eip, block] of region.blocks) {
+    const s = new Set(block.successors.filter((t) => region.blocks.has(t)));
+    for (const r of returns.get(eip) ?? []) s.add(r);
+    succs.set(eip, [...s]);
+  }
+  const layout = (eip: number): number[] => succs.get(eip)!;
+  // Loop headers: targets of back edges of a depth-first search (every cycle has one).
+  const roots = [region.entry, ...region.returnPoints];
+  const checks = new Set<number>();
+  const state = new Map<number, 1 | 2>();
+  for (const root of roots) {
+    if (state.has(root)) continue;
+    const stack: Array<{ eip: number; next: number }> = [{ eip: root, next: 0 }];
+    state.set(root, 1);
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const out = layout(top.eip);
+      if (top.next < out.length) {
+        const s = out[top.next++]!;
+        const st = state.get(s);
+        if (st === 1) checks.add(s);
+        else if (st === undefined) {
+          state.set(s, 1);
+          stack.push({ eip: s, next: 0 });
+        }
+      } else {
+        state.set(top.eip, 2);
+        stack.pop();
+      }
+    }
+  }
+  const entries = [region.entry];
+  for (const e of [...region.returnPoints, ...[...region.blocks.keys()].filter((b) => checks.has(b))]) if (!entries.includes(e)) entries.push(e);
+  for (const e of entries) checks.add(e);
+  // Longest path (in instructions) from a block to the next check block or exit: the graph without
+  // the edges into check blocks is acyclic.
+  const maxPath = new Map<number, number>();
+  const path = (eip: number): number => {
+    const known = maxPath.get(eip);
+    if (known !== undefined) return known;
+    let most = 0;
+    for (const s of succs.get(eip)!) if (!checks.has(s)) most = Math.max(most, path(s));
+    const v = region.blocks.get(eip)!.insns.length + most;
+    maxPath.set(eip, v);
+    return v;
+  };
+  for (const eip of region.blocks.keys()) path(eip);
+  // Natural loops, from a root standing for the prologue, which branches to every entry. (A return
+  // point is not a successor of its CALL: the callee's RET comes back through the dispatcher or a
+  // RET of the region.)
+  const ROOT = -1;
+  const loops = naturalLoops([ROOT, ...region.blocks.keys()], (e) => (e === ROOT ? [region.entry, ...region.returnPoints] : layout(e)), ROOT);
+  const inLoop = new Set<number>(loops ? [...loops.values()].flatMap((body) => [...body]) : region.blocks.keys());
+  let copies: Map<number, Set<number>> | null = null;
+  if (loops) {
+    copies = new Map();
+    let copied = 0;
+    const wanted: Array<[number, Set<number>]> = [];
+    for (const e of entries.slice(1)) {
+      const host = [...loops].filter(([h, body]) => h !== e && body.has(e)).sort((a, b) => b[1].size - a[1].size)[0];
+      if (!host) continue;
+      const [header, body] = host;
+      const set = new Set([e]);
+      const work = [e];
+      while (work.length) {
+        for (const t of succs.get(work.pop()!)!) {
+          if (t !== header && body.has(t) && !set.has(t)) { set.add(t); work.push(t); }
+        }
+      }
+      wanted.push([e, set]);
+    }
+    // Smallest copies first; an entry whose copy does not fit stays a loop header without an entry
+    // (a budget exit there resumes in the interpreter until the next entry).
+    for (const [e, set] of wanted.sort((a, b) => a[1].size - b[1].size)) {
+      if (copied + set.size > MAX_COPIED_BLOCKS) { entries.splice(entries.indexOf(e), 1); continue; }
+      copied += set.size;
+      copies.set(e, set);
+    }
+  }
+  return { succs, returns, entries, checks, maxPath, copies, inLoop };
 }
 
 export function compileRegion(region: Region, o: CompileOptions): CompiledRegion {
   const mod = new WasmModule(o.memoryPages);
   try {
     for (const f of Object.values(IMPORTS)) mod.importFunction(f);
-    mod.beginFunction(0);
+    mod.beginFunction(1);
+    const entryParam = 0;
     const b = new EmitBackend({ mod, mode: o.mode, stateBase: o.stateBase, tlbBase: o.tlbBase, flatSegments: o.flatSegments, csLimit: o.csLimit });
     const w = mod;
     const m = mod.m;
-    const relooper = new Relooper(mod);
+    const live = regionLiveness(region, o.mode);
+    const shape = shapeOf(region);
+    const { succs, entries, checks, maxPath } = shape;
 
-    const exitTo = (eipExpr: Expr, code: JitExit, giveBack = 0): Expr[] => [
-      ...b.storeFlagState(),
-      ...b.storeRegisters(),
-      b.budgetToState(giveBack),
-      b.storeState(StateSlot.Eip, eipExpr),
-      w.ret(w.k(code)),
-    ];
+    // Nodes: the blocks, the entries' copies, the prologue.
+    const blockIndex = new Map<number, number>();
+    for (const eip of region.blocks.keys()) blockIndex.set(eip, blockIndex.size);
+    const copyIndex = new Map<number, Map<number, number>>();
+    let count = blockIndex.size;
+    for (const [e, set] of shape.copies ?? []) copyIndex.set(e, new Map([...set].map((eip) => [eip, count++])));
+    const prologueIndex = count++;
+    const nodes: FlowNode[] = new Array<FlowNode>(count);
+    const exitTo = (eip: number): Target => ({ exit: EXIT_CONTINUE, code: [w.set(b.nextLocal, w.k(eip))] });
 
-    const ids = new Map<number, number>();
-    const order = [...region.blocks.values()];
-    const bodies: Expr[][] = [];
-    for (const block of order) {
-      b.beginBlock();
+    /** One block's code and terminator; `nodeOf` says which node a branch to an in-region block goes to. */
+    const emitBlock = (eip: number, nodeOf: (t: number) => number): FlowNode => {
+      const block = region.blocks.get(eip)!;
+      b.beginBlock(live.liveIn.get(eip)!);
+      b.exitOnMiss = shape.inLoop.has(eip);
       const n = block.insns.length;
-      // Budget: give up before the block when it would overrun (precise: nothing of it has run).
+      if (checks.has(eip)) {
+        b.emit(w.if_(m.i32.lt_s(w.get(b.budgetLocal), w.k(maxPath.get(eip)!)), w.block([w.set(b.nextLocal, w.k(eip)), w.br(`exit${EXIT_BUDGET}`)])));
+      }
       b.emit(w.set(b.budgetLocal, m.i32.sub(w.get(b.budgetLocal), w.k(n))));
-      b.emit(w.if_(m.i32.lt_s(w.get(b.budgetLocal), w.k(0)), w.block(exitTo(w.k(block.eip), JitExit.Budget, n))));
+      const after = live.liveAfter.get(eip)!;
+      const observable = live.observableAfter.get(eip)!;
       block.insns.forEach((insn, k) => {
-        b.beginInstruction(insn, n - k);
+        b.beginInstruction(insn, n - k, after[k]!, observable[k]!);
+        if (bulkString(insn, o.flatSegments)) emitBulkString(b, insn, maxPath.get(eip)! - n);
         SEMANTICS[insn.row.sem]!(b, insn);
         if (b.stored) {
           // A slow-path store that hit translated code: leave after this instruction, so that
           // the rest of the block runs the new bytes (precise self-modifying code).
           // The instructions after this one were charged to the budget at block entry but will not run here.
-          const flush = b.endBlockFlagsKeep();
-          b.emit(w.if_(w.get(b.smcLocal), w.block([...flush, ...exitTo(w.get(b.nextLocal), JitExit.Continue, n - k - 1)])));
+          b.emit(w.if_(w.get(b.smcLocal), w.block(b.exitAfterInstruction(n - k - 1))));
         }
       });
-      b.emit(...b.endBlockFlags());
-      bodies.push(b.take());
-      ids.set(block.eip, relooper.addBlock(w.block(bodies[bodies.length - 1]!)));
-    }
-    const exitBlock = relooper.addBlock(w.block(exitTo(w.get(b.nextLocal), JitExit.Continue)));
-    for (const block of order) {
-      const from = ids.get(block.eip)!;
-      for (const s of new Set(block.successors)) {
-        const to = ids.get(s);
-        if (to !== undefined) relooper.addBranch(from, to, m.i32.eq(w.get(b.nextLocal), w.k(s)));
+      const inRegion = new Set(succs.get(eip)!);
+      const next = b.next;
+      const targets = targetsOf(next, inRegion, shape.returns.get(eip) ?? []);
+      // Each edge settles the flags into the dynamic form, computing those its target reads. When the
+      // edges need different flags, each settles on its own (a loop's back edge should not compute what
+      // only the exit needs); else the block settles once.
+      const foldOf = (t: number): number => (inRegion.has(t) ? live.liveIn.get(t)! : 0);
+      const edgeTargets = next.kind === 'eip' ? [next.eip] : next.kind === 'cond' ? [next.taken, next.fall] : [...targets, -1];
+      const folds = new Set(edgeTargets.map((t) => (t === -1 ? 0 : foldOf(t))));
+      const snapshot = b.saveFlags();
+      const settle = (fold: number): Expr[] => {
+        b.restoreFlags(snapshot);
+        b.settleToLocals(fold);
+        return b.take();
+      };
+      const code = b.take();
+      if (folds.size === 1) code.push(...settle([...folds][0]!));
+      const edge = (t: number): Expr[] => (folds.size === 1 ? [] : settle(t === -1 ? 0 : foldOf(t)));
+      const to = (t: number): Target => (inRegion.has(t) ? { node: nodeOf(t), code: edge(t) } : { exit: EXIT_CONTINUE, code: [...edge(t), w.set(b.nextLocal, w.k(t))] });
+      let term: Terminator;
+      if (next.kind === 'eip') {
+        term = { kind: 'goto', to: to(next.eip) };
+      } else if (next.kind === 'cond') {
+        if (next.taken === next.fall) term = { kind: 'goto', to: to(next.taken) };
+        else if (!inRegion.has(next.taken) && !inRegion.has(next.fall)) {
+          term = { kind: 'goto', to: { exit: EXIT_CONTINUE, code: [...edge(next.taken), w.set(b.nextLocal, m.select(b.x(next.c), w.k(next.taken), w.k(next.fall)))] } };
+        } else {
+          term = { kind: 'if', cond: b.x(next.c), then: to(next.taken), else: to(next.fall) };
+        }
+      } else {
+        term = {
+          kind: 'switch',
+          cases: targets.map((t) => ({ cond: m.i32.eq(w.get(b.nextLocal), w.k(t)), to: { node: nodeOf(t), code: edge(t) } })),
+          default: { exit: EXIT_CONTINUE, code: edge(-1) },
+        };
       }
-      relooper.addBranch(from, exitBlock, 0);
+      return { code, term };
+    };
+    const original = (t: number): number => blockIndex.get(t)!;
+    for (const eip of region.blocks.keys()) nodes[original(eip)] = emitBlock(eip, original);
+    for (const index of copyIndex.values()) {
+      // A copy branches within the copy, else to the original blocks (the loop's header among them).
+      const within = (t: number): number => index.get(t) ?? original(t);
+      for (const [eip, node] of index) nodes[node] = emitBlock(eip, within);
     }
-    const prologue = relooper.addBlock(w.block([...b.loadRegisters(), ...b.loadFlagState(), w.set(b.smcLocal, w.k(0)), w.set(b.budgetLocal, b.loadState(StateSlot.Budget))]));
-    relooper.addBranch(prologue, ids.get(region.entry)!, 0);
-    const label = mod.newLocal();
-    const flow = relooper.render(prologue, label);
+
+    // Prologue: the state block into the locals, then to the entry the parameter names, its live flags computed.
+    const enter = (e: number): Target => {
+      b.assumeDynamic(false);
+      b.settleToLocals(live.liveIn.get(e)!);
+      return { node: copyIndex.get(e)?.get(e) ?? original(e), code: b.take() };
+    };
+    const cases: Array<{ cond: Expr; to: Target }> = [];
+    for (let k = 1; k < entries.length; k++) cases.push({ cond: m.i32.eq(w.get(entryParam), w.k(k)), to: enter(entries[k]!) });
+    // The entry counter: the runtime reads it to find the modules worth optimising (JitStrategy.tierUp).
+    w.exportedGlobal(ENTRY_COUNTER, 0);
+    nodes[prologueIndex] = {
+      code: [
+        w.globalSet(ENTRY_COUNTER, m.i32.add(w.globalGet(ENTRY_COUNTER), w.k(1))),
+        ...b.loadRegisters(), ...b.loadFlagState(), w.set(b.smcLocal, w.k(0)), w.set(b.budgetLocal, b.loadState(StateSlot.Budget)),
+      ],
+      term: { kind: 'switch', cases, default: enter(entries[0]!) },
+    };
+
+    /** Leave for the dispatcher with the dynamic form in the locals and the EIP in nextLocal. */
+    const exitCode = (code: JitExit): Expr[] => {
+      b.assumeDynamic();
+      return [...b.flushToState(), ...b.storeRegisters(), b.budgetToState(0), b.storeState(StateSlot.Eip, w.get(b.nextLocal)), w.ret(w.k(code))];
+    };
+    const exits = [exitCode(JitExit.Continue), exitCode(JitExit.Budget)];
+    const flow = shape.copies && reducible(nodes, prologueIndex)
+      ? structure(w, nodes, prologueIndex, exits)
+      : dispatchLoopFlow(mod, nodes, prologueIndex, exits);
     const body = w.block([
       w.tryCatchAll(w.block([flow, w.unreachable()]), w.block([...b.storeRegisters(), w.ret(w.k(JitExit.Exception))])),
       w.unreachable(),
     ], true);
-    mod.endFunction('run', body, true);
+    mod.endFunction('run', body, false);
+    entries.forEach((_, k) => {
+      mod.beginFunction(0);
+      mod.endFunction(`e${k}`, w.call('run', [w.k(k)], true), true);
+    });
     const text = o.wantText ? mod.text() : undefined;
     const binary = mod.finish(o.optimize);
-    return { binary, text };
+    return { binary, text, entries, helperSites: [...b.helperSites] };
   } finally {
     mod.dispose();
   }
 }
+
+/**
+ * Where each RET of the region may return within it: the return points of
+ * the CALLs of the function the RET belongs to (the blocks a call target
+ * reaches without entering another call, a call continuing at its return
+ * point). A RET of no called function (the region's own caller returns
+ * there) gets none.
+ */
+function returnCandidates(region: Region): Map<number, number[]> {
+  const callers = new Map<number, number[]>();
+  for (const block of region.blocks.values()) {
+    const rp = returnPointAfter(block, region);
+    const last = block.insns[block.insns.length - 1]!;
+    const target = last.operands.find((o) => o.kind === 'rel');
+    if (rp === null || !target || target.kind !== 'rel' || !region.blocks.has(target.target)) continue;
+    const list = callers.get(target.target) ?? [];
+    if (!list.includes(rp)) list.push(rp);
+    callers.set(target.target, list);
+  }
+  const out = new Map<number, number[]>();
+  for (const [fn, points] of callers) {
+    const seen = new Set([fn]);
+    const work = [fn];
+    while (work.length) {
+      const eip = work.pop()!;
+      const block = region.blocks.get(eip)!;
+      const rp = returnPointAfter(block, region);
+      const next = rp !== null ? [rp] : block.successors.filter((t) => region.blocks.has(t));
+      if (block.insns[block.insns.length - 1]!.row.ends === 'ret') {
+        const list = out.get(eip) ?? [];
+        for (const p of points) if (!list.includes(p) && list.length < MAX_RETURN_CANDIDATES) list.push(p);
+        out.set(eip, list);
+      }
+      for (const t of next) if (!seen.has(t)) { seen.add(t); work.push(t); }
+    }
+  }
+  return out;
+}
+
+/** In-region blocks control can continue at after a block that ended with `next`. */
+function targetsOf(next: Next, inRegion: ReadonlySet<number>, returns: readonly number[]): number[] {
+  if (next.kind === 'eip') return inRegion.has(next.eip) ? [next.eip] : [];
+  if (next.kind === 'cond') return [...new Set([next.taken, next.fall])].filter((t) => inRegion.has(t));
+  return returns.filter((t) => inRegion.has(t));
+}
+
+/**
+ * The same graph as a dispatch loop, for a graph the structurer cannot
+ * take (irreducible: a loop entered other than through its header): a
+ * label local names the next node, and a br_table at the top of a loop
+ * jumps to it. Slower (an indirect jump per block) but always possible;
+ * exits are the same labelled blocks around the flow as structure() makes.
+ */
+function dispatchLoopFlow(mod: WasmModule, nodes: readonly FlowNode[], root: number, exits: readonly Expr[][]): Expr {
+  const w = mod;
+  const m = w.m;
+  const label = mod.newLocal();
+  const go = (t: Target): Expr[] => [...(t.code ?? []), ...('exit' in t ? [w.br(`exit${t.exit}`)] : [w.set(label, w.k(t.node)), w.br('top')])];
+  const caseCode = (n: FlowNode): Expr[] => {
+    const t = n.term;
+    if (t.kind === 'goto') return [...n.code, ...go(t.to)];
+    if (t.kind === 'if') return [...n.code, w.if_(t.cond, w.block(go(t.then)), w.block(go(t.else)))];
+    let out = go(t.default);
+    for (let k = t.cases.length - 1; k >= 0; k--) out = [w.if_(t.cases[k]!.cond, w.block(go(t.cases[k]!.to)), w.block(out))];
+    return [...n.code, ...out];
+  };
+  // block $c(n-1) { ... block $c0 { br_table $c0..$c(n-1) (label) } case 0 ... } case n-1
+  let inner: Expr = m.switch(nodes.map((_, k) => `c${k}`), `c${nodes.length - 1}`, w.get(label));
+  nodes.forEach((n, k) => {
+    inner = w.block([w.named(`c${k}`, [inner]), ...caseCode(n)]);
+  });
+  let out: Expr = w.block([w.set(label, w.k(root)), w.loop('top', inner), w.unreachable()]);
+  exits.forEach((code, k) => {
+    out = w.block([w.named(`exit${k}`, [out]), ...code]);
+  });
+  return out;
+}
+
+export { Untranslatable };

@@ -1,22 +1,35 @@
 /**
- * The Wasm-emitting backend: `Backend<Expr>`. The same instruction
+ * The Wasm-emitting backend: `Backend<Val>`. The same instruction
  * semantics the reference tier evaluates are run here once, at translation
  * time, and every operation becomes Wasm code.
  *
- * - Guest registers live in function locals; each value read from state
- *   (register, memory, flag) is copied into a fresh local, so a value is a
- *   snapshot that later writes cannot change (the semantics rely on it).
- * - Lazy flags are tracked at compile time: after `flagsOp` the emitter
- *   knows the operation and size statically and keeps result and operands
- *   in locals; a flag read in the same block becomes the flag's formula
- *   for that operation, and an unread flag costs nothing. The record is
- *   written to the state block at block ends and before slow paths.
+ * - Guest registers live in function locals for a whole region; each value
+ *   read from state (register, memory, flag) is copied into a fresh local,
+ *   so a value is a snapshot that later writes cannot change (the
+ *   semantics rely on it).
+ * - Lazy flags (see FlagTracking): after `flagsOp` the emitter knows the
+ *   operation and size statically and keeps result and operands in
+ *   locals; a flag read becomes that operation's formula, and an unread
+ *   flag costs nothing. Between blocks the flags travel in the region's
+ *   "dynamic form" (locals laid out like the state block's lazy record,
+ *   plus a second record for the CF that INC and DEC keep), so a block
+ *   boundary is a few local copies, never a call; the flags the next block
+ *   reads (liveness.ts) are computed at the boundary from the static
+ *   operation. Every flag stays exact wherever anything can observe it: an
+ *   exit computes what the state block needs on its own path; only a flag
+ *   that is overwritten before any exit could see it (liveness.ts) is
+ *   dropped. A compare-and-branch becomes one comparison of the operands.
+ * - The EIP after an instruction is tracked statically where it can be (a
+ *   constant, or one of two constants under a condition), so the region
+ *   compiler branches on the condition itself.
  * - Memory goes through an inline TLB test (runtime/mmu.ts gives the entry
- *   format) with a call into the runtime on a miss; that call may throw a
- *   guest fault, which the function's catch_all turns into an exit.
+ *   format). On a miss, code outside loops calls into the runtime, which
+ *   may throw a guest fault that the function's catch_all turns into an
+ *   exit; code in loops leaves the region instead (JitExit.Slow), so that
+ *   no call in a loop body forces its values onto the stack.
  */
-import { type Backend, Flag, FlagOp, type ModeInfo } from '../semantics/backend.js';
-import { conditionFromFlags, flagsDefinedBy, lazyFlag, lazyFlagsWord } from '../semantics/flags.js';
+import { ARITH_FLAGS, type Backend, Flag, FlagOp, type ModeInfo } from '../semantics/backend.js';
+import { conditionFromFlags, flagsDefinedBy, lazyFlag } from '../semantics/flags.js';
 import { type Instruction, Seg, type Size } from '../table/types.js';
 import { StateSlot } from '../../runtime/cpu.js';
 import { Access, tlbMask, TLB_VALID } from '../../runtime/mmu.js';
@@ -37,9 +50,17 @@ export const enum JitExit {
   Exception = 4,
   /** The dispatcher found no translation for state.Eip (or the fetch missed the TLB): the runtime decides. */
   Miss = 5,
+  /**
+   * An access missed the TLB fast path in a loop of translated code: the
+   * runtime runs the instruction at state.Eip (which fills the TLB, or
+   * faults, or reaches a device) and carries on from there. Nothing of the
+   * instruction has happened yet (the semantics make every access that
+   * can fault before any write).
+   */
+  Slow = 6,
 }
 
-/** Runtime imports translated code may call (names and arities). */
+/** Imports translated code may call (names and arities). */
 export const IMPORTS = {
   /** (seg, offset, size, eip, left) -> value */
   slowLoad: { name: 'slowLoad', params: 5, results: true },
@@ -47,12 +68,14 @@ export const IMPORTS = {
   slowStore: { name: 'slowStore', params: 6, results: true },
   /** (seg, offset, len, eip, left) */
   slowProbe: { name: 'slowProbe', params: 5, results: false },
-  /** () -> EFLAGS, materialised from the state block */
-  flagsWord: { name: 'flagsWord', params: 0, results: true },
-  /** () -> CF (0/1) from the state block, nothing materialised */
-  carryFlag: { name: 'carryFlag', params: 0, results: true },
   /** (seg) -> selector */
   sreg: { name: 'sreg', params: 1, results: true },
+  /** (site, left): run the runtime helper of the region's helper site `site` on the state block. */
+  helper: { name: 'helper', params: 2, results: false },
+  /** (op, size, res, a, b) -> the flags a lazy record defines, at their EFLAGS positions (support module, pure). */
+  flagsOf: { name: 'flagsOf', params: 5, results: true },
+  /** (op, size, res, a, b) -> CF (0/1) of a lazy record (support module, pure). */
+  carryOf: { name: 'carryOf', params: 5, results: true },
 } as const;
 
 /**
@@ -64,20 +87,45 @@ export class Val {
   constructor(readonly local: number, readonly konst: number | null = null) {}
 }
 
+/** A call of a runtime helper in translated code. */
+export interface HelperSite {
+  readonly eip: number;
+  readonly name: string;
+}
+
 /** Raised at translation time for an instruction the emitter cannot translate (it is left to the interpreter). */
 export class Untranslatable extends Error {}
 
-/** What the emitter knows statically about the flags. */
-interface FlagTracking {
-  /** The last flag operation of this block, if any: its flags are computed from these locals. */
-  lazy: { op: FlagOp; size: Size; res: Val; a: Val; b: Val; mask: number } | null;
-  /** flagsLocal holds every EFLAGS bit not covered by `lazy`. */
-  known: boolean;
-  /** flagsLocal's CF bit is valid (implied by `known`): INC/DEC and carry readers need only this. */
-  cf: boolean;
-  /** Flags changed since the last flush to the state block. */
-  dirty: boolean;
+/** A flag operation known at translation time, describing the flags in `mask`. */
+interface Rec {
+  readonly op: FlagOp;
+  readonly size: Size;
+  readonly res: Val;
+  readonly a: Val;
+  readonly b: Val;
+  readonly mask: number;
 }
+
+/**
+ * Where each arithmetic flag is, as far as translation time knows. A flag's
+ * value comes from the first of: a static record in `recs` whose mask has
+ * it; the dynamic main record (region locals) if its runtime mask has it;
+ * for CF, the dynamic CF record if its runtime mask is set; the flags word
+ * local. `mainMay` and `cfMay` bound what the runtime masks can hold
+ * (the masks themselves are authoritative at run time).
+ */
+interface FlagTracking {
+  /** Newest first, disjoint masks, at most two. */
+  readonly recs: readonly Rec[];
+  readonly mainMay: number;
+  readonly cfMay: boolean;
+}
+
+/** The EIP after the current instruction, as far as translation time knows. */
+export type Next =
+  | { readonly kind: 'eip'; readonly eip: number }
+  | { readonly kind: 'cond'; readonly c: Val; readonly taken: number; readonly fall: number }
+  | { readonly kind: 'local' };
 
 export interface EmitOptions {
   readonly mod: WasmModule;
@@ -91,18 +139,57 @@ export interface EmitOptions {
   readonly csLimit: number;
 }
 
-/** State-block slots of the flags, in the order of EmitBackend.flagState. */
-const FLAG_SLOTS = [StateSlot.Flags, StateSlot.LazyMask, StateSlot.LazyOp, StateSlot.LazySize, StateSlot.LazyRes, StateSlot.LazyA, StateSlot.LazyB] as const;
-const enum FS { Flags = 0, Mask = 1, Op = 2, Size = 3, Res = 4, A = 5, B = 6 }
+/** The region locals of the dynamic form: the state block's lazy record, and a CF record. */
+interface DynamicLocals {
+  readonly f: number;
+  readonly mask: number;
+  readonly op: number;
+  readonly size: number;
+  readonly res: number;
+  readonly a: number;
+  readonly b: number;
+  readonly cmask: number;
+  readonly cop: number;
+  readonly csize: number;
+  readonly cres: number;
+  readonly ca: number;
+  readonly cb: number;
+}
 
-const FLAG_BITS: ReadonlyArray<[Flag, number]> = [[Flag.CF, 0], [Flag.PF, 2], [Flag.AF, 4], [Flag.ZF, 6], [Flag.SF, 7], [Flag.OF, 11]];
+/** A lazy record as values (static or read from the dynamic locals). */
+interface RecVals {
+  readonly op: Val;
+  readonly size: Val;
+  readonly res: Val;
+  readonly a: Val;
+  readonly b: Val;
+}
+
+/** The dynamic form's fields as values. */
+interface Form {
+  readonly f: Val;
+  readonly mask: Val;
+  readonly main: RecVals;
+  readonly cmask: Val;
+  readonly cf: RecVals;
+}
+
+const NO_FLAGS: FlagTracking = { recs: [], mainMay: 0, cfMay: false };
+
+/** The flag tracking at some point, opaque outside the emitter. */
+export type FlagSnapshot = object;
+
+/** Bit position of a single flag. */
+function bitOf(f: number): number {
+  return 31 - Math.clz32(f);
+}
 
 export class EmitBackend implements Backend<Val> {
   readonly mode: ModeInfo;
   readonly w: WasmModule;
   private readonly m: binaryen.Module;
   readonly regLocals: number[];
-  /** EIP after the current instruction (jump() changes it). */
+  /** EIP after the current instruction when it is only known at run time (`next.kind === 'local'`). */
   readonly nextLocal: number;
   /** Set by a slow store that invalidated translated code. */
   readonly smcLocal: number;
@@ -112,21 +199,23 @@ export class EmitBackend implements Backend<Val> {
    * unexecuted instructions back when they fault).
    */
   readonly budgetLocal: number;
-  private readonly flagsLocal: number;
-  /**
-   * The state block's flag fields, kept in locals for the whole region (as
-   * the registers are): Flags, LazyMask, LazyOp, LazySize, LazyRes, LazyA,
-   * LazyB. Block ends write the tracked flags here; exits and runtime calls
-   * copy them to the state block.
-   */
-  private readonly flagState: number[];
+  private readonly d: DynamicLocals;
   private stmts: Expr[] = [];
-  private flags: FlagTracking = { lazy: null, known: false, cf: false, dirty: false };
+  private flags: FlagTracking = NO_FLAGS;
   private insn: Instruction | null = null;
   /** Instructions of the block not yet retired when the current one starts (for budget accounting on faults). */
   private left = 0;
+  /** Flags live after the current instruction (liveness.ts). */
+  private liveAfter = ARITH_FLAGS;
+  /** Flags anything may observe after the current instruction (liveness.ts): the others need no value. */
+  private observableAfter = ARITH_FLAGS;
+  /** The current code path has left the function (raise): what follows it in this branch is dead. */
+  private terminated = false;
+  next: Next = { kind: 'eip', eip: 0 };
   /** The current instruction stored to memory through the slow path (needs an SMC check after it). */
   stored = false;
+  /** Helper sites of the region, in site order: the instruction's EIP (the runtime decodes it again) and the helper's name. */
+  readonly helperSites: HelperSite[] = [];
 
   constructor(private readonly o: EmitOptions) {
     this.w = o.mod;
@@ -136,8 +225,8 @@ export class EmitBackend implements Backend<Val> {
     this.nextLocal = o.mod.newLocal();
     this.smcLocal = o.mod.newLocal();
     this.budgetLocal = o.mod.newLocal();
-    this.flagsLocal = o.mod.newLocal();
-    this.flagState = FLAG_SLOTS.map(() => o.mod.newLocal());
+    const l = (): number => o.mod.newLocal();
+    this.d = { f: l(), mask: l(), op: l(), size: l(), res: l(), a: l(), b: l(), cmask: l(), cop: l(), csize: l(), cres: l(), ca: l(), cb: l() };
   }
 
   // --- statement plumbing ------------------------------------------------------
@@ -177,17 +266,23 @@ export class EmitBackend implements Backend<Val> {
     return this.m.i32.store(this.stateAddr(slot), 4, this.m.i32.const(0), v);
   }
 
-  /** Begin an instruction: `left` instructions of the block (this one included) have not retired. */
-  beginInstruction(i: Instruction, left: number): void {
-    this.insn = i;
-    this.left = left;
-    this.stored = false;
-    this.emit(this.w.set(this.nextLocal, this.c(i.nextEip)));
+  /**
+   * Begin a block in the dynamic form, the flags of `fold` materialised in
+   * the flags word (the predecessors computed them).
+   */
+  beginBlock(fold: number): void {
+    this.flags = { recs: [], mainMay: ARITH_FLAGS & ~fold, cfMay: (fold & Flag.CF) === 0 };
+    this.terminated = false;
   }
 
-  /** Block start: the state block holds the flags. */
-  beginBlock(): void {
-    this.flags = { lazy: null, known: false, cf: false, dirty: false };
+  /** Begin an instruction: `left` instructions of the block (this one included) have not retired. */
+  beginInstruction(i: Instruction, left: number, liveAfter: number, observableAfter: number): void {
+    this.insn = i;
+    this.left = left;
+    this.liveAfter = liveAfter;
+    this.observableAfter = observableAfter;
+    this.stored = false;
+    this.next = { kind: 'eip', eip: i.nextEip };
   }
 
   /** Registers from the state block into their locals. */
@@ -200,54 +295,116 @@ export class EmitBackend implements Backend<Val> {
     return this.regLocals.map((l, r) => this.storeState(StateSlot.Regs + r, this.w.get(l)));
   }
 
-  /** The flag fields from the state block into their locals (region prologue). */
+  /** The dynamic form from the state block (region prologue; after a helper): no CF record. */
   loadFlagState(): Expr[] {
-    return this.flagState.map((l, k) => this.w.set(l, this.loadState(FLAG_SLOTS[k]!)));
+    const { w, d } = this;
+    return [
+      w.set(d.f, this.loadState(StateSlot.Flags)),
+      w.set(d.mask, this.loadState(StateSlot.LazyMask)),
+      w.set(d.op, this.loadState(StateSlot.LazyOp)),
+      w.set(d.size, this.loadState(StateSlot.LazySize)),
+      w.set(d.res, this.loadState(StateSlot.LazyRes)),
+      w.set(d.a, this.loadState(StateSlot.LazyA)),
+      w.set(d.b, this.loadState(StateSlot.LazyB)),
+      w.set(d.cmask, this.c(0)),
+    ];
   }
 
-  /** The flag fields' locals to the state block (exits, runtime calls). */
-  storeFlagState(): Expr[] {
-    return this.flagState.map((l, k) => this.storeState(FLAG_SLOTS[k]!, this.w.get(l)));
+  /** The expression for the EIP after the current instruction. */
+  nextExpr(): Expr {
+    const n = this.next;
+    if (n.kind === 'eip') return this.c(n.eip);
+    if (n.kind === 'cond') return this.m.select(this.x(n.c), this.c(n.taken), this.c(n.fall));
+    return this.w.get(this.nextLocal);
   }
 
   // --- values --------------------------------------------------------------
 
   k(n: number): Val { return new Val(-1, n | 0); }
-  add(a: Val, b: Val): Val { return this.val(this.m.i32.add(this.x(a), this.x(b))); }
-  sub(a: Val, b: Val): Val { return this.val(this.m.i32.sub(this.x(a), this.x(b))); }
-  mul(a: Val, b: Val): Val { return this.val(this.m.i32.mul(this.x(a), this.x(b))); }
-  and(a: Val, b: Val): Val { return this.val(this.m.i32.and(this.x(a), this.x(b))); }
-  or(a: Val, b: Val): Val { return this.val(this.m.i32.or(this.x(a), this.x(b))); }
-  xor(a: Val, b: Val): Val { return this.val(this.m.i32.xor(this.x(a), this.x(b))); }
-  not(a: Val): Val { return this.val(this.m.i32.xor(this.x(a), this.c(-1))); }
-  neg(a: Val): Val { return this.val(this.m.i32.sub(this.c(0), this.x(a))); }
+  add(a: Val, b: Val): Val { return this.noteOrigin(this.fold2(a, b, (x, y) => x + y, (m, x, y) => m.i32.add(x, y), 0), 'add', a, b); }
+  sub(a: Val, b: Val): Val { return this.noteOrigin(b.konst === 0 ? a : this.fold2(a, b, (x, y) => x - y, (m, x, y) => m.i32.sub(x, y)), 'sub', a, b); }
+
+  /**
+   * Values made by a plain add or sub of two values: a flag operation
+   * whose result is exactly a + b or a - b (not ADC/SBB, whose carry-in
+   * makes it differ) has cheaper carry and comparison formulas.
+   */
+  private readonly origin = new WeakMap<Val, { op: 'add' | 'sub'; a: Val; b: Val }>();
+
+  private noteOrigin(v: Val, op: 'add' | 'sub', a: Val, b: Val): Val {
+    if (v !== a && v !== b && v.konst === null) this.origin.set(v, { op, a, b });
+    return v;
+  }
+
+  /** Is `r` an ADD or SUB record whose result is exactly a + b or a - b? */
+  private plain(r: Rec): boolean {
+    // x - 0 and x + 0 are x itself (the emitter hands back the operand).
+    if ((r.op === FlagOp.Sub || r.op === FlagOp.Add) && r.b.konst === 0 && r.res === r.a) return true;
+    const o = this.origin.get(r.res);
+    return o !== undefined && o.a === r.a && o.b === r.b && ((r.op === FlagOp.Add && o.op === 'add') || (r.op === FlagOp.Sub && o.op === 'sub'));
+  }
+  mul(a: Val, b: Val): Val { return this.fold2(a, b, (x, y) => Math.imul(x, y), (m, x, y) => m.i32.mul(x, y), 1, 0); }
+  and(a: Val, b: Val): Val { return this.fold2(a, b, (x, y) => x & y, (m, x, y) => m.i32.and(x, y), -1, 0); }
+  or(a: Val, b: Val): Val { return this.fold2(a, b, (x, y) => x | y, (m, x, y) => m.i32.or(x, y), 0, -1); }
+  xor(a: Val, b: Val): Val { return this.fold2(a, b, (x, y) => x ^ y, (m, x, y) => m.i32.xor(x, y), 0); }
+  not(a: Val): Val { return a.konst !== null ? this.k(~a.konst) : this.val(this.m.i32.xor(this.x(a), this.c(-1))); }
+  neg(a: Val): Val { return a.konst !== null ? this.k(-a.konst) : this.val(this.m.i32.sub(this.c(0), this.x(a))); }
+
+  /**
+   * A binary operation: folded when both operands are constants (with the
+   * i32 result Wasm would compute), the other operand when one is the
+   * operation's identity (commutative operations only pass `identity`).
+   */
+  private fold2(a: Val, b: Val, f: (x: number, y: number) => number, e: (m: binaryen.Module, x: Expr, y: Expr) => Expr, identity?: number, absorbing?: number): Val {
+    if (a.konst !== null && b.konst !== null) return this.k(f(a.konst, b.konst));
+    if (absorbing !== undefined && (a.konst === absorbing || b.konst === absorbing)) return this.k(absorbing);
+    if (identity !== undefined) {
+      if (b.konst === identity) return a;
+      if (a.konst === identity) return b;
+    }
+    return this.val(e(this.m, this.x(a), this.x(b)));
+  }
+
+  /** A shift or rotate: folded on constants (count mod 32, as Wasm), the value itself for a count of 0. */
+  private shift(a: Val, n: Val, f: (x: number, y: number) => number, e: (m: binaryen.Module, x: Expr, y: Expr) => Expr): Val {
+    if (n.konst !== null && (n.konst & 31) === 0) return a;
+    if (a.konst !== null && n.konst !== null) return this.k(f(a.konst, n.konst & 31));
+    return this.val(e(this.m, this.x(a), this.x(n)));
+  }
 
   /** A constant expression node. */
-  private c(n: number): Expr { return this.m.i32.const(n | 0); }
-  shl(a: Val, n: Val): Val { return this.val(this.m.i32.shl(this.x(a), this.x(n))); }
-  shrU(a: Val, n: Val): Val { return this.val(this.m.i32.shr_u(this.x(a), this.x(n))); }
-  shrS(a: Val, n: Val): Val { return this.val(this.m.i32.shr_s(this.x(a), this.x(n))); }
-  rotl(a: Val, n: Val): Val { return this.val(this.m.i32.rotl(this.x(a), this.x(n))); }
-  rotr(a: Val, n: Val): Val { return this.val(this.m.i32.rotr(this.x(a), this.x(n))); }
-  eq(a: Val, b: Val): Val { return this.val(this.m.i32.eq(this.x(a), this.x(b))); }
-  ne(a: Val, b: Val): Val { return this.val(this.m.i32.ne(this.x(a), this.x(b))); }
-  ltU(a: Val, b: Val): Val { return this.val(this.m.i32.lt_u(this.x(a), this.x(b))); }
-  ltS(a: Val, b: Val): Val { return this.val(this.m.i32.lt_s(this.x(a), this.x(b))); }
-  leU(a: Val, b: Val): Val { return this.val(this.m.i32.le_u(this.x(a), this.x(b))); }
-  leS(a: Val, b: Val): Val { return this.val(this.m.i32.le_s(this.x(a), this.x(b))); }
-  eqz(a: Val): Val { return this.val(this.m.i32.eqz(this.x(a))); }
-  select(c: Val, a: Val, b: Val): Val { return this.val(this.m.select(this.x(c), this.x(a), this.x(b))); }
+  c(n: number): Expr { return this.m.i32.const(n | 0); }
+  shl(a: Val, n: Val): Val { return this.shift(a, n, (x, y) => x << y, (m, x, y) => m.i32.shl(x, y)); }
+  shrU(a: Val, n: Val): Val { return this.shift(a, n, (x, y) => x >>> y, (m, x, y) => m.i32.shr_u(x, y)); }
+  shrS(a: Val, n: Val): Val { return this.shift(a, n, (x, y) => x >> y, (m, x, y) => m.i32.shr_s(x, y)); }
+  rotl(a: Val, n: Val): Val { return this.shift(a, n, (x, y) => (x << y) | (x >>> (32 - y)), (m, x, y) => m.i32.rotl(x, y)); }
+  rotr(a: Val, n: Val): Val { return this.shift(a, n, (x, y) => (x >>> y) | (x << (32 - y)), (m, x, y) => m.i32.rotr(x, y)); }
+  eq(a: Val, b: Val): Val { return this.fold2(a, b, (x, y) => (x === y ? 1 : 0), (m, x, y) => m.i32.eq(x, y)); }
+  ne(a: Val, b: Val): Val { return this.fold2(a, b, (x, y) => (x !== y ? 1 : 0), (m, x, y) => m.i32.ne(x, y)); }
+  ltU(a: Val, b: Val): Val { return this.fold2(a, b, (x, y) => ((x >>> 0) < (y >>> 0) ? 1 : 0), (m, x, y) => m.i32.lt_u(x, y)); }
+  ltS(a: Val, b: Val): Val { return this.fold2(a, b, (x, y) => (x < y ? 1 : 0), (m, x, y) => m.i32.lt_s(x, y)); }
+  leU(a: Val, b: Val): Val { return this.fold2(a, b, (x, y) => ((x >>> 0) <= (y >>> 0) ? 1 : 0), (m, x, y) => m.i32.le_u(x, y)); }
+  leS(a: Val, b: Val): Val { return this.fold2(a, b, (x, y) => (x <= y ? 1 : 0), (m, x, y) => m.i32.le_s(x, y)); }
+  eqz(a: Val): Val { return a.konst !== null ? this.k(a.konst === 0 ? 1 : 0) : this.val(this.m.i32.eqz(this.x(a))); }
+  select(c: Val, a: Val, b: Val): Val {
+    if (c.konst !== null) return c.konst ? a : b;
+    return this.val(this.m.select(this.x(c), this.x(a), this.x(b)));
+  }
   zx(a: Val, size: Size): Val {
-    return size === 4 ? a : this.val(this.m.i32.and(this.x(a), this.c(size === 1 ? 0xff : 0xffff)));
+    return size === 4 ? a : this.and(a, this.k(size === 1 ? 0xff : 0xffff));
   }
   sx(a: Val, size: Size): Val {
     if (size === 4) return a;
     const sh = size === 1 ? 24 : 16;
+    if (a.konst !== null) return this.k((a.konst << sh) >> sh);
     return this.val(this.m.i32.shr_s(this.m.i32.shl(this.x(a), this.c(sh)), this.c(sh)));
   }
   clz(a: Val): Val { return this.val(this.m.i32.clz(this.x(a))); }
   ctz(a: Val): Val { return this.val(this.m.i32.ctz(this.x(a))); }
-  popcnt(a: Val): Val { return this.val(this.m.i32.popcnt(this.x(a))); }
+  popcnt(a: Val): Val {
+    if (a.konst !== null) { let n = 0; for (let v = a.konst >>> 0; v; v &= v - 1) n++; return this.k(n); }
+    return this.val(this.m.i32.popcnt(this.x(a)));
+  }
   bswap(a: Val): Val {
     const m = this.m;
     const x = (): Expr => this.x(a);
@@ -340,13 +497,23 @@ export class EmitBackend implements Backend<Val> {
 
   // --- memory ----------------------------------------------------------------
 
+  /** Byte address of the TLB in the Wasm memory. */
+  get tlbBase(): number {
+    return this.o.tlbBase;
+  }
+
+  /** Segments (bit per Seg) known flat for this translation. */
+  get flatSegments(): number {
+    return this.o.flatSegments;
+  }
+
   private flat(s: Seg): boolean {
     return (this.o.flatSegments & (1 << s)) !== 0;
   }
 
-  /** Statements that make the state block exact for a runtime call that may fault. */
-  private beforeRuntimeCall(): Expr[] {
-    return [...this.flushFlagsStmts(), ...this.storeFlagState(), this.budgetToState(0)];
+  /** Statements that make the state block exact for a runtime call that may fault or read it. */
+  beforeRuntimeCall(): Expr[] {
+    return [...this.flushToState(), this.budgetToState(0)];
   }
 
   /** state.Budget = the budget local + extra (instructions given back). */
@@ -355,50 +522,86 @@ export class EmitBackend implements Backend<Val> {
     return this.storeState(StateSlot.Budget, extra ? this.m.i32.add(v, this.c(extra)) : v);
   }
 
-  /** The TLB fast-path test for `size` bytes at linear `lin`: hit condition and physical address. */
-  private tlbHit(lin: Val, size: number, access: Access): { hit: Expr; pa: () => Expr } {
+  /**
+   * The TLB fast-path test for `size` bytes at linear `lin`: the conditions
+   * under which it misses (each a separate branch: cheaper than combining
+   * them) and the physical address of a hit.
+   */
+  tlbHit(lin: Val, size: number, access: Access): { misses: Expr[]; pa: () => Expr } {
     const m = this.m;
     const e = this.val(m.i32.load(this.o.tlbBase, 4, m.i32.shl(m.i32.shr_u(this.x(lin), this.c(12)), this.c(2))));
     const mask = tlbMask(access, this.mode.cpl === 3);
-    const hit = m.i32.and(
-      m.i32.eq(m.i32.and(this.x(e), this.c(mask)), this.c(TLB_VALID)),
-      m.i32.le_u(m.i32.and(this.x(lin), this.c(0xfff)), this.c(0x1000 - size)),
-    );
-    return { hit, pa: () => m.i32.xor(m.i32.and(this.x(e), this.c(~0xfff)), this.x(lin)) };
+    const misses = [m.i32.ne(m.i32.and(this.x(e), this.c(mask)), this.c(TLB_VALID))];
+    // A byte access cannot cross a page; wider ones take the slow path when they would.
+    if (size > 1) misses.push(m.i32.gt_u(m.i32.and(this.x(lin), this.c(0xfff)), this.c(0x1000 - size)));
+    return { misses, pa: () => m.i32.xor(m.i32.and(this.x(e), this.c(~0xfff)), this.x(lin)) };
+  }
+
+  /** Blocks in loops leave on a TLB miss instead of calling the runtime (see fastAccess). */
+  exitOnMiss = false;
+  private labels = 0;
+
+  /**
+   * An access through the inline TLB: `hit` on the fast path, else `miss`.
+   * In a loop the miss path leaves the region (JitExit.Slow) rather than
+   * calling the runtime and coming back: a call in the loop body would make
+   * every value live across it go to the stack on the fast path too
+   * (every register is caller-saved), while a path that returns keeps
+   * them in registers. Outside loops the runtime call is the cheaper miss.
+   */
+  /** A label name unique in the function. */
+  label(prefix: string): string {
+    return `${prefix}${this.labels++}`;
+  }
+
+  private fastAccess(misses: Expr[], hit: Expr[], slowCall: () => Expr[]): Expr {
+    const w = this.w;
+    const n = this.labels++;
+    const miss = this.exitOnMiss ? this.exitStmts(this.insn!.eip, this.left, 0, 0, JitExit.Slow) : slowCall();
+    return w.named(`hit${n}`, [
+      w.named(`miss${n}`, [...misses.map((c) => w.br(`miss${n}`, c)), ...hit, w.br(`hit${n}`)]),
+      ...miss,
+    ]);
   }
 
   load(s: Seg, offset: Val, size: Size): Val {
     const w = this.w;
     const i = this.insn!;
-    const slow = (): Expr => w.block([...this.beforeRuntimeCall(),
-      w.call(IMPORTS.slowLoad.name, [this.c(s), this.x(offset), this.c(size), this.c(i.eip), this.c(this.left)], true)], true);
-    if (!this.flat(s)) return this.val(slow());
-    const { hit, pa } = this.tlbHit(offset, size, Access.Read);
-    return this.val(w.if_(hit, w.load(0, size, pa()), slow()));
+    const slowCall = (): Expr => w.call(IMPORTS.slowLoad.name, [this.c(s), this.x(offset), this.c(size), this.c(i.eip), this.c(this.left)], true);
+    if (!this.flat(s)) return this.val(w.block([...this.beforeRuntimeCall(), slowCall()], true));
+    const { misses, pa } = this.tlbHit(offset, size, Access.Read);
+    const v = this.w.newLocal();
+    this.emit(this.fastAccess(misses, [w.set(v, w.load(0, size, pa()))], () => [...this.beforeRuntimeCall(), w.set(v, slowCall())]));
+    return new Val(v);
   }
 
   store(s: Seg, offset: Val, size: Size, v: Val): void {
     const w = this.w;
     const i = this.insn!;
-    this.stored = true;
-    const slow = (): Expr => w.block([...this.beforeRuntimeCall(),
+    const slow = (): Expr[] => [...this.beforeRuntimeCall(),
       w.set(this.smcLocal, w.m.i32.or(w.get(this.smcLocal),
-        w.call(IMPORTS.slowStore.name, [this.c(s), this.x(offset), this.c(size), this.x(v), this.c(i.eip), this.c(this.left)], true)))]);
-    if (!this.flat(s)) { this.emit(slow()); return; }
-    const { hit, pa } = this.tlbHit(offset, size, Access.Write);
-    this.emit(w.if_(hit, w.store(0, size, pa(), this.x(v)), slow()));
+        w.call(IMPORTS.slowStore.name, [this.c(s), this.x(offset), this.c(size), this.x(v), this.c(i.eip), this.c(this.left)], true)))];
+    if (!this.flat(s)) {
+      this.stored = true;
+      this.emit(...slow());
+      return;
+    }
+    // Only the runtime's store can find translated code (writes to code pages miss the TLB).
+    if (!this.exitOnMiss) this.stored = true;
+    const { misses, pa } = this.tlbHit(offset, size, Access.Write);
+    this.emit(this.fastAccess(misses, [w.store(0, size, pa(), this.x(v))], slow));
   }
 
   probeWrite(s: Seg, offset: Val, len: number): void {
     const w = this.w;
     const i = this.insn!;
-    const slow = (): Expr => w.block([...this.beforeRuntimeCall(),
-      w.call(IMPORTS.slowProbe.name, [this.c(s), this.x(offset), this.c(len), this.c(i.eip), this.c(this.left)], false)]);
-    if (!this.flat(s) || len > 4096) { this.emit(slow()); return; }
+    const slow = (): Expr[] => [...this.beforeRuntimeCall(),
+      w.call(IMPORTS.slowProbe.name, [this.c(s), this.x(offset), this.c(len), this.c(i.eip), this.c(this.left)], false)];
+    if (!this.flat(s) || len > 4096) { this.emit(...slow()); return; }
     const last = this.val(this.m.i32.add(this.x(offset), this.c(len - 1)));
     const a = this.tlbHit(offset, 1, Access.Write);
     const b = this.tlbHit(last, 1, Access.Write);
-    this.emit(w.if_(this.m.i32.and(a.hit, b.hit), w.nop(), slow()));
+    this.emit(this.fastAccess([...a.misses, ...b.misses], [], slow));
   }
 
   // --- control -----------------------------------------------------------------
@@ -407,54 +610,138 @@ export class EmitBackend implements Backend<Val> {
     if (this.o.csLimit !== 0xffffffff) {
       this.if_(this.val(this.m.i32.gt_u(this.x(target), this.c(this.o.csLimit))), () => this.raise(13, 0));
     }
-    this.emit(this.w.set(this.nextLocal, this.x(target)));
+    if (target.konst !== null) {
+      this.next = { kind: 'eip', eip: target.konst >>> 0 };
+    } else {
+      this.emit(this.w.set(this.nextLocal, this.x(target)));
+      this.next = { kind: 'local' };
+    }
   }
 
   if_(c: Val, then: () => void, otherwise?: () => void): void {
-    const entry = this.flags;
+    if (c.konst !== null) {
+      // Decided at translation time (a constant count, say): only one branch exists.
+      (c.konst ? then : otherwise)?.();
+      return;
+    }
+    const entry = { flags: this.flags, next: this.next };
     const outer = this.take();
-    const run = (f: (() => void) | undefined): { stmts: Expr[]; flags: FlagTracking } => {
-      this.flags = { ...entry, lazy: entry.lazy ? { ...entry.lazy } : null };
+    const run = (f: (() => void) | undefined): { stmts: Expr[]; flags: FlagTracking; next: Next; terminated: boolean } => {
+      this.flags = entry.flags;
+      this.next = entry.next;
+      this.terminated = false;
       f?.();
-      return { stmts: this.take(), flags: this.flags };
+      return { stmts: this.take(), flags: this.flags, next: this.next, terminated: this.terminated };
     };
     const t = run(then);
     const e = run(otherwise);
-    // A branch left the static flag state as it found it when the lazy record and `known` are unchanged
-    // (flagsLocal itself is a runtime local: changing it in one branch only is fine).
-    const same = (x: FlagTracking): boolean => x.known === entry.known && x.cf === entry.cf && (x.lazy === entry.lazy || (x.lazy !== null && entry.lazy !== null &&
-      x.lazy.op === entry.lazy.op && x.lazy.res === entry.lazy.res && x.lazy.a === entry.lazy.a && x.lazy.b === entry.lazy.b &&
-      x.lazy.size === entry.lazy.size && x.lazy.mask === entry.lazy.mask));
-    if (same(t.flags) && same(e.flags)) {
-      this.flags = { ...entry, dirty: entry.dirty || t.flags.dirty || e.flags.dirty };
+    this.terminated = false;
+    // A branch that left the function (a fault) does not reach the join: the join has the other's state.
+    let after: (() => void) | null = null;
+    if (t.terminated && e.terminated) {
+      this.terminated = true;
+    } else if (t.terminated || e.terminated) {
+      const live = t.terminated ? e : t;
+      this.flags = live.flags;
+      this.next = live.next;
     } else {
-      // The branches leave the flags in different static states: bring both to "materialised in flagsLocal".
-      for (const side of [t, e]) {
-        this.flags = side.flags;
-        this.foldFlags();
-        side.stmts.push(...this.take());
-      }
-      this.flags = { lazy: null, known: true, cf: true, dirty: true };
+      this.flags = this.joinFlags(t, e);
+      after = this.joinNext(c, t, e);
     }
     this.stmts = outer;
-    this.emit(this.w.if_(this.x(c), this.w.block(t.stmts), e.stmts.length ? this.w.block(e.stmts) : undefined));
+    if (t.stmts.length || e.stmts.length) {
+      this.emit(this.w.if_(this.x(c), this.w.block(t.stmts), e.stmts.length ? this.w.block(e.stmts) : undefined));
+    }
+    after?.();
+  }
+
+  /**
+   * The flag state after an if/else: the branches' own when they agree on
+   * the static records; else both settle into the dynamic form (folding
+   * the flags the following instructions read).
+   */
+  private joinFlags(t: { stmts: Expr[]; flags: FlagTracking }, e: { stmts: Expr[]; flags: FlagTracking }): FlagTracking {
+    const same = t.flags.recs.length === e.flags.recs.length && t.flags.recs.every((r, k) => r === e.flags.recs[k]);
+    if (same) return { recs: t.flags.recs, mainMay: t.flags.mainMay | e.flags.mainMay, cfMay: t.flags.cfMay || e.flags.cfMay };
+    // The same records with fewer flags on one side (a rotate by CL wrote CF and OF in one branch): each
+    // side puts the flags the other's records lack into the word, and the records keep the common ones.
+    const alike = (x: Rec, y: Rec): boolean => x.op === y.op && x.size === y.size && x.res === y.res && x.a === y.a && x.b === y.b;
+    if (t.flags.recs.length === e.flags.recs.length && t.flags.recs.every((r, k) => alike(r, e.flags.recs[k]!))) {
+      const recs = t.flags.recs.map((r, k) => ({ ...r, mask: r.mask & e.flags.recs[k]!.mask })).filter((r) => r.mask !== 0);
+      let mainMay = 0, cfMay = false;
+      for (const side of [t, e]) {
+        this.flags = side.flags;
+        for (const r of side.flags.recs) {
+          const extra = r.mask & ~(recs.find((x) => alike(x, r))?.mask ?? 0);
+          if (!extra) continue;
+          this.mergeIntoWord(this.recWord(r, extra), extra);
+          this.clearRuntime(extra);
+        }
+        side.stmts.push(...this.take());
+        mainMay |= this.flags.mainMay;
+        cfMay ||= this.flags.cfMay;
+      }
+      return { recs, mainMay, cfMay };
+    }
+    let mainMay = 0, cfMay = false;
+    for (const side of [t, e]) {
+      this.flags = side.flags;
+      this.settleToLocals(this.liveAfter);
+      side.stmts.push(...this.take());
+      mainMay |= this.flags.mainMay;
+      cfMay ||= this.flags.cfMay;
+    }
+    return { recs: [], mainMay, cfMay };
+  }
+
+  /**
+   * The next EIP after an if/else whose branches did not leave the
+   * function. Statements a branch needs are added to it here; the returned
+   * function emits what comes after the if (it sets `next`).
+   */
+  private joinNext(c: Val, t: { stmts: Expr[]; next: Next }, e: { stmts: Expr[]; next: Next }): () => void {
+    const a = t.next, b = e.next;
+    if (a.kind === 'eip' && b.kind === 'eip') {
+      return () => { this.next = a.eip === b.eip ? a : { kind: 'cond', c, taken: a.eip, fall: b.eip }; };
+    }
+    // A branch choosing between the same two targets as the other (REP's inner test): combine the conditions.
+    const targets = (n: Next): number[] | null => (n.kind === 'eip' ? [n.eip] : n.kind === 'cond' ? [n.taken, n.fall] : null);
+    const ta = targets(a), tb = targets(b);
+    if (ta && tb) {
+      const all = [...new Set([...ta, ...tb])];
+      if (all.length === 2) {
+        const [taken, fall] = all as [number, number];
+        // Per branch: 1 when it goes to `taken` (a constant, or its own condition).
+        const goes = (n: Next): Expr => (n.kind === 'eip' ? this.c(n.eip === taken ? 1 : 0)
+          : n.kind === 'cond' ? (n.taken === taken ? this.m.i32.ne(this.x(n.c), this.c(0)) : this.m.i32.eqz(this.x(n.c))) : this.c(0));
+        // After the if: each branch's condition is read only through this select, where the other branch's is not chosen.
+        return () => {
+          const g = this.val(this.m.select(this.x(c), goes(a), goes(b)));
+          this.next = { kind: 'cond', c: g, taken, fall };
+        };
+      }
+    }
+    for (const [side, n] of [[t, a], [e, b]] as const) {
+      if (n.kind !== 'local') side.stmts.push(this.w.set(this.nextLocal, n.kind === 'eip' ? this.c(n.eip) : this.m.select(this.x(n.c), this.c(n.taken), this.c(n.fall))));
+    }
+    return () => { this.next = { kind: 'local' }; };
   }
 
   raise(vector: number, errorCode = 0): void {
     this.emit(this.w.block(this.exitStmts(this.insn!.eip, this.left, vector, errorCode, JitExit.Fault)));
+    this.terminated = true;
   }
 
   raiseTrap(vector: number): void {
     // A trap retires the instruction: one fewer instruction to give back to the budget.
     this.emit(this.w.block(this.exitStmts(this.insn!.nextEip, this.left - 1, vector, 0, JitExit.Trap)));
+    this.terminated = true;
   }
 
   /** Exit statements: flags and registers to the state block, EIP, budget give-back, exit code. */
   private exitStmts(eip: number, giveBack: number, vector: number, errorCode: number, code: JitExit): Expr[] {
-    const m = this.m;
     return [
-      ...this.flushFlagsStmts(),
-      ...this.storeFlagState(),
+      ...this.flushToState(),
       ...this.storeRegisters(),
       this.storeState(StateSlot.Eip, this.c(eip)),
       this.storeState(StateSlot.ExitArg, this.c(vector)),
@@ -464,145 +751,395 @@ export class EmitBackend implements Backend<Val> {
     ];
   }
 
+  /** Statements of an exit to the dispatcher at the EIP after this instruction, giving back `giveBack` instructions. */
+  exitAfterInstruction(giveBack: number): Expr[] {
+    return [
+      ...this.flushToState(),
+      ...this.storeRegisters(),
+      this.budgetToState(giveBack),
+      this.storeState(StateSlot.Eip, this.nextExpr()),
+      this.w.ret(this.c(JitExit.Continue)),
+    ];
+  }
+
   hypercall(): void {
     throw new Untranslatable('hypercall');
   }
 
-  helper(): void {
-    throw new Untranslatable('runtime helper');
+  /**
+   * A runtime helper (x87, MMX) through the `helper` import: the state
+   * block is made exact (the helper works on it), and registers and flags
+   * are read back afterwards (FSTSW AX writes AX; FCOMI writes flags). A
+   * fault in the helper throws through the import into the catch_all.
+   */
+  helper(name: string, insn: Instruction): void {
+    const site = this.helperSites.length;
+    this.helperSites.push({ eip: insn.eip, name });
+    this.emit(
+      ...this.flushToState(),
+      ...this.storeRegisters(),
+      this.budgetToState(0),
+      this.w.call(IMPORTS.helper.name, [this.c(site), this.c(this.left)], false),
+      ...this.loadRegisters(),
+      ...this.loadFlagState(),
+    );
+    this.flags = { recs: [], mainMay: ARITH_FLAGS, cfMay: false };
   }
 
   // --- flags -------------------------------------------------------------------
 
-  /** Ensure flagsLocal holds every bit (lazy folded in); afterwards nothing is lazy. */
-  private foldFlags(): void {
-    const f = this.flags;
-    const m = this.m;
-    if (!f.known) {
-      // flagsWord() reads the state block, which lacks this block's lazy record: fold it below.
-      // A CF this block already made concrete is newer than the state's: keep it.
-      // flagsWord() works on the state block: bring it up to date, and mirror what it writes (Flags, LazyMask = 0).
-      this.emit(...this.storeFlagState());
-      const word = this.val(this.w.call(IMPORTS.flagsWord.name, [], true));
-      this.emit(this.w.set(this.flagState[FS.Flags]!, this.x(word)), this.w.set(this.flagState[FS.Mask]!, this.c(0)));
-      this.emit(this.w.set(this.flagsLocal, f.cf
-        ? m.i32.or(m.i32.and(this.x(word), this.c(~1)), m.i32.and(this.w.get(this.flagsLocal), this.c(1)))
-        : this.x(word)));
-      f.known = true;
-      f.cf = true;
-    }
-    if (f.lazy) {
-      const l = f.lazy;
-      const word = lazyFlagsWord(this, l.op, l.size, l.res, l.a, l.b);
-      this.emit(this.w.set(this.flagsLocal, m.i32.or(m.i32.and(this.w.get(this.flagsLocal), this.c(~l.mask)), m.i32.and(this.x(word), this.c(l.mask)))));
-      f.lazy = null;
-      f.dirty = true;
-    }
+  /** Flags the static records cover. */
+  private covered(): number {
+    let m = 0;
+    for (const r of this.flags.recs) m |= r.mask;
+    return m;
   }
 
-  /** Statements writing the tracked flags to the flag-state locals (no change to the tracking). */
-  private flushFlagsStmts(): Expr[] {
+  /**
+   * Flag `f` (0/1) of a record: the lazy formula of semantics/flags.ts, or
+   * for the carry of a plain 32-bit ADD or a plain SUB the unsigned
+   * comparison it amounts to (the result wrapped / a < b).
+   */
+  private recFlag(r: Rec, f: Flag): Val {
+    if (f === Flag.CF && this.plain(r)) {
+      if (r.b.konst === 0) return this.k(0);
+      if (r.op === FlagOp.Sub) return this.ltU(this.zx(r.a, r.size), this.zx(r.b, r.size));
+      if (r.size === 4) return this.ltU(r.res, r.a);
+    }
+    if (f === Flag.OF && this.plain(r) && r.b.konst === 0) return this.k(0);
+    return lazyFlag(this, f, r.op, r.size, r.res, r.a, r.b);
+  }
+
+  /** The flags of `bits` that `r` defines, computed at their EFLAGS positions. */
+  private recWord(r: Rec, bits: number): Val {
+    let w: Val | null = null;
+    for (const f of [Flag.CF, Flag.PF, Flag.AF, Flag.ZF, Flag.SF, Flag.OF]) {
+      if (!(bits & r.mask & f)) continue;
+      const v = this.recFlag(r, f);
+      const placed = f === Flag.CF ? v : this.shl(v, this.k(bitOf(f)));
+      w = w ? this.or(w, placed) : placed;
+    }
+    return w ?? this.k(0);
+  }
+
+  /** flags word = (flags word & ~bits) | (v & bits). */
+  private mergeIntoWord(v: Val, bits: number): void {
+    const m = this.m;
+    this.emit(this.w.set(this.d.f, m.i32.or(m.i32.and(this.w.get(this.d.f), this.c(~bits)), m.i32.and(this.x(v), this.c(bits)))));
+  }
+
+  /** Clear `bits` from the runtime masks (their values are now in the flags word or a static record that goes away). */
+  private clearRuntime(bits: number): void {
     const f = this.flags;
-    const out: Expr[] = [];
-    if (!f.dirty) return out;
+    const w = this.w;
+    if (f.mainMay & bits) this.emit(w.set(this.d.mask, this.m.i32.and(w.get(this.d.mask), this.c(~bits))));
+    if ((bits & Flag.CF) && f.cfMay) this.emit(w.set(this.d.cmask, this.c(0)));
+    this.flags = { ...f, mainMay: f.mainMay & ~bits, cfMay: f.cfMay && !(bits & Flag.CF) };
+  }
+
+  /**
+   * Bring the flags of `bits` that static records do not cover from the
+   * dynamic records into the flags word (a call of the support module's
+   * pure flag functions: only where no boundary computed them already).
+   */
+  private materialize(bits: number): void {
+    const f = this.flags;
+    const { w, m, d } = this;
+    bits &= ARITH_FLAGS & ~this.covered();
+    if ((bits & Flag.CF) && f.cfMay) {
+      // The CF record first: the main record, when its mask has CF, overrides it below.
+      this.emit(w.if_(w.get(d.cmask), w.set(d.f, m.i32.or(m.i32.and(w.get(d.f), this.c(~1)),
+        w.call(IMPORTS.carryOf.name, [w.get(d.cop), w.get(d.csize), w.get(d.cres), w.get(d.ca), w.get(d.cb)], true)))));
+    }
+    const main = bits & f.mainMay;
+    if (main) {
+      const word = this.val(w.call(IMPORTS.flagsOf.name, [w.get(d.op), w.get(d.size), w.get(d.res), w.get(d.a), w.get(d.b)], true));
+      const sel = this.val(m.i32.and(w.get(d.mask), this.c(main)));
+      this.emit(w.set(d.f, m.i32.or(m.i32.and(w.get(d.f), m.i32.xor(this.x(sel), this.c(-1))), m.i32.and(this.x(word), this.x(sel)))));
+    }
+    this.clearRuntime(bits);
+  }
+
+  /** Every flag into the flags word; nothing lazy afterwards. */
+  private foldAll(): void {
+    const covered = this.covered();
+    this.materialize(ARITH_FLAGS & ~covered);
+    for (const r of [...this.flags.recs].reverse()) this.mergeIntoWord(this.recWord(r, r.mask), r.mask);
+    this.flags = { ...this.flags, recs: [] };
+    this.clearRuntime(covered);
+  }
+
+  /** Fold the oldest static record into the flags word (a third record would be one too many). */
+  private foldOldest(): void {
+    const recs = this.flags.recs;
+    const r = recs[recs.length - 1]!;
+    this.mergeIntoWord(this.recWord(r, r.mask), r.mask);
+    this.flags = { ...this.flags, recs: recs.slice(0, -1) };
+    this.clearRuntime(r.mask);
+  }
+
+  /**
+   * The dynamic form's fields for the current state, with the flags of
+   * `fold` computed into the flags word. Emits what it computes; changes
+   * neither the tracking nor the region locals.
+   */
+  private settledForm(fold: number): { form: Form; mainMay: number; cfMay: boolean } {
+    const { d } = this;
+    const L = (l: number): Val => new Val(l);
+    const runtimeMain: RecVals = { op: L(d.op), size: L(d.size), res: L(d.res), a: L(d.a), b: L(d.b) };
+    const runtimeCf: RecVals = { op: L(d.cop), size: L(d.csize), res: L(d.cres), a: L(d.ca), b: L(d.cb) };
+    const staticRec = (r: Rec): RecVals => ({ op: this.k(r.op), size: this.k(r.size), res: r.res, a: r.a, b: r.b });
+    let t = this.flags;
+    let recs = t.recs;
+    let f: Val = L(d.f);
+    const setWord = (v: Val, bits: number): void => {
+      f = this.val(this.m.i32.or(this.m.i32.and(this.x(f), this.c(~bits)), this.m.i32.and(this.x(v), this.c(bits))));
+    };
+    // Main record: a static one (its mask as a constant) or the runtime one; CF record likewise, or none.
+    let main: { rec: RecVals; mask: Val; may: number; op?: Rec };
+    let cf: { rec: RecVals; mask: Val; may: boolean; op?: Rec } | null;
+    const cfRuntime = (): typeof cf => (t.cfMay ? { rec: runtimeCf, mask: L(d.cmask), may: true } : null);
+    const full = ARITH_FLAGS, noCarry = ARITH_FLAGS & ~Flag.CF;
+    if (recs.length === 1 && recs[0]!.mask === full) {
+      main = { rec: staticRec(recs[0]!), mask: this.k(full), may: full, op: recs[0]! };
+      cf = null;
+    } else if (recs.length === 2 && recs[0]!.mask === noCarry && recs[1]!.mask === Flag.CF) {
+      main = { rec: staticRec(recs[0]!), mask: this.k(noCarry), may: noCarry, op: recs[0]! };
+      cf = { rec: staticRec(recs[1]!), mask: this.k(1), may: true, op: recs[1]! };
+    } else if (recs.length === 1 && recs[0]!.mask === noCarry) {
+      // INC/DEC on a CF from the runtime records: the runtime main record becomes the CF record when it holds CF.
+      main = { rec: staticRec(recs[0]!), mask: this.k(noCarry), may: noCarry, op: recs[0]! };
+      if (t.mainMay & Flag.CF) {
+        const m = this.m;
+        const has = this.val(m.i32.and(this.x(L(d.mask)), this.c(1)));
+        if (t.cfMay) {
+          const pick = (a: Val, b: Val): Val => this.val(m.select(this.x(has), this.x(a), this.x(b)));
+          cf = {
+            rec: { op: pick(runtimeMain.op, runtimeCf.op), size: pick(runtimeMain.size, runtimeCf.size), res: pick(runtimeMain.res, runtimeCf.res), a: pick(runtimeMain.a, runtimeCf.a), b: pick(runtimeMain.b, runtimeCf.b) },
+            mask: this.val(m.i32.or(this.x(has), this.x(L(d.cmask)))), may: true,
+          };
+        } else {
+          cf = { rec: runtimeMain, mask: has, may: true };
+        }
+      } else {
+        cf = cfRuntime();
+      }
+    } else {
+      // Anything else (partial records after a rotate or SAHF): the static records into the word, the runtime ones stay.
+      let mask: Val = L(d.mask);
+      let cmask: Val = L(d.cmask);
+      let covered = 0;
+      for (const r of [...recs].reverse()) {
+        setWord(this.recWord(r, r.mask), r.mask);
+        covered |= r.mask;
+      }
+      if (covered & t.mainMay) mask = this.and(mask, this.k(~covered));
+      if (covered & Flag.CF) cmask = this.k(0);
+      recs = [];
+      main = { rec: runtimeMain, mask, may: t.mainMay & ~covered };
+      cf = t.cfMay && !(covered & Flag.CF) ? { rec: runtimeCf, mask: cmask, may: true } : null;
+    }
+    // Fold: CF from the CF record first, then the main record's flags (which take precedence).
+    if ((fold & Flag.CF) && cf) {
+      if (cf.op) {
+        setWord(this.recFlag(cf.op, Flag.CF), 1);
+      } else {
+        const m = this.m;
+        const cur = f;
+        const carry = this.val(m.if(this.x(cf.mask),
+          this.w.call(IMPORTS.carryOf.name, [this.x(cf.rec.op), this.x(cf.rec.size), this.x(cf.rec.res), this.x(cf.rec.a), this.x(cf.rec.b)], true),
+          m.i32.and(this.x(cur), this.c(1))));
+        setWord(carry, 1);
+      }
+      cf = null;
+    }
+    const mainFold = fold & main.may;
+    if (mainFold) {
+      if (main.op) {
+        setWord(this.recWord(main.op, mainFold), mainFold);
+        main = { ...main, mask: this.k(main.op.mask & ~fold), may: main.may & ~fold };
+      } else {
+        const word = this.val(this.w.call(IMPORTS.flagsOf.name, [this.x(main.rec.op), this.x(main.rec.size), this.x(main.rec.res), this.x(main.rec.a), this.x(main.rec.b)], true));
+        const sel = this.and(main.mask, this.k(mainFold));
+        f = this.val(this.m.i32.or(this.m.i32.and(this.x(f), this.m.i32.xor(this.x(sel), this.c(-1))), this.m.i32.and(this.x(word), this.x(sel))));
+        main = { ...main, mask: this.and(main.mask, this.k(~fold)), may: main.may & ~fold };
+      }
+    } else if (main.op && (main.op.mask & fold)) {
+      main = { ...main, mask: this.k(main.op.mask & ~fold), may: main.may & ~fold };
+    }
+    const none: RecVals = { op: this.k(0), size: this.k(4), res: this.k(0), a: this.k(0), b: this.k(0) };
+    return {
+      form: { f, mask: main.mask, main: main.rec, cmask: cf ? cf.mask : this.k(0), cf: cf ? cf.rec : none },
+      mainMay: main.may,
+      cfMay: cf !== null && cf.may,
+    };
+  }
+
+  /** The flag tracking, to come back to (a block end settles once per edge). */
+  saveFlags(): FlagSnapshot {
+    return this.flags;
+  }
+
+  restoreFlags(s: FlagSnapshot): void {
+    this.flags = s as FlagTracking;
+  }
+
+  /**
+   * Settle into the dynamic form in the region locals, `fold` computed into
+   * the flags word; afterwards the tracking is the dynamic form's.
+   */
+  settleToLocals(fold: number): void {
+    const { form, mainMay, cfMay } = this.settledForm(fold);
+    const { w, d } = this;
+    const put = (l: number, v: Val): void => {
+      if (v.konst === null && v.local === l) return;
+      this.emit(w.set(l, this.x(v)));
+    };
+    // The CF record first: its new fields may read the main record's locals, which are written next.
+    // A record whose mask is 0 is not read: its fields need no value.
+    if (form.cmask.konst !== 0) { put(d.cop, form.cf.op); put(d.csize, form.cf.size); put(d.cres, form.cf.res); put(d.ca, form.cf.a); put(d.cb, form.cf.b); }
+    put(d.cmask, form.cmask);
+    if (form.mask.konst !== 0) { put(d.op, form.main.op); put(d.size, form.main.size); put(d.res, form.main.res); put(d.a, form.main.a); put(d.b, form.main.b); }
+    put(d.mask, form.mask);
+    put(d.f, form.f);
+    this.flags = { recs: [], mainMay, cfMay };
+  }
+
+  /**
+   * Statements writing the exact flags to the state block (one lazy
+   * record: a CF record is computed into the flags word), the tracking
+   * unchanged: for exits and runtime calls.
+   */
+  flushToState(): Expr[] {
+    const outer = this.take();
+    const { form } = this.settledForm(0);
     const m = this.m;
     const w = this.w;
-    const fs = this.flagState;
-    if (f.known) out.push(w.set(fs[FS.Flags]!, w.get(this.flagsLocal)));
-    else if (f.cf) {
-      out.push(w.set(fs[FS.Flags]!, m.i32.or(m.i32.and(w.get(fs[FS.Flags]!), this.c(~1)), m.i32.and(w.get(this.flagsLocal), this.c(1)))));
+    let word = form.f;
+    if (form.cmask.konst !== 0) {
+      // CF from the CF record where the main record's mask does not have it.
+      const use = m.i32.and(m.i32.and(this.x(form.cmask), m.i32.xor(this.x(form.mask), this.c(-1))), this.c(1));
+      const cur = word;
+      word = this.val(m.if(use,
+        m.i32.or(m.i32.and(this.x(cur), this.c(~1)), w.call(IMPORTS.carryOf.name, [this.x(form.cf.op), this.x(form.cf.size), this.x(form.cf.res), this.x(form.cf.a), this.x(form.cf.b)], true)),
+        this.x(cur)));
     }
-    if (f.lazy) {
-      const l = f.lazy;
-      out.push(
-        w.set(fs[FS.Op]!, this.c(l.op)),
-        w.set(fs[FS.Size]!, this.c(l.size)),
-        w.set(fs[FS.Res]!, this.x(l.res)),
-        w.set(fs[FS.A]!, this.x(l.a)),
-        w.set(fs[FS.B]!, this.x(l.b)),
-        w.set(fs[FS.Mask]!, this.c(l.mask)),
-      );
-    } else if (f.known) {
-      out.push(w.set(fs[FS.Mask]!, this.c(0)));
-    }
-    return out;
-  }
-
-  /** Statements writing the flags to the state block, keeping the static tracking (for an early exit). */
-  endBlockFlagsKeep(): Expr[] {
-    return this.flushFlagsStmts();
-  }
-
-  /** Block end: the state block gets the flags. */
-  endBlockFlags(): Expr[] {
-    const s = this.flushFlagsStmts();
-    this.flags = { lazy: null, known: false, cf: false, dirty: false };
+    this.emit(
+      this.storeState(StateSlot.Flags, this.x(word)),
+      this.storeState(StateSlot.LazyMask, this.x(form.mask)),
+      this.storeState(StateSlot.LazyOp, this.x(form.main.op)),
+      this.storeState(StateSlot.LazySize, this.x(form.main.size)),
+      this.storeState(StateSlot.LazyRes, this.x(form.main.res)),
+      this.storeState(StateSlot.LazyA, this.x(form.main.a)),
+      this.storeState(StateSlot.LazyB, this.x(form.main.b)),
+    );
+    const s = this.take();
+    this.stmts = outer;
     return s;
   }
 
-  /** Make flagsLocal's CF bit valid, as cheaply as the static state allows. */
-  private needCarry(): void {
-    const f = this.flags;
-    if (f.lazy && (f.lazy.mask & Flag.CF)) {
-      const l = f.lazy;
-      const cf = lazyFlag(this, Flag.CF, l.op, l.size, l.res, l.a, l.b);
-      this.emit(this.w.set(this.flagsLocal, this.m.i32.or(this.m.i32.and(this.w.get(this.flagsLocal), this.c(~1)), this.x(cf))));
-    } else if (!f.known && !f.cf) {
-      this.emit(...this.storeFlagState());
-      this.emit(this.w.set(this.flagsLocal, this.w.call(IMPORTS.carryFlag.name, [], true)));
-    }
-    f.cf = true;
+  /**
+   * The tracking of a block entry in the dynamic form with nothing folded
+   * (the shared exits' view of the locals); without a CF record right after
+   * loadFlagState().
+   */
+  assumeDynamic(cfRecord = true): void {
+    this.flags = { recs: [], mainMay: ARITH_FLAGS, cfMay: cfRecord };
   }
 
   flagsOp(op: FlagOp, size: Size, res: Val, a: Val, b: Val): void {
     const defined = flagsDefinedBy(op);
-    const f = this.flags;
-    // INC and DEC keep CF: only that bit has to be made concrete first (not the whole word).
-    if (defined & Flag.CF) {
-      f.cf = false;
-    } else if ((f.lazy && (f.lazy.mask & Flag.CF)) || (!f.lazy && !f.known && !f.cf)) {
-      this.needCarry();
-    }
-    f.lazy = { op, size, res, a, b, mask: defined };
-    f.dirty = true;
-    if (!f.known) f.cf = (defined & Flag.CF) === 0 && f.cf;
+    // INC/DEC keep CF; when nothing can observe CF before it is overwritten, its value is dropped
+    // (wherever it was, the flags word's stale bit stands in for it until then).
+    const drop = !(defined & Flag.CF) && !(this.observableAfter & Flag.CF) ? Flag.CF : 0;
+    const older = this.flags.recs.map((r) => ({ ...r, mask: r.mask & ~defined & ~drop })).filter((r) => r.mask !== 0);
+    this.flags = { recs: [{ op, size, res, a, b, mask: defined }, ...older], mainMay: this.flags.mainMay & ~drop, cfMay: this.flags.cfMay && !drop };
+    while (this.flags.recs.length > 2) this.foldOldest();
   }
 
   flag(fl: Flag): Val {
-    const f = this.flags;
-    if (f.lazy && (f.lazy.mask & fl)) {
-      const l = f.lazy;
-      return lazyFlag(this, fl, l.op, l.size, l.res, l.a, l.b);
+    for (const r of this.flags.recs) {
+      if (r.mask & fl) return this.recFlag(r, fl);
     }
-    if (fl === Flag.CF) this.needCarry();
-    else if (!f.known) this.foldFlags();
-    const bit = FLAG_BITS.find(([x]) => x === fl)?.[1] ?? 31 - Math.clz32(fl);
-    return this.val(this.m.i32.and(this.m.i32.shr_u(this.w.get(this.flagsLocal), this.c(bit)), this.c(1)));
+    if (fl & ARITH_FLAGS) this.materialize(fl);
+    return this.val(this.m.i32.and(this.m.i32.shr_u(this.w.get(this.d.f), this.c(bitOf(fl))), this.c(1)));
+  }
+
+  /** Drop `bits` from the static records (their values now live in the flags word). */
+  private uncover(bits: number): void {
+    const recs = this.flags.recs.map((r) => ({ ...r, mask: r.mask & ~bits })).filter((r) => r.mask !== 0);
+    this.flags = { ...this.flags, recs };
+    this.clearRuntime(bits);
   }
 
   setFlag(fl: Flag, v: Val): void {
-    this.foldFlags();
     const m = this.m;
-    const bit = 31 - Math.clz32(fl);
-    this.emit(this.w.set(this.flagsLocal, m.i32.or(m.i32.and(this.w.get(this.flagsLocal), this.c(~fl)), m.i32.shl(m.i32.and(this.x(v), this.c(1)), this.c(bit)))));
-    this.flags.dirty = true;
+    // A flag nothing can observe before it is overwritten needs no value (its computation goes unused).
+    if (fl & ARITH_FLAGS & ~this.observableAfter) return;
+    this.emit(this.w.set(this.d.f, m.i32.or(m.i32.and(this.w.get(this.d.f), this.c(~fl)), m.i32.shl(m.i32.and(this.x(v), this.c(1)), this.c(bitOf(fl))))));
+    this.uncover(fl & ARITH_FLAGS);
   }
 
   eflags(): Val {
-    this.foldFlags();
-    return this.val(this.m.i32.or(this.w.get(this.flagsLocal), this.c(2)));
+    this.foldAll();
+    return this.val(this.m.i32.or(this.w.get(this.d.f), this.c(2)));
   }
 
   setEflags(v: Val, mask: number): void {
-    this.foldFlags();
     const m = this.m;
-    this.emit(this.w.set(this.flagsLocal, m.i32.and(
-      m.i32.or(m.i32.or(m.i32.and(this.w.get(this.flagsLocal), this.c(~mask)), m.i32.and(this.x(v), this.c(mask))), this.c(2)),
+    // Flags nothing can observe before they are overwritten need no value.
+    mask &= ~(ARITH_FLAGS & ~this.observableAfter);
+    if (!mask) return;
+    this.emit(this.w.set(this.d.f, m.i32.and(
+      m.i32.or(m.i32.or(m.i32.and(this.w.get(this.d.f), this.c(~mask)), m.i32.and(this.x(v), this.c(mask))), this.c(2)),
       this.c(~0x8028))));
-    this.flags.dirty = true;
+    this.uncover(mask & ARITH_FLAGS);
   }
 
+  /**
+   * Condition cc. When one static record holds every flag it reads, the
+   * common compare-and-branch pairs become one comparison (as
+   * ConcreteBackend.cond does): after a plain SUB (CMP) the unsigned and
+   * signed orders of its operands, after a logic operation (TEST) the sign
+   * and zero of its result, OF and CF being 0.
+   */
   cond(cc: number): Val {
-    return conditionFromFlags(this, (f) => this.flag(f), cc);
+    const needs = [Flag.OF, Flag.CF, Flag.ZF, Flag.CF | Flag.ZF, Flag.SF, Flag.PF, Flag.SF | Flag.OF, Flag.ZF | Flag.SF | Flag.OF][cc >> 1]!;
+    const r = this.flags.recs.find((x) => (x.mask & needs) === needs);
+    const invert = (cc & 1) !== 0;
+    if (r && r.op === FlagOp.Sub && this.plain(r) && (cc >> 1) !== 0 && (cc >> 1) !== 4 && (cc >> 1) !== 5) {
+      const ua = this.zx(r.a, r.size), ub = this.zx(r.b, r.size);
+      const sa = this.sx(r.a, r.size), sb = this.sx(r.b, r.size);
+      // The even condition of each pair; odd ones are its negation.
+      switch (cc >> 1) {
+        case 1: return invert ? this.leU(ub, ua) : this.ltU(ua, ub); // B / AE
+        case 2: return invert ? this.ne(ua, ub) : this.eq(ua, ub); // E / NE
+        case 3: return invert ? this.ltU(ub, ua) : this.leU(ua, ub); // BE / A
+        case 6: return invert ? this.leS(sb, sa) : this.ltS(sa, sb); // L / GE
+        case 7: return invert ? this.ltS(sb, sa) : this.leS(sa, sb); // LE / G
+      }
+    }
+    if (r && r.op === FlagOp.Logic && (cc >> 1) !== 5) {
+      const v = this.sx(r.res, r.size);
+      const zero = this.k(0);
+      switch (cc >> 1) {
+        case 0: return this.k(invert ? 1 : 0); // O / NO
+        case 1: return this.k(invert ? 1 : 0); // B / AE
+        case 2: case 3: return invert ? this.ne(v, zero) : this.eq(v, zero); // E, BE (CF = 0) / NE, A
+        case 4: case 6: return invert ? this.leS(zero, v) : this.ltS(v, zero); // S, L (OF = 0) / NS, GE
+        case 7: return invert ? this.ltS(zero, v) : this.leS(v, zero); // LE / G
+      }
+    }
+    // Zero and sign come from the result alone, for any operation.
+    if (r && (cc >> 1) === 2) return invert ? this.ne(this.zx(r.res, r.size), this.k(0)) : this.eq(this.zx(r.res, r.size), this.k(0));
+    if (r && (cc >> 1) === 4) return invert ? this.leS(this.k(0), this.sx(r.res, r.size)) : this.ltS(this.sx(r.res, r.size), this.k(0));
+    // The odd conditions as an eqz of the even one (a branch on it needs no xor).
+    const even = conditionFromFlags(this, (f) => this.flag(f), cc & ~1);
+    return invert ? this.eqz(even) : even;
+  }
+
+  /** Flags of the current state as a word, read only (REP fast paths test DF): DF is never lazy. */
+  flagsWordLocal(): number {
+    return this.d.f;
   }
 }

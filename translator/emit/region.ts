@@ -1,11 +1,14 @@
 /**
  * Block and region formation. A basic block runs until a control transfer,
  * an instruction translated code must leave to the runtime (a sensitive
- * instruction, an x87/MMX one, an encoding that faults), a REP string
- * instruction (it may repeat itself), or the end of the 4 KiB page. Blocks
- * of one page reachable by direct jumps and fall-through are joined into
- * a region, the unit of one Wasm module; the region's entry is the unit of
- * entry.
+ * instruction, an encoding that faults), or the end of the 4 KiB page; a
+ * REP string instruction is a block of its own (it branches back to
+ * itself). Blocks of one page reachable by direct jumps and fall-through
+ * are joined into a region, the unit of one Wasm module. A region has
+ * several entries: the one it was formed from, and the instruction after
+ * each CALL in it, where the callee's RET comes back (the region compiler
+ * adds its loop headers). Code that is already an entry of another
+ * translation is linked to, not translated again: formation stops there.
  */
 import { decode } from '../decoder.js';
 import { type Instruction, isFault } from '../table/types.js';
@@ -25,6 +28,8 @@ export interface Region {
   readonly byteStart: number;
   readonly byteEnd: number;
   readonly instructionCount: number;
+  /** Blocks that follow a CALL of the region: where RET comes back, so entries and in-region targets of a RET. */
+  readonly returnPoints: readonly number[];
 }
 
 export interface RegionLimits {
@@ -36,9 +41,13 @@ export const DEFAULT_LIMITS: RegionLimits = { maxBlocks: 64, maxBlockInstruction
 
 /** Can translated code execute this instruction itself? */
 export function translatable(i: Instruction): boolean {
-  const row = i.row;
-  // x87 and MMX run as runtime helpers, which translated code does not call yet.
-  return !row.sensitive && row.group !== 'x87' && row.group !== 'mmx';
+  // x87 and MMX run as runtime helpers, which translated code calls through an import.
+  return !i.row.sensitive;
+}
+
+/** A string instruction with a REP prefix (it may run many iterations). */
+export function repeated(i: Instruction): boolean {
+  return i.rep !== 0 && i.row.rep !== undefined;
 }
 
 /**
@@ -46,9 +55,11 @@ export function translatable(i: Instruction): boolean {
  * returns the byte at CS:eip, or -1 when it lies outside the entry's
  * 4 KiB page. Returns null if the first instruction cannot be translated.
  */
-export function formRegion(readByte: (eip: number) => number, entry: number, code32: boolean, limits: RegionLimits = DEFAULT_LIMITS): Region | null {
+export function formRegion(readByte: (eip: number) => number, entry: number, code32: boolean, limits: RegionLimits = DEFAULT_LIMITS,
+  linked: (eip: number) => boolean = () => false): Region | null {
   const blocks = new Map<number, Block>();
   const queue = [entry];
+  const returnPoints: number[] = [];
   let byteStart = Infinity, byteEnd = -Infinity, count = 0;
   const wrap = (x: number): number => (code32 ? x >>> 0 : x & 0xffff);
   while (queue.length && blocks.size < limits.maxBlocks) {
@@ -68,6 +79,11 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
         successors = [eip];
         break;
       }
+      if (repeated(r) && insns.length > 0) {
+        // The REP instruction starts a block of its own: it is the target of its own branch back.
+        successors = [eip];
+        break;
+      }
       insns.push(r);
       const row = r.row;
       const rel = r.operands.find((o) => o.kind === 'rel');
@@ -77,9 +93,13 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
         else if ((row.ends === 'jump' || row.ends === 'call') && target !== undefined) successors = [target];
         else if (row.ends === 'event') successors = [r.nextEip];
         else successors = [];
+        if (row.ends === 'call' && readByte(r.nextEip) >= 0 && !linked(r.nextEip) && !returnPoints.includes(r.nextEip)) {
+          returnPoints.push(r.nextEip);
+          queue.push(r.nextEip);
+        }
         break;
       }
-      if (r.rep && row.rep) {
+      if (repeated(r)) {
         successors = [r.eip, r.nextEip];
         break;
       }
@@ -94,12 +114,21 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
       continue;
     }
     blocks.set(start, { eip: start, insns, successors });
-    for (const i of insns) {
+    for (const s of successors) if (!blocks.has(s) && readByte(s) >= 0 && !linked(s)) queue.push(s);
+  }
+  // A block that runs into the start of a block found later ends there: each instruction is in one
+  // block, and a loop is entered only through its header (a block running into the middle of a loop
+  // would make the graph irreducible).
+  for (const [start, block] of [...blocks]) {
+    const cut = block.insns.findIndex((i, k) => k > 0 && blocks.has(i.eip));
+    if (cut > 0) blocks.set(start, { eip: start, insns: block.insns.slice(0, cut), successors: [block.insns[cut]!.eip] });
+  }
+  for (const block of blocks.values()) {
+    for (const i of block.insns) {
       count++;
       byteStart = Math.min(byteStart, i.eip & 0xfff);
       byteEnd = Math.max(byteEnd, (i.eip & 0xfff) + i.length);
     }
-    for (const s of successors) if (!blocks.has(s) && readByte(s) >= 0) queue.push(s);
   }
-  return { entry, blocks, byteStart, byteEnd, instructionCount: count };
+  return { entry, blocks, byteStart, byteEnd, instructionCount: count, returnPoints: returnPoints.filter((e) => blocks.has(e)) };
 }

@@ -3,11 +3,12 @@
  * once per JIT. Region modules import them from a Wasm instance, so the
  * calls stay inside Wasm (no JavaScript in between).
  *
- * flagsWord(): EFLAGS materialised from the state block's lazy record (the
- * reference tier's ConcreteBackend.eflags(), in Wasm), and carryFlag(): CF
- * alone. Both are the lazy flag formulas of translator/semantics/flags.ts,
- * emitted for every operation and size behind a jump table, so there is
- * still one description of the flags.
+ * flagsOf(op, size, res, a, b) and carryOf(...): the flags of a lazy record
+ * passed as arguments (pure: no state block traffic), for translated code
+ * that meets a record whose operation is only known at run time. Both are
+ * the lazy flag formulas of translator/semantics/flags.ts, emitted for
+ * every operation and size behind a jump table, so there is still one
+ * description of the flags.
  * dispatch(): see below.
  */
 import { Flag, FlagOp, type ModeInfo } from '../semantics/backend.js';
@@ -48,48 +49,46 @@ function lazySwitch(mod: WasmModule, b: EmitBackend, key: Expr, out: number, com
   return m.block('done', [x]);
 }
 
-/** The binary of the support module. */
+/** Support modules already built, by layout (every machine of one memory size has the same). */
+const built = new Map<string, Uint8Array>();
+
+/** The binary of the support module (built once per layout). */
 export function buildSupportModule(memoryPages: number, stateBase: number, tlbBase: number, codeHashBase: number): Uint8Array {
+  const key = `${memoryPages}/${stateBase}/${tlbBase}/${codeHashBase}`;
+  let binary = built.get(key);
+  if (!binary) built.set(key, (binary = build(memoryPages, stateBase, tlbBase, codeHashBase)));
+  return binary;
+}
+
+function build(memoryPages: number, stateBase: number, tlbBase: number, codeHashBase: number): Uint8Array {
   const mod = new WasmModule(memoryPages);
   try {
     mod.m.addTable('0', 0, 0xffffffff);
     mod.m.addTableImport('0', 'env', 'table');
     const mode: ModeInfo = { code32: true, stack32: true, cpl: 0, protectedMode: true, v86: false };
     const m = mod.m;
+    // Parameters of the pure flag functions: op, size, res, a, b.
+    const [op, size, res, a, s] = [0, 1, 2, 3, 4];
+    const key = (): Expr => m.i32.add(m.i32.mul(m.i32.sub(mod.get(op), mod.k(1)), mod.k(3)), m.i32.shr_u(mod.get(size), mod.k(1)));
 
-    // flagsWord(): every EFLAGS bit, the lazy record folded in (and written back, as the reference tier does).
-    mod.beginFunction(0);
+    // flagsOf(op, size, res, a, b): the flags the record defines, at their EFLAGS positions (0 for no operation).
+    mod.beginFunction(5);
     let b = new EmitBackend({ mod, mode, stateBase, tlbBase, flatSegments: 0, csLimit: 0xffffffff });
-    let mask = mod.newLocal(), word = mod.newLocal(), key = mod.newLocal();
-    let res = mod.newLocal(), a = mod.newLocal(), s = mod.newLocal();
-    const loadRecord = (): Expr[] => [
-      mod.set(key, m.i32.add(m.i32.mul(m.i32.sub(b.loadState(StateSlot.LazyOp), mod.k(1)), mod.k(3)), m.i32.shr_u(b.loadState(StateSlot.LazySize), mod.k(1)))),
-      mod.set(res, b.loadState(StateSlot.LazyRes)),
-      mod.set(a, b.loadState(StateSlot.LazyA)),
-      mod.set(s, b.loadState(StateSlot.LazyB)),
-    ];
-    const flags = m.i32.or(m.i32.and(b.loadState(StateSlot.Flags), m.i32.xor(mod.get(mask), mod.k(-1))), m.i32.and(mod.get(word), mod.get(mask)));
-    mod.endFunction('flagsWord', mod.block([
-      mod.set(mask, b.loadState(StateSlot.LazyMask)),
-      mod.if_(m.i32.eqz(mod.get(mask)), mod.ret(m.i32.or(b.loadState(StateSlot.Flags), mod.k(2)))),
-      ...loadRecord(),
-      lazySwitch(mod, b, mod.get(key), word, (op, size) => lazyFlagsWord(b, op, size, new Val(res), new Val(a), new Val(s))),
-      b.storeState(StateSlot.Flags, flags),
-      b.storeState(StateSlot.LazyMask, mod.k(0)),
-      mod.ret(m.i32.or(b.loadState(StateSlot.Flags), mod.k(2))),
+    let word = mod.newLocal();
+    mod.endFunction('flagsOf', mod.block([
+      mod.set(word, mod.k(0)),
+      lazySwitch(mod, b, key(), word, (o, z) => lazyFlagsWord(b, o, z, new Val(res), new Val(a), new Val(s))),
+      mod.get(word),
     ], true), true);
 
-    // carryFlag(): CF alone (0/1), without materialising anything: what INC and DEC need to preserve.
-    mod.beginFunction(0);
+    // carryOf(op, size, res, a, b): CF (0/1) of the record (0 for INC/DEC, which do not define it).
+    mod.beginFunction(5);
     b = new EmitBackend({ mod, mode, stateBase, tlbBase, flatSegments: 0, csLimit: 0xffffffff });
-    mask = mod.newLocal(); word = mod.newLocal(); key = mod.newLocal();
-    res = mod.newLocal(); a = mod.newLocal(); s = mod.newLocal();
-    mod.endFunction('carryFlag', mod.block([
-      mod.set(word, m.i32.and(b.loadState(StateSlot.Flags), mod.k(1))),
-      mod.if_(m.i32.eqz(m.i32.and(b.loadState(StateSlot.LazyMask), mod.k(1))), mod.ret(mod.get(word))),
-      ...loadRecord(),
-      lazySwitch(mod, b, mod.get(key), word, (op, size) => (flagsDefinedBy(op) & Flag.CF ? lazyFlag(b, Flag.CF, op, size, new Val(res), new Val(a), new Val(s)) : null)),
-      mod.ret(mod.get(word)),
+    word = mod.newLocal();
+    mod.endFunction('carryOf', mod.block([
+      mod.set(word, mod.k(0)),
+      lazySwitch(mod, b, key(), word, (o, z) => (flagsDefinedBy(o) & Flag.CF ? lazyFlag(b, Flag.CF, o, z, new Val(res), new Val(a), new Val(s)) : null)),
+      mod.get(word),
     ], true), true);
 
     buildDispatch(mod, b, tlbBase, codeHashBase);

@@ -12,8 +12,13 @@ export const i32 = binaryen.i32;
 export const i64 = binaryen.i64;
 export const none = binaryen.none;
 
-/** The features translated code uses: exception handling (a catch_all per function). */
-const FEATURES = binaryen.Features.MVP | binaryen.Features.ExceptionHandling | binaryen.Features.BulkMemory;
+/**
+ * The features translated code uses: exception handling (a catch_all per
+ * function), bulk memory (REP MOVS/STOS), an exported mutable global (the
+ * entry counter the runtime reads to find hot modules).
+ */
+const FEATURES = binaryen.Features.MVP | binaryen.Features.ExceptionHandling | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt
+  | binaryen.Features.MutableGlobals;
 
 export interface ImportedFunction {
   readonly name: string;
@@ -96,6 +101,17 @@ export class WasmModule {
   unreachable(): Expr { return this.m.unreachable(); }
   /** try { body } catch_all { handler } */
   tryCatchAll(body: Expr, handler: Expr): Expr { return this.m.try('', body, [], [handler]); }
+  /** Declare a mutable i32 global, exported under its name. */
+  exportedGlobal(name: string, init: number): void {
+    this.m.addGlobal(name, i32, true, this.m.i32.const(init));
+    this.m.addGlobalExport(name, name);
+  }
+  globalGet(name: string): Expr { return this.m.global.get(name, i32); }
+  globalSet(name: string, v: Expr): Expr { return this.m.global.set(name, v); }
+  /** memory.copy (memmove semantics) of `len` bytes. */
+  memoryCopy(dest: Expr, src: Expr, len: Expr): Expr { return this.m.memory.copy(dest, src, len, '0', '0'); }
+  /** memory.fill of `len` bytes with the low byte of `value`. */
+  memoryFill(dest: Expr, value: Expr, len: Expr): Expr { return this.m.memory.fill(dest, value, len, '0'); }
 
   /** Validate, optionally optimise, and emit the binary. */
   finish(optimizeLevel: number): Uint8Array {
@@ -115,16 +131,4 @@ export class WasmModule {
   dispose(): void {
     this.m.dispose();
   }
-}
-
-/** binaryen's Relooper, for structured control flow out of a region's block graph. */
-export class Relooper {
-  private readonly r: binaryen.Relooper;
-  constructor(private readonly mod: WasmModule) {
-    this.r = new binaryen.Relooper(mod.m);
-  }
-  addBlock(code: Expr): number { return this.r.addBlock(code); }
-  /** Branch from `from` to `to` when `cond` is non-zero (0 for the default branch). */
-  addBranch(from: number, to: number, cond: Expr | 0, code: Expr | 0 = 0): void { this.r.addBranch(from, to, cond, code); }
-  render(entry: number, labelHelper: number): Expr { return this.r.renderAndDispose(entry, labelHelper); }
 }

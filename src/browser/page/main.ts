@@ -170,8 +170,13 @@ async function loadCatalogue(): Promise<void> {
     ui.guest.add(option);
   }
   ui.guest.add(new Option('Kernel and initrd from your disk…', FILE_CHOICE));
-  ui.guest.value = catalogue.defaultGuest;
+  const preferred = catalogue.guests.find((g) => g.id === catalogue.defaultGuest);
+  // The default guest's images may not be built (Linux needs `npm run guest:linux`): offer one that
+  // boots, and say why the default is not it.
+  const fallback = preferred?.available === false ? catalogue.guests.find((g) => g.available) : undefined;
+  ui.guest.value = (fallback ?? preferred)?.id ?? catalogue.defaultGuest;
   guestChanged();
+  if (preferred && fallback) showMessage(`${preferred.title} is not available (${preferred.reason ?? 'not built'}); selected ${fallback.title} instead.`, true);
 }
 
 function fillSelect(select: HTMLSelectElement, values: readonly string[], preferred: string): void {
@@ -288,7 +293,9 @@ function drawCharts(): void {
   const lines = busiestReasons(points, EXIT_LINES);
   const colors = assignColors(lines, exitColors, PALETTE);
   const series: ChartSeries[] = lines.map((reason) => ({ color: colors.get(reason)!, points: points.map((p) => [p.t, p.exitsPerSecond[reason] ?? 0] as const) }));
-  const others = (p: RatePoint): number => p.exitsTotalPerSecond - lines.reduce((n, r) => n + (p.exitsPerSecond[r] ?? 0), 0);
+  // Summed over the other reasons, not the total less the lines: the difference of two float sums leaves
+  // residues such as 3.6e-12/s where every other rate is 0.
+  const others = (p: RatePoint): number => Object.entries(p.exitsPerSecond).reduce((n, [r, v]) => (lines.includes(r) ? n : n + v), 0);
   const hasOthers = points.some((p) => others(p) > 0.5);
   if (hasOthers) series.push({ color: OTHER_COLOR, points: points.map((p) => [p.t, Math.max(0, others(p))] as const) });
   charts.exits.draw(series, now);

@@ -1,0 +1,88 @@
+# JIT fault test: loops whose N-th iteration faults, with lazy flags
+# pending at the faulting instruction (the machine has no IDT: the fault
+# ends the run, and the test compares the state every tier reports). The
+# scenario number is a dword the test writes at SCENARIO before the run.
+#
+#   0  a load loop that runs into a page that is not present (#PF, read)
+#   1  a store loop that runs into a read-only page (#PF, write)
+#   2  a loop whose divisor counts down to 0 (#DE)
+#   3  a REP MOVSD whose destination runs into a page that is not present
+#
+# Paging: 0 - 4 MiB identity-mapped, except ABSENT (not present) and
+# READONLY (not writable).
+        .code32
+        .set SCENARIO, 0x70100
+        .set PAGE_DIR, 0x60000
+        .set PAGE_TABLE, 0x61000
+        .set ABSENT, 0x300000
+        .set READONLY, 0x302000
+        .set PTE_PW, 3
+        .set PTE_P, 1
+        .set CR0_PE_ET_WP_PG, 0x80010011     # WP: supervisor writes honour read-only pages
+
+        .text
+        .globl _start
+_start:
+        cli
+        movl    $PAGE_TABLE, %edi
+        movl    $PTE_PW, %eax
+        movl    $1024, %ecx
+1:      stosl
+        addl    $4096, %eax
+        loop    1b
+        movl    $0, PAGE_TABLE + (ABSENT >> 12) * 4
+        movl    $READONLY + PTE_P, PAGE_TABLE + (READONLY >> 12) * 4
+        movl    $PAGE_TABLE + PTE_PW, PAGE_DIR
+        movl    $PAGE_DIR, %eax
+        movl    %eax, %cr3
+        movl    $CR0_PE_ET_WP_PG, %eax
+        movl    %eax, %cr0
+        jmp     2f
+2:      movl    SCENARIO, %eax
+        jmp     *table(,%eax,4)
+
+        .p2align 2
+table:
+        .long   load_loop, store_loop, divide_loop, rep_loop
+
+load_loop:
+        movl    $ABSENT - 0x800, %esi
+        xorl    %eax, %eax
+        movl    $5, %ebx
+1:      addl    $4, %esi                # CF of this ADD ...
+        incl    %ebx                    # ... kept by INC when the next load faults
+        addl    -4(%esi), %eax
+        cmpl    $ABSENT + 0x1000, %esi
+        jb      1b
+        hlt
+
+store_loop:
+        movl    $READONLY - 0x400, %edi
+        movl    $0x01010101, %eax
+        movl    $-3, %edx
+1:      subl    $7, %edx                # flags of this SUB are pending at the faulting store
+        movl    %eax, (%edi)
+        roll    $3, %eax
+        addl    $4, %edi
+        cmpl    $READONLY + 0x1000, %edi
+        jb      1b
+        hlt
+
+divide_loop:
+        movl    $9, %ecx
+        movl    $0, %ebx
+1:      movl    $1000, %eax
+        xorl    %edx, %edx
+        decl    %ebx                    # flags of this DEC are pending at the #DE
+        divl    %ecx
+        addl    %eax, %esi
+        decl    %ecx
+        jmp     1b
+
+rep_loop:
+        movl    $0x100000, %esi
+        movl    $ABSENT - 0x1ffc, %edi
+        movl    $0x2000, %ecx
+        cmpl    %ecx, %esi              # flags of this CMP stay through the REP
+        rep movsl
+        hlt
