@@ -15,6 +15,7 @@ import { runNative } from './native.js';
 import { TIME_BASE, timeGuest, timeGuestIsolated, type GuestTiming, type TimingPlan } from './guest.js';
 import { REFERENCE_STRATEGY, STRATEGIES, type Strategy } from './strategies.js';
 import { benchResult, formatSummary, formatTable, LEGEND, type BenchReport, type BenchResult } from './report.js';
+import { nanobenchMain } from './nanobench/cli.js';
 
 interface Suite {
   readonly workloads: readonly Workload[];
@@ -47,7 +48,10 @@ const USAGE = `usage: npm run bench -- [options]
                     of 0.05-0.1 s, the accepted calibration run reported: a smoke
                     test under a minute; its figures are skewed by cold code and
                     shared V8 feedback),
-                    or a workload name (${WORKLOADS.map((w) => w.name).join(', ')}) with the default settings
+                    or a workload name (${WORKLOADS.map((w) => w.name).join(', ')}) with the default settings,
+                    or nanobench (the virtualisation nanobenchmarks: ns per operation per
+                    rewriting strategy and paging policy; its own options follow --suite
+                    nanobench: see bench/nanobench/README.md)
   --strategy LIST   comma-separated strategies (${STRATEGIES.map((s) => s.name).join(', ')}); default: all
   --runs N          timed guest runs per workload and strategy (median reported)
   --target S        seconds a timed run should last outside compilation (calibration
@@ -125,6 +129,9 @@ function parse(argv: readonly string[]): Options | null {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  // The virtualisation nanobenchmarks have their own harness and options (bench/nanobench/README.md).
+  const at = argv.indexOf('--suite');
+  if (at >= 0 && argv[at + 1] === 'nanobench') return nanobenchMain([...argv.slice(0, at), ...argv.slice(at + 2)]);
   let opts: Options | null;
   try {
     opts = parse(argv);
