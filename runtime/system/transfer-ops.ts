@@ -145,16 +145,28 @@ const jmpFar = (ctx: SystemContext, i: Instruction): void => {
   if (type === SysType.CallGate16 || type === SysType.CallGate32) {
     const gate = callGateTarget(ctx, selector, d, true);
     farJumpTo(ctx, gate.selector, gate.code, gate.offset);
-  } else if (type === SysType.TaskGate) {
-    const tss = taskGateTss(ctx, selector, d);
-    withTaskSwitch(ctx, () => switchTask(ctx, tss.selector, tss.descriptor, TaskSource.Jmp, false, i.nextEip, { insn: i }, () => checkNewTaskEip(ctx)));
+  } else {
+    farTaskTransfer(ctx, i, selector, d, type, TaskSource.Jmp);
+  }
+};
+
+/**
+ * The task-switching ends of far JMP and CALL (vol. 3, 7.3): through a task
+ * gate, or straight to a TSS descriptor; any other system descriptor is
+ * #GP(selector).
+ */
+function farTaskTransfer(ctx: SystemContext, i: Instruction, selector: number, d: Descriptor, type: number, source: TaskSource): void {
+  let target: { selector: number; descriptor: Descriptor };
+  if (type === SysType.TaskGate) {
+    target = taskGateTss(ctx, selector, d);
   } else if (type === SysType.Tss16Available || type === SysType.Tss32Available || type === SysType.Tss16Busy || type === SysType.Tss32Busy) {
     directTss(ctx, selector, d);
-    withTaskSwitch(ctx, () => switchTask(ctx, selector, d, TaskSource.Jmp, false, i.nextEip, { insn: i }, () => checkNewTaskEip(ctx)));
+    target = { selector, descriptor: d };
   } else {
     throw new GuestFault(Vector.GP, selectorError(selector));
   }
-};
+  withTaskSwitch(ctx, () => switchTask(ctx, target.selector, target.descriptor, source, false, i.nextEip, { insn: i }, () => checkNewTaskEip(ctx)));
+}
 
 const callFar = (ctx: SystemContext, i: Instruction): void => {
   const cpu = ctx.cpu;
@@ -180,14 +192,8 @@ const callFar = (ctx: SystemContext, i: Instruction): void => {
   const type = descIsCodeOrData(d) ? -1 : descType(d);
   if (type === SysType.CallGate16 || type === SysType.CallGate32) {
     callThroughGate(ctx, i, callGateTarget(ctx, selector, d, false), gateParamCount(d));
-  } else if (type === SysType.TaskGate) {
-    const tss = taskGateTss(ctx, selector, d);
-    withTaskSwitch(ctx, () => switchTask(ctx, tss.selector, tss.descriptor, TaskSource.Call, false, i.nextEip, { insn: i }, () => checkNewTaskEip(ctx)));
-  } else if (type === SysType.Tss16Available || type === SysType.Tss32Available || type === SysType.Tss16Busy || type === SysType.Tss32Busy) {
-    directTss(ctx, selector, d);
-    withTaskSwitch(ctx, () => switchTask(ctx, selector, d, TaskSource.Call, false, i.nextEip, { insn: i }, () => checkNewTaskEip(ctx)));
   } else {
-    throw new GuestFault(Vector.GP, selectorError(selector));
+    farTaskTransfer(ctx, i, selector, d, type, TaskSource.Call);
   }
 };
 
