@@ -16,6 +16,8 @@ import { TIME_BASE, timeGuest, timeGuestIsolated, type GuestTiming, type TimingP
 import { REFERENCE_STRATEGY, STRATEGIES, type Strategy } from './strategies.js';
 import { benchResult, formatSummary, formatTable, LEGEND, type BenchReport, type BenchResult } from './report.js';
 import { nanobenchMain } from './nanobench/cli.js';
+import { linuxBenchMain } from './linux/cli.js';
+import { parseCommandLine, UsageError } from './usage.js';
 
 interface Suite {
   readonly workloads: readonly Workload[];
@@ -51,7 +53,10 @@ const USAGE = `usage: npm run bench -- [options]
                     or a workload name (${WORKLOADS.map((w) => w.name).join(', ')}) with the default settings,
                     or nanobench (the virtualisation nanobenchmarks: ns per operation per
                     rewriting strategy and paging policy; its own options follow --suite
-                    nanobench: see bench/nanobench/README.md)
+                    nanobench: see bench/nanobench/README.md),
+                    or linux (Debian's Linux booted and a busybox workload run in wasmvisor,
+                    QEMU TCG and v86 side by side, against the workload run natively; its
+                    own options follow --suite linux: --suite linux --help lists them)
   --strategy LIST   comma-separated strategies (${STRATEGIES.map((s) => s.name).join(', ')}); default: all
   --runs N          timed guest runs per workload and strategy (median reported)
   --target S        seconds a timed run should last outside compilation (calibration
@@ -61,7 +66,6 @@ const USAGE = `usage: npm run bench -- [options]
   -h, --help        this text
 `;
 
-class UsageError extends Error {}
 
 interface Options {
   suiteName: string;
@@ -132,18 +136,10 @@ async function main(argv: readonly string[]): Promise<number> {
   // The virtualisation nanobenchmarks have their own harness and options (bench/nanobench/README.md).
   const at = argv.indexOf('--suite');
   if (at >= 0 && argv[at + 1] === 'nanobench') return nanobenchMain([...argv.slice(0, at), ...argv.slice(at + 2)]);
-  let opts: Options | null;
-  try {
-    opts = parse(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`bench: ${e.message}\n${USAGE}`);
-    return 2;
-  }
-  if (!opts) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  // So has the Linux bench: wasmvisor, QEMU TCG and v86 booting Debian side by side (bench/linux/cli.ts).
+  if (at >= 0 && argv[at + 1] === 'linux') return linuxBenchMain([...argv.slice(0, at), ...argv.slice(at + 2)]);
+  const opts = parseCommandLine(parse, argv, USAGE);
+  if (typeof opts === 'number') return opts;
   const { suite } = opts;
   const plan: TimingPlan = { primeSeconds: suite.primeSeconds, targetSeconds: suite.targetSeconds, warmup: suite.warmup, runs: suite.runs, repeat: opts.repeat };
   const results: BenchResult[] = [];

@@ -2,7 +2,8 @@
 # Installs everything wasmvisor needs on a fresh Debian/Ubuntu machine:
 # a 32-bit toolchain (the native oracle and the bench run code natively,
 # guests are assembled with GNU as), QEMU (the system test guests are
-# compared with qemu-system-i386) and the npm dependencies.
+# compared with qemu-system-i386), SeaBIOS (v86's BIOS in the Linux bench)
+# and the npm dependencies (v86 among the devDependencies).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,8 @@ command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 command -v cpio >/dev/null 2>&1 || need_apt+=(cpio)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) # npm run test:web drives Debian's Chromium
 command -v qemu-system-i386 >/dev/null 2>&1 || need_apt+=(qemu-system-x86)
+# The Linux bench (npm run bench -- --suite linux) boots v86 with Debian's SeaBIOS and its VGA BIOS.
+[ -f /usr/share/seabios/bios.bin ] && [ -f /usr/share/seabios/vgabios-stdvga.bin ] || need_apt+=(seabios)
 if ! echo 'int main(void){return 0;}' | gcc -m32 -x c - -o /tmp/wasmvisor-m32-check >/dev/null 2>&1; then
   need_apt+=(gcc-multilib)
 fi
