@@ -75,6 +75,8 @@ export const enum StateSlot {
   ModeBits = 20,
   /** TLB deny mask of an instruction fetch at the current CPL, for the Wasm dispatcher. */
   FetchMask = 21,
+  /** Sensitive instructions translated code ran inline (JitStrategy.sensitive 'inline'): a counter for the stats. */
+  InlineOps = 22,
   Size = 32,
 }
 

@@ -36,12 +36,27 @@ export interface VmExit {
   readonly detail?: unknown;
 }
 
+/** The longest x86 instruction, in bytes. */
+const MAX_INSN_LENGTH = 15;
+
 /** Exit of run() when its instruction budget is used up (not an SDM exit: the caller's time slice). */
 export const BUDGET_EXHAUSTED = -1;
 
 interface CachedInsn {
+  /** The instruction's EIP, at hand for the cache test (one load fewer than insn.eip). */
+  eip: number;
   insn: Instruction;
   sem: Sem;
+}
+
+/**
+ * The decoded instructions of one physical page, by (offset << 1 | code32),
+ * and the instructions of other pages that run into this one (a write here
+ * drops them too), as their start page and slot.
+ */
+interface DecodedPage {
+  readonly slots: Map<number, CachedInsn>;
+  into: Array<[page: number, slot: number]>;
 }
 
 export class Interpreter {
@@ -49,8 +64,15 @@ export class Interpreter {
   readonly mmu: Mmu;
   /** Instructions retired since creation (the virtual TSC source). */
   retired = 0;
-  private readonly cache = new Map<number, CachedInsn>();
-  private readonly cacheByPage = new Map<number, number[]>();
+  /**
+   * Decoded instructions by physical page. One map per page keeps the
+   * lookups of a page's code in a small table (the lookup in one map of
+   * every decoded instruction was a sixth of the interpreter's time in a
+   * Linux boot), and the page of the last lookup is at hand.
+   */
+  private readonly pages = new Map<number, DecodedPage>();
+  private lastPageNumber = -1;
+  private lastPage: DecodedPage | null = null;
 
   constructor(readonly cpu: CpuState, readonly mem: PhysicalMemory, vmm: HypercallHandler) {
     this.mmu = new Mmu(cpu, mem);
@@ -69,19 +91,35 @@ export class Interpreter {
   private codeWritten(pa: number, len: number): void {
     const page = pa >>> 12;
     let stillHolds = false;
-    const keys = this.cacheByPage.get(page);
-    if (keys) {
-      const kept: number[] = [];
-      for (const k of keys) {
-        const e = this.cache.get(k);
-        if (!e) continue;
-        const start = Math.floor(k / 2);
-        // An instruction that starts on another page and runs into this one overlaps any write here.
-        const overlaps = start >>> 12 !== page || (start < pa + len && pa < start + e.insn.length);
-        if (overlaps) this.cache.delete(k);
-        else kept.push(k);
+    const decoded = this.pages.get(page);
+    if (decoded) {
+      const base = page * 4096;
+      const slots = decoded.slots;
+      const drop = (slot: number, e: CachedInsn): void => {
+        const start = base + (slot >> 1);
+        if (start < pa + len && pa < start + e.insn.length) slots.delete(slot);
+      };
+      const from = Math.max(0, (pa & 0xfff) - (MAX_INSN_LENGTH - 1));
+      const to = Math.min(4095, (pa & 0xfff) + len - 1);
+      if ((to - from + 1) * 2 < slots.size) {
+        // A small write: only instructions starting up to 14 bytes before it can overlap it.
+        for (let off = from; off <= to; off++) {
+          for (let slot = off << 1; slot <= ((off << 1) | 1); slot++) {
+            const e = slots.get(slot);
+            if (e) drop(slot, e);
+          }
+        }
+      } else {
+        for (const [slot, e] of slots) drop(slot, e);
       }
-      if (kept.length) { this.cacheByPage.set(page, kept); stillHolds = true; } else this.cacheByPage.delete(page);
+      // An instruction that starts on another page and runs into this one overlaps any write here.
+      for (const [from, slot] of decoded.into) this.pages.get(from)?.slots.delete(slot);
+      decoded.into = [];
+      if (decoded.slots.size) stillHolds = true;
+      else {
+        this.pages.delete(page);
+        if (this.lastPage === decoded) { this.lastPage = null; this.lastPageNumber = -1; }
+      }
     }
     for (const holder of this.codeHolders) if (holder(pa, len)) stillHolds = true;
     if (!stillHolds) this.mem.codePages[page] = 0;
@@ -89,8 +127,9 @@ export class Interpreter {
 
   /** Forget all decoded instructions. */
   flush(): void {
-    this.cache.clear();
-    this.cacheByPage.clear();
+    this.pages.clear();
+    this.lastPage = null;
+    this.lastPageNumber = -1;
   }
 
   private fetchDecode(): CachedInsn {
@@ -101,10 +140,16 @@ export class Interpreter {
     const lin = (cs.base + eip) >>> 0;
     const pa = this.mmu.translate(lin, Access.Fetch);
     const code32 = cpu.mode.code32;
-    // Physical address and operand-size mode key the cache (one bit is enough: 2^32 * 2 fits in a double).
-    const key = pa * 2 + (code32 ? 1 : 0);
-    const hit = this.cache.get(key);
-    if (hit && hit.insn.eip === eip) return hit;
+    // The page's offset and the operand-size mode key the page's map (one bit is enough).
+    const pageNumber = pa >>> 12;
+    const slot = ((pa & 0xfff) << 1) | (code32 ? 1 : 0);
+    let decoded = this.lastPage;
+    if (pageNumber !== this.lastPageNumber) {
+      decoded = this.pages.get(pageNumber) ?? null;
+      if (decoded) { this.lastPage = decoded; this.lastPageNumber = pageNumber; }
+    }
+    const hit = decoded?.slots.get(slot);
+    if (hit && hit.eip === eip) return hit;
     let page1 = -1;
     const limit = cs.limit;
     const result = decode((i) => {
@@ -117,22 +162,24 @@ export class Interpreter {
       return this.mem.read8(p);
     }, eip, code32);
     if (isFault(result)) throw new GuestFault(result.fault, 0);
-    const entry = { insn: result, sem: SEMANTICS[result.row.sem]! };
+    const entry = { eip, insn: result, sem: SEMANTICS[result.row.sem]! };
     if (!entry.sem) throw new Error(`no semantics for ${result.row.mnemonic} (${result.row.sem})`);
-    this.remember(key, pa >>> 12, entry);
-    if (page1 >= 0) this.remember(key, page1, entry);
+    this.decodedPage(pageNumber).slots.set(slot, entry);
+    if (page1 >= 0) this.decodedPage(page1).into.push([pageNumber, slot]);
     return entry;
   }
 
-  private remember(key: number, page: number, entry: CachedInsn): void {
-    this.cache.set(key, entry);
-    let list = this.cacheByPage.get(page);
-    if (!list) this.cacheByPage.set(page, (list = []));
-    list.push(key);
-    if (!this.mem.codePages[page]) {
-      this.mem.codePages[page] = 1;
-      this.mmu.codePageAdded();
+  /** The page's decoded instructions (made, and the page marked as holding code, on first use). */
+  private decodedPage(page: number): DecodedPage {
+    let decoded = this.pages.get(page);
+    if (!decoded) {
+      this.pages.set(page, (decoded = { slots: new Map(), into: [] }));
+      if (!this.mem.codePages[page]) {
+        this.mem.codePages[page] = 1;
+        this.mmu.codePageAdded();
+      }
     }
+    return decoded;
   }
 
   /**

@@ -17,6 +17,15 @@ export class IoBus {
     }
   }
 
+  /**
+   * Is `port` answered by a device of this bus, i.e. of the VMM core? The
+   * inline strategy's IN/OUT do such accesses from translated code; a port
+   * no device claims (open bus) goes through the trap path.
+   */
+  owns(port: number): boolean {
+    return this.ports.has(port & 0xffff);
+  }
+
   read(port: number, size: 1 | 2 | 4): number {
     const dev = this.ports.get(port & 0xffff);
     if (!dev) return size === 4 ? -1 : (1 << (size * 8)) - 1;

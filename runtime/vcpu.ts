@@ -57,6 +57,12 @@ export interface ExecutionTier {
   run(budget: number): VmExit | { reason: typeof BUDGET_EXHAUSTED };
   /** Instructions retired since creation. */
   readonly retired: number;
+  /**
+   * End the running run() early, at the next point where the tier tests
+   * its budget (a device raised INTR during the slice). A tier without it
+   * runs its slices to the end, so the vCPU keeps them short.
+   */
+  endSliceEarly?(): void;
 }
 
 /** An I/O exit as the embedder sees it (KVM's kvm_run.io). */
@@ -119,8 +125,12 @@ export class Vcpu {
   interrupts: InterruptController | null = null;
   /**
    * With an interrupt controller, the longest run of instructions between
-   * two looks at INTR (a device may raise it from an I/O exit or a timer
-   * while the tier runs): the interrupt latency, in instructions.
+   * two looks at INTR: the interrupt latency, in instructions, of what
+   * the loop cannot see coming. Slices are shorter where it can: with a
+   * clock that instructions move, a slice ends where the next timer is
+   * due; with a tier that can end a slice early (ExecutionTier.endSliceEarly),
+   * a device accessed during the slice that raised INTR or armed an
+   * earlier timer ends it (see deviceAccessed()).
    */
   interruptPollInstructions = 10_000;
   /** Guest time, whose due timers fire at each boundary; null: no timers. */
@@ -139,6 +149,12 @@ export class Vcpu {
   private held: { readonly vector: number | null } | null = null;
   /** The reason and host time of the last exit returned, for the handling time of the next run(). */
   private returnedAt: { reason: number; t: number } | null = null;
+  /**
+   * While the tier runs a slice it can end early: the guest time (ns) of
+   * the timer deadline the slice was sized to (Infinity: none), and whether
+   * INTR was up when it began. Null otherwise, and once the slice is ended.
+   */
+  private slice: { deadline: number; intr: boolean; ended: boolean } | null = null;
 
   constructor(readonly vmm: DefaultVmm, public tier: ExecutionTier) {
     this.cpu = vmm.ctx.cpu;
@@ -229,13 +245,63 @@ export class Vcpu {
       const left = budget - (interp.retired - start);
       if (left <= 0) return { reason: BUDGET_EXHAUSTED };
       this.vmm.committedCr2 = cpu.cr2;
-      const slice = Math.min(left, MAX_SLICE, this.interrupts ? this.interruptPollInstructions : MAX_SLICE);
-      // Translated code checks for no debug condition: while TF is 1 or an instruction breakpoint is enabled, the interpreter runs.
-      const exit = this.mustStep() ? interp.run(1) : debugStepping(cpu) ? interp.run(slice) : this.tier.run(slice);
+      let exit: VmExit | { reason: typeof BUDGET_EXHAUSTED };
+      let ended = false;
+      let slice = Math.min(left, MAX_SLICE, this.interrupts ? this.interruptPollInstructions : MAX_SLICE);
+      if (this.mustStep()) {
+        exit = interp.run(1);
+      } else {
+        const clock = this.clock;
+        const toDeadline = this.interrupts && clock ? clock.instructionsToNextDeadline() : null;
+        if (toDeadline !== null) slice = Math.max(1, Math.min(slice, toDeadline));
+        // Translated code checks for no debug condition: while TF is 1 or an instruction breakpoint is enabled, the interpreter runs.
+        const tier = debugStepping(cpu) ? null : this.tier === interp ? null : this.tier;
+        if (this.interrupts && (!tier || tier.endSliceEarly)) this.slice = { deadline: clock ? clock.nextDeadline() : Infinity, intr: this.interrupts.pending(), ended: false };
+        try {
+          exit = tier ? tier.run(slice) : this.interpret(slice);
+        } finally {
+          ended = this.slice?.ended ?? false;
+          this.slice = null;
+        }
+      }
       this.expireShadow();
       const out = this.afterTier(exit);
       if (out) return this.returned(out);
+      // A tier with an approximate budget (JitStrategy.budget) stops short of the last slice at a budget
+      // test: that is "about" the budget. Another slice of the few instructions left could not reach the
+      // next test, so the tier would interpret them and leave the next run() in the middle of a block.
+      if (exit.reason === BUDGET_EXHAUSTED && slice === left && !ended && interp.retired - start < budget) return { reason: BUDGET_EXHAUSTED };
     }
+  }
+
+  /**
+   * A device was accessed (a port or MMIO): the machine's buses call this.
+   * During a slice the tier can end early, if the access raised INTR or
+   * armed a timer due before the deadline the slice was sized to, the
+   * slice ends at the tier's next budget test, and the loop sees the
+   * interrupt (or steps to the boundary where it can be taken) or sizes
+   * the next slice to the new deadline, as it would have with short slices.
+   */
+  deviceAccessed(): void {
+    const s = this.slice;
+    if (s === null || s.ended) return;
+    const raised = !s.intr && this.interrupts!.pending();
+    if (raised || (this.clock !== null && this.clock.nextDeadline() < s.deadline)) {
+      s.ended = true;
+      this.tier.endSliceEarly?.();
+    }
+  }
+
+  /** The interpreter as the tier, stepped here so that deviceAccessed() can end its slice after any instruction. */
+  private interpret(slice: number): VmExit | { reason: typeof BUDGET_EXHAUSTED } {
+    const interp = this.interp;
+    const s = this.slice;
+    for (let n = 0; n < slice; n++) {
+      const exit = interp.stepExit();
+      if (exit) return exit;
+      if (s?.ended) break;
+    }
+    return { reason: BUDGET_EXHAUSTED };
   }
 
   private returned(exit: VcpuExit): VcpuExit {

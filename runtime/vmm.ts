@@ -59,6 +59,16 @@ export function defaultControls(vmcs: Vmcs): void {
   vmcs.cr0GuestHostMask = vmcs.cr4GuestHostMask = 0;
 }
 
+/** CR4.DE */
+const CR4_DE = 0x8;
+
+/** Could an I/O breakpoint match (CR4.DE and a breakpoint enabled with R/W = 10b, vol. 3, 17.2.4)? */
+function ioBreakpointsPossible(cr4: number, dr7: number): boolean {
+  if (!(cr4 & CR4_DE)) return false;
+  for (let n = 0; n < 4; n++) if ((dr7 >>> (2 * n)) & 3 && ((dr7 >>> (16 + 4 * n)) & 3) === 2) return true;
+  return false;
+}
+
 /** An instruction exit the embedder takes: thrown out of the tier, returned by Vcpu.run(). */
 export interface TakenExit {
   readonly taken: InstructionExit;
@@ -116,6 +126,39 @@ export class DefaultVmm implements HypercallHandler {
   attach(interp: Interpreter): void {
     this.ctx = { cpu: interp.cpu, mem: interp.mem, mmu: interp.mmu, b: interp.backend, interp, io: this.io, model: this.model, msrs: this.msrs };
     this.committedCr2 = interp.cpu.cr2;
+  }
+
+  /**
+   * The inline strategy's port access (runtime/jit InlineVmm): translated
+   * code already checked CPL <= IOPL outside v8086 mode. The VMM need not
+   * act when the embedder does not take I/O exits, no I/O breakpoint can
+   * match (CR4.DE with an enabled R/W = 10b breakpoint in DR7), and a
+   * device of the core's bus owns the port; then the device is accessed
+   * directly, with no exit recorded (null otherwise: the trap path runs
+   * the instruction). interp.retired is made exact for the access (the
+   * devices' clocks count retired instructions).
+   */
+  inlineIo(port: number, size: 1 | 2 | 4, input: boolean, value: number, retired: number): number | null {
+    const ctx = this.ctx;
+    if (this.userExits.has(ExitReason.IoInstruction) || !this.io.owns(port) || ioBreakpointsPossible(ctx.cpu.cr4, ctx.cpu.dr[7]!)) return null;
+    const interp = ctx.interp;
+    const saved = interp.retired;
+    interp.retired = retired;
+    // The instruction runs: blocking by STI or MOV SS before it is over.
+    this.endShadow(retired);
+    try {
+      if (input) return ctx.io.read(port, size);
+      ctx.io.write(port, size, value);
+      return 0;
+    } finally {
+      interp.retired = saved;
+    }
+  }
+
+  /** STI with IF = 0 retired in translated code after `retired` instructions: blocking by STI, as hypercall() records it. */
+  inlineSti(retired: number): void {
+    this.ctx.cpu.interruptShadow = 1;
+    this.shadowSetAt = retired;
   }
 
   /** Exits by reason (counts; `stats` has the host time too). */

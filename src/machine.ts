@@ -56,7 +56,7 @@ import { DebugExit, DEBUG_EXIT_IOBASE, DEBUG_EXIT_IOSIZE } from '../runtime/devi
 import { DebugCon, DEBUGCON_PORT } from '../runtime/devices/debugcon.js';
 import { createPcChipset, type PcChipset } from '../runtime/devices/chipset.js';
 import { HostTimeSource, InstructionTimeSource, type TimeSource, VirtualClock } from '../runtime/devices/clock.js';
-import { MmioBus, type MmioDevice } from '../runtime/mmio-bus.js';
+import { MmioBus, type MmioDevice, type MmioSize } from '../runtime/mmio-bus.js';
 import { createPciBus, type PciBus } from '../runtime/devices/pci.js';
 import { addVirtioBlk, type VirtioBlk, type VirtioBlkOptions } from '../runtime/devices/virtio/blk.js';
 import { addVirtioNet, type VirtioNet, type VirtioNetOptions } from '../runtime/devices/virtio/net.js';
@@ -255,6 +255,41 @@ export interface ExitStatRow {
   readonly ms: number;
 }
 
+/**
+ * The machine's port and MMIO buses tell the vCPU of every device access
+ * (Vcpu.deviceAccessed): an access during a time slice that raised INTR
+ * ends the slice early, so slices can last until the next timer.
+ */
+class ObservedIoBus extends IoBus {
+  accessed: () => void = () => {};
+
+  override read(port: number, size: 1 | 2 | 4): number {
+    const v = super.read(port, size);
+    this.accessed();
+    return v;
+  }
+
+  override write(port: number, size: 1 | 2 | 4, value: number): void {
+    super.write(port, size, value);
+    this.accessed();
+  }
+}
+
+class ObservedMmioBus extends MmioBus {
+  accessed: () => void = () => {};
+
+  override read(pa: number, size: MmioSize): number {
+    const v = super.read(pa, size);
+    this.accessed();
+    return v;
+  }
+
+  override write(pa: number, size: MmioSize, value: number): void {
+    super.write(pa, size, value);
+    this.accessed();
+  }
+}
+
 /** Thrown through the tier by the debug-exit device to end the slice at once. */
 interface DebugExitRequest {
   readonly debugExit: number;
@@ -268,7 +303,7 @@ interface ResetRequest {
 export class Machine {
   readonly cpu: CpuState;
   readonly mem: PhysicalMemory;
-  readonly io = new IoBus();
+  readonly io: IoBus = new ObservedIoBus();
   readonly vmm: DefaultVmm;
   readonly vcpu: Vcpu;
   /** The JIT tier, when the machine runs one. */
@@ -278,7 +313,7 @@ export class Machine {
   readonly interpreter: Interpreter;
   readonly model: CpuModel;
   readonly clock: VirtualClock;
-  readonly mmio = new MmioBus();
+  readonly mmio: MmioBus = new ObservedMmioBus();
   readonly chipset: PcChipset;
   /** PCI bus 0 with the virtio devices on it. */
   readonly pci: PciBus;
@@ -306,6 +341,8 @@ export class Machine {
   private bootRetired = 0;
   /** A stop the owner asked for (Ctrl-A X), taken between slices. */
   private stopRequest: string | null = null;
+  /** Under instruction time, the instructions of a guest millisecond (at least 100); else null. */
+  private readonly guestMillisecond: number | null;
 
   constructor(config: MachineConfig) {
     const mib = config.memoryMiB;
@@ -364,12 +401,11 @@ export class Machine {
     this.vcpu.interrupts = this.chipset.interrupts;
     this.vcpu.clock = this.clock;
     this.vcpu.idle = this.hostTime ? 'return' : 'skip';
-    if (config.clock === undefined || config.clock === 'instructions') {
-      // Look at the interrupt pins at least every guest millisecond, so that no periodic timer
-      // (Linux's 4 ms tick) passes two periods between looks and loses one.
-      const ns = config.nsPerInstruction ?? 1;
-      this.vcpu.interruptPollInstructions = Math.max(100, Math.min(this.vcpu.interruptPollInstructions, Math.floor(1e6 / ns)));
-    }
+    const observed = (): void => this.vcpu.deviceAccessed();
+    (this.io as ObservedIoBus).accessed = observed;
+    (this.mmio as ObservedMmioBus).accessed = observed;
+    this.guestMillisecond = config.clock === undefined || config.clock === 'instructions' ? Math.max(100, Math.floor(1e6 / (config.nsPerInstruction ?? 1))) : null;
+    this.setInterruptPoll();
     if (this.chipset.lapic) this.vmm.msrs.attachApic(this.chipset.lapic);
     if (this.model.features & Feature.TSC) this.vmm.msrs.tsc.useClock(() => this.clock.now(), TSC_HZ, interp.retired);
 
@@ -437,6 +473,21 @@ export class Machine {
     this.boot?.();
   }
 
+  /**
+   * The vCPU's interrupt latency bound (Vcpu.interruptPollInstructions).
+   * Under instruction time a slice ends where the next timer is due, and
+   * the interpreter or a tier that can end a slice early (a JIT) ends it
+   * where a device access raised INTR; what is left is a device reached
+   * from inside translated code, bounded by a guest millisecond. Another
+   * tier: 10000 instructions, and at least every guest millisecond.
+   */
+  private setInterruptPoll(): void {
+    if (this.guestMillisecond === null) return;
+    const tier = this.vcpu.tier;
+    const exact = tier === this.interpreter || tier.endSliceEarly !== undefined;
+    this.vcpu.interruptPollInstructions = exact ? this.guestMillisecond : Math.min(10_000, this.guestMillisecond);
+  }
+
   /** The tier the vCPU runs. */
   get tier(): ExecutionTier {
     return this.vcpu.tier;
@@ -451,6 +502,7 @@ export class Machine {
     this.jit = jit;
     this.service = service;
     this.vcpu.tier = jit;
+    this.setInterruptPoll();
   }
 
   /** Exits by reason name, in the SDM's order (counts; exitStats() has the host time too). */

@@ -397,5 +397,10 @@ export function formatNanobenchTable(rows: readonly Row[]): string {
   out.push('exits/op: VM exits the VMM counted beyond the empty loop\'s; interp/op: guest instructions the JIT tier interpreted instead of running translated code.');
   out.push(`paper: ${PAPER_CITATION}.`);
   if (!havePaperCycles()) out.push('paper columns are empty: the published cycle counts are not in bench/nanobench/paper.ts (see its header).');
+  const stated = [...new Set(rows.map((r) => r.workload))].flatMap((w) => {
+    const note = rows.find((r) => r.workload === w)!.paper.stated;
+    return note ? [`  ${w}: ${note}`] : [];
+  });
+  if (stated.length > 0) out.push('paper, where its text gives a relation rather than a count (\'-\' above):', ...stated);
   return out.join('\n');
 }

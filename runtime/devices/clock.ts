@@ -56,6 +56,12 @@ export interface TimeSource {
   now(): number;
   /** Let guest time jump forward by `ns` (an idle CPU waiting for the next timer). */
   skip(ns: number): void;
+  /**
+   * A source that only retired instructions move (between skips): how
+   * many more must retire before now() reaches `ns` (0 if it has). Absent
+   * where time moves by itself (the host's clock).
+   */
+  instructionsUntil?(ns: number): number;
 }
 
 /** Guest time follows the host's monotonic clock, plus whatever idle time was skipped. */
@@ -90,6 +96,18 @@ export class InstructionTimeSource implements TimeSource {
 
   skip(ns: number): void {
     this.skipped += Math.max(0, Math.ceil(ns));
+  }
+
+  instructionsUntil(ns: number): number {
+    if (ns === Infinity) return Infinity;
+    const retired = this.retired();
+    const at = (n: number): number => Math.floor(n * this.nsPerInstruction) + this.skipped;
+    if (at(retired) >= ns) return 0;
+    // The least n with at(n) >= ns: an estimate, then corrected for the rounding of the product.
+    let n = Math.max(retired + 1, Math.ceil((ns - this.skipped) / this.nsPerInstruction));
+    while (at(n) < ns) n++;
+    while (n - 1 > retired && at(n - 1) >= ns) n--;
+    return n - retired;
   }
 }
 
@@ -166,6 +184,18 @@ export class VirtualClock {
   /** The earliest armed deadline, or Infinity. */
   nextDeadline(): number {
     return this.next;
+  }
+
+  /**
+   * Instructions that must retire before the earliest armed deadline is
+   * due (Infinity with no timer armed), when only retired instructions
+   * move guest time (TimeSource.instructionsUntil); else null. The vCPU
+   * sizes its time slices with it.
+   */
+  instructionsToNextDeadline(): number | null {
+    const source = this.source;
+    if (!source.instructionsUntil) return null;
+    return this.next === Infinity ? Infinity : source.instructionsUntil(this.next);
   }
 
   /** Fire every timer due by now, in deadline order. Returns whether any fired. Re-entrant calls do nothing. */

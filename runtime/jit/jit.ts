@@ -15,7 +15,7 @@
 import { type CompileOptions, compileRegion, ENTRY_COUNTER } from '../../translator/emit/compile.js';
 import { buildSupportModule } from '../../translator/emit/support.js';
 import { type HelperSite, JitExit, IMPORTS, Untranslatable } from '../../translator/emit/emit-backend.js';
-import { DEFAULT_LIMITS, formRegion } from '../../translator/emit/region.js';
+import { DEFAULT_LIMITS, formRegion, type RegionLimits } from '../../translator/emit/region.js';
 import { decode } from '../../translator/decoder.js';
 import { type Instruction, isFault, Seg, type Size } from '../../translator/table/types.js';
 import { StateSlot } from '../cpu.js';
@@ -78,6 +78,51 @@ export interface JitStrategy {
    * "about" a size (the vCPU's).
    */
   readonly budget?: 'exact' | 'approximate';
+  /**
+   * How the cheap sensitive instructions (CLI/STI, PUSHF/POPF, IN/OUT to
+   * ports of the VMM core's devices) are rewritten. 'trap' (the default):
+   * each ends translated code and runs as a hypervisor call through the
+   * interpreter, with VT-x exit semantics (runtime/vmm.ts). 'inline': they
+   * are translated into code that acts on the virtual CPU (flags in the
+   * state block, the device through a runtime call without an exit record),
+   * leaving for the trap path only when the VMM must act (JitExit.Vmm):
+   * CPL > IOPL, a port the embedder takes or no core device owns, an I/O
+   * breakpoint that could match. The binary translator's approach (Adams
+   * and Agesen, ASPLOS 2006) next to the hardware VMM's.
+   */
+  readonly sensitive?: 'trap' | 'inline';
+  /**
+   * How large a region may grow (blocks, instructions per block); region.ts
+   * DEFAULT_LIMITS when absent. Smaller regions cost more dispatches but
+   * make smaller Wasm functions, which V8 optimises sooner: its optimising
+   * tier (TurboFan) takes time superlinear in a function's size, on
+   * background threads, and until it is done the function runs as
+   * Liftoff's baseline code. Measured on Debian's 686 boot: 16 blocks
+   * instead of 64 cut the boot's TurboFan time from 268 s to 81 s on a
+   * loaded host, but the busybox workload ran slower (more dispatches), so
+   * no named strategy sets it; scripts/stats-linux.ts --max-blocks tries it.
+   */
+  readonly regionLimits?: RegionLimits;
+}
+
+/**
+ * What the JIT's inline sensitive instructions need of the VMM core
+ * (DefaultVmm implements it; a tier without it traps every one).
+ */
+export interface InlineVmm {
+  /**
+   * A port access from translated code, `retired` instructions having
+   * retired before it: the value read (0 for an output), or null when the
+   * VMM must act (the instruction then runs by the trap path). A device
+   * may throw (a VM exit, a guest fault) as under the trap path.
+   */
+  inlineIo(port: number, size: 1 | 2 | 4, input: boolean, value: number, retired: number): number | null;
+  /** STI with IF = 0 retired inline, `retired` instructions having retired before it: blocking by STI, recorded exactly. */
+  inlineSti(retired: number): void;
+}
+
+function isInlineVmm(x: unknown): x is InlineVmm {
+  return typeof x === 'object' && x !== null && 'inlineIo' in x && 'inlineSti' in x;
 }
 
 export interface JitStats {
@@ -106,7 +151,18 @@ export interface JitStats {
   /** Asynchronous compilation: jobs submitted, and results dropped because their page changed meanwhile. */
   asyncSubmitted: number;
   asyncDiscarded: number;
+  /** Inline strategy: sensitive instructions translated code ran itself (CLI, STI, PUSHF, POPF, IN, OUT), no exit taken. */
+  inlineOps: number;
+  /** Of those, port accesses done by the VMM core from translated code. */
+  inlineIo: number;
+  /** Inline sensitive instructions that left for the VMM's trap path (CPL > IOPL, a port the embedder takes, ...). */
+  inlineToVmm: number;
+  /** Inline strategy: modules dropped to be compiled again with direct runtime calls at accesses that keep missing the TLB. */
+  directRecompiles: number;
 }
+
+/** Slow exits at one instruction before its accesses call the runtime directly (inline strategy). */
+const SLOW_SITE_LIMIT = 16;
 
 /** One compiled region: a Wasm module with one or more entries. */
 interface CodeModule {
@@ -164,6 +220,8 @@ export interface CompileJob {
   /** EIPs on the page where other translations begin: the region links to them instead of translating them again. */
   readonly linked: readonly number[];
   readonly options: CompileOptions;
+  /** The strategy's region limits (JitStrategy.regionLimits). */
+  readonly limits?: RegionLimits;
 }
 
 export interface TranslatedJob {
@@ -218,7 +276,8 @@ export function translateJob(job: CompileJob): TranslatedJob | null {
   const started = compileClock();
   const linked = new Set(job.linked);
   linked.delete(job.eip);
-  const region = formRegion(jobReader(job), job.eip, job.options.mode.code32, DEFAULT_LIMITS, (e) => linked.has(e));
+  const inline = job.options.sensitive === 'inline' ? job.options.mode : null;
+  const region = formRegion(jobReader(job), job.eip, job.options.mode.code32, job.limits ?? DEFAULT_LIMITS, (e) => linked.has(e), inline);
   if (!region) return null;
   let compiled;
   try {
@@ -249,7 +308,7 @@ function flatSegments(interp: Interpreter): number {
 }
 
 export class JitTier {
-  readonly stats: JitStats = { hits: 0, misses: 0, compiles: 0, evictions: 0, invalidations: 0, wasmBytes: 0, guestInstructionsTranslated: 0, compileMs: 0, interpretedSteps: 0, dispatches: 0, slowExits: 0, asyncSubmitted: 0, asyncDiscarded: 0, workerCompileMs: 0, tieredUp: 0 };
+  readonly stats: JitStats = this.newStats();
   private readonly cache = new Map<number, Translation>();
   private readonly byPage = new Map<number, Set<CodeModule>>();
   /** Live modules, oldest first (the eviction order). */
@@ -298,6 +357,9 @@ export class JitTier {
     for (let k = 0; k < CODE_HASH_SLOTS; k++) this.codeHash[k * 4 + 1] = CODE_HASH_EMPTY;
     this.support = JitTier.support(mem.memory, this.table, this.memoryPages, mem.host);
     interp.codeHolders.push((pa, len) => this.codeWritten(pa, len));
+    const vmm = interp.backend.vmm;
+    this.inlineVmm = isInlineVmm(vmm) ? vmm : null;
+    st[StateSlot.InlineOps] = 0;
     const fail = (e: unknown, eip: number, left: number): never => this.fail(e, eip, left);
     this.imports = {
         memory: mem.memory,
@@ -316,8 +378,89 @@ export class JitTier {
         [IMPORTS.flagsOf.name]: this.support.flagsOf,
         [IMPORTS.carryOf.name]: this.support.carryOf,
         [IMPORTS.sreg.name]: (s: number): number => cpu.segs[s]!.selector,
+        [IMPORTS.portIo.name]: (port: number, op: number, value: number, eip: number, left: number): number => {
+          const vmm = this.inlineVmm;
+          if (!vmm) return 1;
+          let v: number | null;
+          this.invalidated = false;
+          try {
+            v = vmm.inlineIo(port & 0xffff, (op & 7) as 1 | 2 | 4, (op & 8) !== 0, value, this.retiredAt(left));
+          } catch (e) {
+            return fail(e, eip, left);
+          }
+          if (v === null) return 1;
+          this.stats.inlineIo++;
+          st[StateSlot.ExitArg] = v;
+          // A device that wrote guest memory holding translated code (DMA): the region leaves after the instruction.
+          return this.invalidated ? 2 : 0;
+        },
+        [IMPORTS.stiShadow.name]: (left: number): void => {
+          if (this.inlineVmm) this.inlineVmm.inlineSti(this.retiredAt(left));
+          else cpu.interruptShadow = 1;
+        },
     };
   }
+
+  private newStats(): JitStats {
+    const tier = this;
+    return {
+      hits: 0, misses: 0, compiles: 0, evictions: 0, invalidations: 0, wasmBytes: 0, guestInstructionsTranslated: 0, compileMs: 0, interpretedSteps: 0,
+      dispatches: 0, slowExits: 0, asyncSubmitted: 0, asyncDiscarded: 0, workerCompileMs: 0, tieredUp: 0, inlineIo: 0, inlineToVmm: 0, directRecompiles: 0,
+      // Translated code counts the ones it runs without a runtime call in the state block.
+      get inlineOps(): number { return (tier.interp.cpu.state[StateSlot.InlineOps]! >>> 0) + this.inlineIo; },
+    };
+  }
+
+  /**
+   * Instructions retired before the current one of translated code that
+   * called the runtime with `left` instructions of its block not retired
+   * (the state block's budget is exact at the call): interp.retired is
+   * brought up to date only when translated code returns.
+   */
+  private retiredAt(left: number): number {
+    return this.interp.retired + (this.runBudget - this.interp.cpu.state[StateSlot.Budget]!) - left;
+  }
+
+  /** The budget in the state block when translated code was last entered (see retiredAt). */
+  private runBudget = 0;
+
+  /**
+   * Inline strategy: Slow exits by physical address of the instruction,
+   * and the instructions that have had enough of them to be compiled with
+   * a direct runtime call on a TLB miss (CompileOptions.directAccess).
+   */
+  private readonly slowSites = new Map<number, number>();
+  /** Physical page -> offsets within it. */
+  private readonly directSites = new Map<number, Set<number>>();
+
+  /**
+   * A Slow exit under the inline strategy. An access whose TLB miss
+   * repeats at the same instruction is one the TLB cannot hold: a device
+   * page (the local APIC's TPR, VT-x's APIC-access page), a store into a
+   * page of code, a page the guest keeps invalidating. Each such miss in a
+   * loop costs an exit and the interpreter up to the next entry; after
+   * SLOW_SITE_LIMIT of them the instruction's modules are compiled again
+   * with the access calling the runtime on a miss instead (the device is
+   * reached directly from translated code, and the loop goes on).
+   */
+  private noteSlowSite(): void {
+    const cur = this.currentKey();
+    if (!cur) return;
+    const page = cur.pa >>> 12, off = cur.pa & 0xfff;
+    let sites = this.directSites.get(page);
+    if (sites?.has(off)) return;
+    const n = (this.slowSites.get(cur.pa) ?? 0) + 1;
+    if (n < SLOW_SITE_LIMIT) { this.slowSites.set(cur.pa, n); return; }
+    this.slowSites.delete(cur.pa);
+    if (!sites) this.directSites.set(page, (sites = new Set()));
+    sites.add(off);
+    for (const mod of [...this.byPage.get(page) ?? []]) {
+      if (mod.byteStart <= off && off < mod.byteEnd) { this.dropModule(mod); this.stats.directRecompiles++; }
+    }
+  }
+
+  /** The VMM core the inline strategy's port accesses call (null: they take the trap path). */
+  private readonly inlineVmm: InlineVmm | null;
 
   /** A runtime call from translated code failed: the state block gets the instruction's EIP and the budget back, and the runtime keeps the exception. */
   private fail(e: unknown, eip: number, left: number): never {
@@ -568,12 +711,20 @@ export class JitTier {
       key, pa, page: pagePa >>> 12, pageLin,
       bytes: mem.u8.slice(pagePa, pagePa + 4096),
       csBase: cs.base, csLimit: cs.limit, eip: cpu.eip, linked,
+      ...(this.strategy.regionLimits ? { limits: this.strategy.regionLimits } : {}),
       options: {
         memoryPages: this.memoryPages, stateBase: mem.host.state, tlbBase: mem.host.tlb,
         mode: { ...cpu.mode }, flatSegments: flatSegments(interp), csLimit: cs.limit,
         optimize: this.strategy.optimize, wantText: this.strategy.keepText,
+        sensitive: this.strategy.sensitive ?? 'trap',
+        directAccess: this.directEips(pagePa, pageLin, cs.base),
       },
     };
+  }
+
+  /** The EIPs (through the job's linear page and CS) of the page's instructions with direct accesses. */
+  private directEips(pagePa: number, pageLin: number, csBase: number): number[] {
+    return [...this.directSites.get(pagePa >>> 12) ?? []].map((off) => ((pageLin | off) - csBase) >>> 0);
   }
 
   private markCodePage(page: number): void {
@@ -762,6 +913,7 @@ export class JitTier {
         st[StateSlot.ModeBits] = this.modeBits();
         st[StateSlot.FetchMask] = tlbMask(Access.Fetch, cpu.cpl === 3);
         const before = st[StateSlot.Budget]!;
+        this.runBudget = before;
         this.pending = null;
         code = this.support.dispatch();
         interp.retired += before - st[StateSlot.Budget]!;
@@ -780,6 +932,7 @@ export class JitTier {
           continue;
         }
         const before = st[StateSlot.Budget]!;
+        this.runBudget = before;
         this.pending = null;
         this.running = t.module;
         code = t.run();
@@ -808,6 +961,15 @@ export class JitTier {
           // An access of translated code missed the TLB: the interpreter runs that instruction (filling the
           // TLB, faulting, or reaching a device), then carries on to the next entry of translated code.
           this.stats.slowExits++;
+          if (this.strategy.sensitive === 'inline') this.noteSlowSite();
+          const exit = this.step();
+          if (exit) return exit;
+          this.midBlock = interp.backend.jumped ? this.atTranslatedBlock() : true;
+          break;
+        }
+        case JitExit.Vmm: {
+          // An inline sensitive instruction needs the VMM: the trap path (the interpreter's hypercall) runs it.
+          this.stats.inlineToVmm++;
           const exit = this.step();
           if (exit) return exit;
           this.midBlock = interp.backend.jumped ? this.atTranslatedBlock() : true;
@@ -827,5 +989,20 @@ export class JitTier {
       }
     }
     return { reason: BUDGET_EXHAUSTED };
+  }
+
+  /**
+   * End run() at the next budget test (ExecutionTier.endSliceEarly: the vCPU's,
+   * when a device raised INTR during the slice). The state block's budget
+   * goes to 0, as the interpreter's endSlice() does: run() and the
+   * dispatcher test it between translations, so an access from the
+   * interpreter (an I/O instruction, a TLB miss in a loop) ends the run
+   * right after its instruction. From a runtime call inside translated
+   * code the budget is the code's local, which it writes back as it
+   * leaves: the run goes on, and the vCPU's interruptPollInstructions
+   * bounds that latency.
+   */
+  endSliceEarly(): void {
+    this.interp.cpu.state[StateSlot.Budget] = 0;
   }
 }

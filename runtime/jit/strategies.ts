@@ -27,6 +27,14 @@ export const JIT_STRATEGIES: Readonly<Record<string, JitStrategy>> = {
   'jit-tiered-async': {
     name: 'jit-tiered-async', threshold: 20, optimize: 0, smc: 'subpage', budget: 'approximate', tierUp: { entries: 64, optimize: 2 }, async: true, asyncTierUpOnly: true,
   },
+  /**
+   * As jit-hot, translating the cheap sensitive instructions inline
+   * (CLI/STI, PUSHF/POPF, IN/OUT to the VMM core's devices: see
+   * JitStrategy.sensitive) instead of trapping on each.
+   */
+  'jit-inline': { name: 'jit-inline', threshold: 20, optimize: 0, smc: 'subpage', budget: 'approximate', sensitive: 'inline' },
+  /** As jit-eager, with inline sensitive instructions. */
+  'jit-eager-inline': { name: 'jit-eager-inline', threshold: 0, optimize: 0, smc: 'subpage', budget: 'approximate', sensitive: 'inline' },
   /** As jit-hot, with binaryen -O2 on every compiled region. */
   'jit-hot-O2': { name: 'jit-hot-O2', threshold: 20, optimize: 2, smc: 'subpage', budget: 'approximate' },
 };

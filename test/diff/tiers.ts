@@ -15,4 +15,6 @@ export const TIERS: Readonly<Record<string, () => TierRunner>> = {
   jit: () => new ReferenceRunner({ name: 'jit', threshold: 0, optimize: 0, smc: 'subpage' }),
   /** Wasm JIT with binaryen -O2. */
   'jit-O2': () => new ReferenceRunner({ name: 'jit-O2', threshold: 0, optimize: 2, smc: 'page' }),
+  /** Wasm JIT, every region compiled before it runs, the cheap sensitive instructions translated inline. */
+  'jit-inline': () => new ReferenceRunner({ name: 'jit-inline', threshold: 0, optimize: 0, smc: 'subpage', sensitive: 'inline' }),
 };

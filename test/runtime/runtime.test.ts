@@ -134,6 +134,40 @@ describe('interpreter', () => {
     expect(cpu.regs[0]! & 0xff).toBe(7);
   });
 
+  it('re-decodes an instruction that runs into the next page when that page is written', () => {
+    // 0x1000: jmp 0x1ff0
+    // 0x1ff0: mov ecx, 2 ; 7 x nop
+    // 0x1ffc: mov eax, 0x11223344   (its last byte is at 0x2000, on the next page)
+    // 0x2001: mov byte [0x2000], 0x77
+    // 0x2008: dec ecx ; jnz 0x1ffc ; hlt
+    const { mem, cpu, interp } = flatMachine([0xe9, 0xeb, 0x0f, 0x00, 0x00]);
+    mem.load(0x1ff0, Uint8Array.from([
+      0xb9, 2, 0, 0, 0, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+      0xb8, 0x44, 0x33, 0x22, 0x11,
+      0xc6, 0x05, 0x00, 0x20, 0x00, 0x00, 0x77,
+      0x49, 0x75, 0xf1, 0xf4,
+    ]));
+    expect(interp.run(100).reason).toBe(ExitReason.Hlt);
+    expect(cpu.regs[0]! >>> 0).toBe(0x77223344);
+  });
+
+  it('re-decodes a long instruction patched in its last byte, and code rewritten by a bulk copy', () => {
+    // 0x1000: mov ecx, 2
+    // 0x1005: mov dword [0x3000], 0x11111111   (10 bytes; its last byte, at 0x100e, is patched)
+    // 0x100f: mov byte [0x100e], 0x22
+    // 0x1016: dec ecx ; jnz 0x1005 ; hlt
+    const code = [0xb9, 2, 0, 0, 0, 0xc7, 0x05, 0x00, 0x30, 0x00, 0x00, 0x11, 0x11, 0x11, 0x11, 0xc6, 0x05, 0x0e, 0x10, 0x00, 0x00, 0x22, 0x49, 0x75, 0xec, 0xf4];
+    const { mem, cpu, interp } = flatMachine(code);
+    expect(interp.run(100).reason).toBe(ExitReason.Hlt);
+    expect(mem.read32(0x3000) >>> 0).toBe(0x22111111);
+    // A bulk write (a loader, DMA) over the whole decoded program: mov eax, 5; hlt.
+    mem.load(0x1000, Uint8Array.from([0xb8, 5, 0, 0, 0, 0xf4, ...new Array<number>(code.length).fill(0x90)]));
+    cpu.eip = 0x1000;
+    cpu.halted = false;
+    expect(interp.run(100).reason).toBe(ExitReason.Hlt);
+    expect(cpu.regs[0]).toBe(5);
+  });
+
   it('reports guest faults as exception exits with the faulting EIP', () => {
     // xor ecx, ecx; div ecx
     const { cpu, interp } = flatMachine([0x31, 0xc9, 0xf7, 0xf1]);

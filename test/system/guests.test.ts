@@ -1,6 +1,6 @@
 /**
  * The bare-metal system guests of test/system/guests/, in every tier the
- * machine offers the issue's tests ('interpreter', 'jit-eager', 'jit-hot')
+ * machine offers the issue's tests ('interpreter', 'jit-eager', 'jit-hot', 'jit-inline')
  * under both paging policies ('nested', 'shadow'). Each run's transcript
  * (debug-console lines, then how the run ended) must equal the guest's
  * reviewed NAME.expected line for line, and QEMU's transcript of the same

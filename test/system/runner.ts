@@ -43,7 +43,7 @@ export const MEMORY_MIB = 32;
 export const GUEST_CPU = 'pentium3,+nx';
 
 /** The tiers every guest runs in. */
-export const GUEST_TIERS = ['interpreter', 'jit-eager', 'jit-hot'] as const;
+export const GUEST_TIERS = ['interpreter', 'jit-eager', 'jit-hot', 'jit-inline'] as const;
 export type PagingPolicy = PagingPolicyName;
 export const PAGING_POLICIES: readonly PagingPolicy[] = ['shadow', 'nested'];
 

@@ -32,15 +32,14 @@
  *   registers back and returns JitExit.Exception (the flags were written
  *   before the call).
  */
-import { SEMANTICS } from '../semantics/index.js';
-import type { ModeInfo } from '../semantics/backend.js';
+import { Flag, type ModeInfo } from '../semantics/backend.js';
 import { StateSlot } from '../../runtime/cpu.js';
 import { EmitBackend, type HelperSite, IMPORTS, JitExit, type Next, Untranslatable } from './emit-backend.js';
 import { regionLiveness } from './liveness.js';
-import type { Block, Region } from './region.js';
+import { type Block, type Region, translatedSemantics } from './region.js';
 import { bulkString, emitBulkString } from './string-ops.js';
 import { type FlowNode, naturalLoops, reducible, structure, type Target, type Terminator } from './structure.js';
-import { type Expr, WasmModule } from './wasm.js';
+import { type Encoder, type Expr, WasmModule } from './wasm.js';
 
 export interface CompileOptions {
   readonly memoryPages: number;
@@ -53,6 +52,25 @@ export interface CompileOptions {
   readonly optimize: number;
   /** Also return the module's text (wabt-style, from binaryen). */
   readonly wantText?: boolean;
+  /**
+   * How the cheap sensitive instructions are translated (JitStrategy.
+   * sensitive): 'trap' (absent) ends a block before each; 'inline'
+   * translates them (region.ts inlineSensitive).
+   */
+  readonly sensitive?: 'trap' | 'inline';
+  /**
+   * EIPs of instructions whose memory accesses call the runtime on a TLB
+   * miss even inside loops (where a miss otherwise leaves the region):
+   * accesses the runtime saw miss again and again (a device page such as
+   * the local APIC's; runtime/jit noteSlowSite).
+   */
+  readonly directAccess?: readonly number[];
+  /**
+   * Who writes the module: the baseline encoder (wasm-bytes.ts, the
+   * default at level 0 without text) or binaryen (always for optimised
+   * levels and text).
+   */
+  readonly encoder?: Encoder;
 }
 
 export interface CompiledRegion {
@@ -201,16 +219,25 @@ function shapeWith(region: Region, returnsInRegion: boolean): Shape {
   return { succs, returns, entries, checks, maxPath, copies, inLoop };
 }
 
+/** The encoder a compilation uses: the baseline one unless the options need binaryen. */
+export function encoderFor(o: CompileOptions): Encoder {
+  return o.optimize > 0 || o.wantText ? 'binaryen' : o.encoder ?? 'direct';
+}
+
 export function compileRegion(region: Region, o: CompileOptions): CompiledRegion {
-  const mod = new WasmModule(o.memoryPages);
+  const mod = new WasmModule(o.memoryPages, encoderFor(o));
   try {
-    for (const f of Object.values(IMPORTS)) mod.importFunction(f);
+    // The inline strategy's imports only where it is used: trap-strategy modules stay as they were.
+    const inlineImports: readonly unknown[] = [IMPORTS.portIo, IMPORTS.stiShadow];
+    for (const f of Object.values(IMPORTS)) if (o.sensitive === 'inline' || !inlineImports.includes(f)) mod.importFunction(f);
     mod.beginFunction(1);
     const entryParam = 0;
     const b = new EmitBackend({ mod, mode: o.mode, stateBase: o.stateBase, tlbBase: o.tlbBase, flatSegments: o.flatSegments, csLimit: o.csLimit });
     const w = mod;
     const m = mod.m;
-    const live = regionLiveness(region, o.mode);
+    const inline = o.sensitive === 'inline';
+    const direct = new Set(o.directAccess ?? []);
+    const live = regionLiveness(region, o.mode, inline);
     const shape = shapeOf(region);
     const { succs, entries, checks, maxPath } = shape;
 
@@ -228,7 +255,7 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
     const emitBlock = (eip: number, nodeOf: (t: number) => number): FlowNode => {
       const block = region.blocks.get(eip)!;
       b.beginBlock(live.liveIn.get(eip)!);
-      b.exitOnMiss = shape.inLoop.has(eip);
+      const inLoop = shape.inLoop.has(eip);
       const n = block.insns.length;
       if (checks.has(eip)) {
         b.emit(w.if_(m.i32.lt_s(w.get(b.budgetLocal), w.k(maxPath.get(eip)!)), w.block([w.set(b.nextLocal, w.k(eip)), w.br(`exit${EXIT_BUDGET}`)])));
@@ -238,8 +265,18 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
       const observable = live.observableAfter.get(eip)!;
       block.insns.forEach((insn, k) => {
         b.beginInstruction(insn, n - k, after[k]!, observable[k]!);
+        b.exitOnMiss = inLoop && !direct.has(insn.eip);
         if (bulkString(insn, o.flatSegments)) emitBulkString(b, insn, maxPath.get(eip)! - n);
-        SEMANTICS[insn.row.sem]!(b, insn);
+        const flagsInstruction = inline && (insn.row.sem === 'pushf' || insn.row.sem === 'popf');
+        if (flagsInstruction) b.countInline();
+        translatedSemantics(insn, inline)(b, insn);
+        if (flagsInstruction && insn.row.sem === 'popf') {
+          // POPF that set TF: single-stepping begins with the next instruction, in the interpreter. The
+          // exit is a budget exit, which the dispatcher does not follow (a Continue it would, into
+          // translated code that checks no TF); the interpreter ends its slice there too. Nothing else
+          // POPF writes is in the translation's key.
+          b.emit(w.if_(m.i32.and(w.get(b.flagsWordLocal()), w.k(Flag.TF)), w.block(b.exitAfterInstruction(n - k - 1, JitExit.Budget))));
+        }
         if (b.stored) {
           // A slow-path store that hit translated code: leave after this instruction, so that
           // the rest of the block runs the new bytes (precise self-modifying code).

@@ -58,6 +58,13 @@ export const enum JitExit {
    * can fault before any write).
    */
   Slow = 6,
+  /**
+   * A sensitive instruction translated inline (JitStrategy.sensitive
+   * 'inline') needs the VMM after all (CPL > IOPL, a port the embedder
+   * takes, ...): nothing of it has happened; the runtime runs the
+   * instruction at state.Eip by the trap path and carries on from there.
+   */
+  Vmm = 7,
 }
 
 /** Imports translated code may call (names and arities). */
@@ -72,6 +79,16 @@ export const IMPORTS = {
   sreg: { name: 'sreg', params: 1, results: true },
   /** (site, left): run the runtime helper of the region's helper site `site` on the state block. */
   helper: { name: 'helper', params: 2, results: false },
+  /**
+   * (port, size | 8 for input, value, eip, left) -> 0 when the VMM core did
+   * the port access (an input's value in state.ExitArg), 1 when the VMM must
+   * act (the region leaves before the instruction: JitExit.Vmm), 2 when it
+   * did the access and the device wrote translated code (the region leaves
+   * after the instruction, as after a store that hit translated code).
+   */
+  portIo: { name: 'portIo', params: 5, results: true },
+  /** (left): STI with IF = 0 retires here: the runtime records the blocking by STI exactly. */
+  stiShadow: { name: 'stiShadow', params: 1, results: false },
   /** (op, size, res, a, b) -> the flags a lazy record defines, at their EFLAGS positions (support module, pure). */
   flagsOf: { name: 'flagsOf', params: 5, results: true },
   /** (op, size, res, a, b) -> CF (0/1) of a lazy record (support module, pure). */
@@ -752,18 +769,63 @@ export class EmitBackend implements Backend<Val> {
   }
 
   /** Statements of an exit to the dispatcher at the EIP after this instruction, giving back `giveBack` instructions. */
-  exitAfterInstruction(giveBack: number): Expr[] {
+  exitAfterInstruction(giveBack: number, code: JitExit = JitExit.Continue): Expr[] {
     return [
       ...this.flushToState(),
       ...this.storeRegisters(),
       this.budgetToState(giveBack),
       this.storeState(StateSlot.Eip, this.nextExpr()),
-      this.w.ret(this.c(JitExit.Continue)),
+      this.w.ret(this.c(code)),
     ];
   }
 
   hypercall(): void {
     throw new Untranslatable('hypercall');
+  }
+
+  // --- sensitive instructions translated inline (translator/semantics/system.ts INLINE_SEMANTICS) ---
+
+  /** Leave before the current instruction (nothing of it has happened): the runtime runs it by the trap path. */
+  leaveToVmm(): void {
+    this.emit(this.w.block(this.exitStmts(this.insn!.eip, this.left, 0, 0, JitExit.Vmm)));
+    this.terminated = true;
+  }
+
+  /** EFLAGS.IOPL (0-3): never held lazily, so the flags word has it. */
+  iopl(): Val {
+    return this.val(this.m.i32.and(this.m.i32.shr_u(this.w.get(this.d.f), this.c(12)), this.c(3)));
+  }
+
+  /** Blocking by STI begins (IF was 0): the runtime records it with the exact retired count. */
+  stiShadow(): void {
+    this.emit(this.budgetToState(0), this.w.call(IMPORTS.stiShadow.name, [this.c(this.left)], false));
+  }
+
+  /**
+   * A port access the VMM core may answer from translated code: the state
+   * block is made exact (a device may throw, or end the run), then the
+   * runtime does the access or declines, and on a decline the region
+   * leaves before the instruction. Returns the value an input read.
+   */
+  portIo(port: Val, size: Size, input: boolean, value: Val): Val {
+    const w = this.w;
+    const i = this.insn!;
+    this.emit(...this.flushToState(), ...this.storeRegisters(), this.budgetToState(0));
+    const status = this.val(w.call(IMPORTS.portIo.name, [this.x(port), this.c(size | (input ? 8 : 0)), this.x(value), this.c(i.eip), this.c(this.left)], true));
+    this.emit(
+      // Flags and registers are in the state block already (stored for the call).
+      w.if_(this.m.i32.eq(this.x(status), this.c(1)), w.block([
+        this.storeState(StateSlot.Eip, this.c(i.eip)), this.budgetToState(this.left), w.ret(this.c(JitExit.Vmm)),
+      ])),
+      w.set(this.smcLocal, this.m.i32.or(w.get(this.smcLocal), this.m.i32.shr_u(this.x(status), this.c(1)))),
+    );
+    this.stored = true;
+    return input ? this.val(this.loadState(StateSlot.ExitArg)) : this.k(0);
+  }
+
+  /** Count one sensitive instruction that translated code ran itself (state.InlineOps, shown by --stats). */
+  countInline(): void {
+    this.emit(this.storeState(StateSlot.InlineOps, this.m.i32.add(this.loadState(StateSlot.InlineOps), this.c(1))));
   }
 
   /**

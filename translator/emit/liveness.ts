@@ -16,11 +16,11 @@
  * so an instruction that computes flags eagerly (IMUL, a rotate) need not
  * compute it at all.
  */
-import { ARITH_FLAGS, type Backend, Flag, FlagOp, type ModeInfo } from '../semantics/backend.js';
+import { ARITH_FLAGS, Flag, FlagOp, type ModeInfo } from '../semantics/backend.js';
 import { conditionFromFlags, flagsDefinedBy } from '../semantics/flags.js';
-import { SEMANTICS } from '../semantics/index.js';
+import type { InlineBackend } from '../semantics/system.js';
 import type { Instruction, Seg, Size } from '../table/types.js';
-import type { Region } from './region.js';
+import { type Region, translatedSemantics } from './region.js';
 
 /** The arithmetic flags an instruction reads from its predecessors, and those it always overwrites. */
 export interface FlagUse {
@@ -35,7 +35,7 @@ export interface FlagUse {
 }
 
 /** A backend that computes nothing and records the flag accesses of one instruction. */
-class FlagRecorder implements Backend<number> {
+class FlagRecorder implements InlineBackend<number> {
   reads = 0;
   kills = 0;
   mayExit = false;
@@ -120,12 +120,19 @@ class FlagRecorder implements Backend<number> {
   hypercall(): void { this.read(ARITH_FLAGS); this.mayExit = true; }
   /** A runtime helper works on the state block, where it may read any flag (FCMOVcc) and write some (FCOMI). */
   helper(): void { this.read(ARITH_FLAGS); this.mayExit = true; }
+  // The inline forms of sensitive instructions (InlineBackend): leaving for the VMM is an exit.
+  leaveToVmm(): void { this.mayExit = true; }
+  iopl(): number { return 0; }
+  stiShadow(): void {}
+  /** A device may throw, or the VMM decline (leaving before), or a device's DMA hit translated code (leaving after). */
+  portIo(): number { this.mayExit = true; this.stores = true; return 0; }
+  countInline(): void {}
 }
 
 /** Flag reads and kills of one instruction. */
-export function flagUse(insn: Instruction, mode: ModeInfo): FlagUse {
+export function flagUse(insn: Instruction, mode: ModeInfo, inline = false): FlagUse {
   const r = new FlagRecorder(mode);
-  SEMANTICS[insn.row.sem]!(r, insn);
+  translatedSemantics(insn, inline)(r, insn);
   return { reads: r.reads, kills: r.kills, mayExit: r.mayExit, stores: r.stores, keepsCarry: r.keepsCarry };
 }
 
@@ -147,9 +154,9 @@ export interface RegionLiveness {
  * Backward dataflow over the region's blocks to a fixed point. `inRegion`
  * successors only: leaving the region reads nothing on the fast path.
  */
-export function regionLiveness(region: Region, mode: ModeInfo): RegionLiveness {
+export function regionLiveness(region: Region, mode: ModeInfo, inline = false): RegionLiveness {
   const uses = new Map<number, FlagUse[]>();
-  for (const [eip, block] of region.blocks) uses.set(eip, block.insns.map((i) => flagUse(i, mode)));
+  for (const [eip, block] of region.blocks) uses.set(eip, block.insns.map((i) => flagUse(i, mode, inline)));
   // Observable flags, within each block (its end counts as observing every flag).
   const observableAfter = new Map<number, number[]>();
   for (const [eip, block] of region.blocks) {

@@ -9,8 +9,13 @@
  * each CALL in it, where the callee's RET comes back (the region compiler
  * adds its loop headers). Code that is already an entry of another
  * translation is linked to, not translated again: formation stops there.
+ * Under the inline strategy the cheap sensitive instructions
+ * (inlineSensitive) are translated and do not end blocks.
  */
 import { decode } from '../decoder.js';
+import type { ModeInfo } from '../semantics/backend.js';
+import { SEMANTICS } from '../semantics/index.js';
+import { type InlineSem, INLINE_SEMANTICS } from '../semantics/system.js';
 import { type Instruction, isFault } from '../table/types.js';
 
 export interface Block {
@@ -39,10 +44,34 @@ export interface RegionLimits {
 
 export const DEFAULT_LIMITS: RegionLimits = { maxBlocks: 64, maxBlockInstructions: 128 };
 
-/** Can translated code execute this instruction itself? */
-export function translatable(i: Instruction): boolean {
+/**
+ * The sensitive instructions the 'inline' rewriting strategy translates
+ * (JitStrategy.sensitive): PUSHF/POPF (their own semantics), and outside
+ * v8086 mode CLI/STI and IN/OUT with an imm8 or DX port (INLINE_SEMANTICS).
+ * In v8086 mode CLI/STI and port I/O have other IOPL rules (and the I/O
+ * bitmap always applies): the trap path keeps them. Every other sensitive
+ * instruction still ends its block.
+ */
+export function inlineSensitive(i: Instruction, mode: ModeInfo): boolean {
+  switch (i.row.sem) {
+    case 'pushf': case 'popf': return true;
+    case 'cli': case 'sti': case 'in': case 'out': return !mode.v86;
+    default: return false;
+  }
+}
+
+/**
+ * Can translated code execute this instruction itself? `inline`: the mode
+ * of a translation under the inline strategy (null: the trap strategy).
+ */
+export function translatable(i: Instruction, inline: ModeInfo | null = null): boolean {
   // x87 and MMX run as runtime helpers, which translated code calls through an import.
-  return !i.row.sensitive;
+  return !i.row.sensitive || (inline !== null && inlineSensitive(i, inline));
+}
+
+/** The semantic routine translated code runs for `i` (the inline form of a sensitive instruction under the inline strategy). */
+export function translatedSemantics(i: Instruction, inline: boolean): InlineSem {
+  return (inline && i.row.sensitive && INLINE_SEMANTICS[i.row.sem]) || SEMANTICS[i.row.sem]!;
 }
 
 /** A string instruction with a REP prefix (it may run many iterations). */
@@ -56,7 +85,7 @@ export function repeated(i: Instruction): boolean {
  * 4 KiB page. Returns null if the first instruction cannot be translated.
  */
 export function formRegion(readByte: (eip: number) => number, entry: number, code32: boolean, limits: RegionLimits = DEFAULT_LIMITS,
-  linked: (eip: number) => boolean = () => false): Region | null {
+  linked: (eip: number) => boolean = () => false, inline: ModeInfo | null = null): Region | null {
   const blocks = new Map<number, Block>();
   const queue = [entry];
   const returnPoints: number[] = [];
@@ -75,7 +104,7 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
         if (v < 0) { outside = true; return 0; }
         return v;
       }, eip, code32);
-      if (outside || isFault(r) || !translatable(r)) {
+      if (outside || isFault(r) || !translatable(r, inline)) {
         successors = [eip];
         break;
       }

@@ -5,6 +5,7 @@
  * the import declarations of a translated module.
  */
 import binaryen from 'binaryen';
+import { ByteModule, Ty } from './wasm-bytes.js';
 
 export type Expr = number;
 
@@ -26,14 +27,40 @@ export interface ImportedFunction {
   readonly results: boolean;
 }
 
-/** One Wasm module under construction, with one function body at a time. */
+/** binaryen's type ids to the baseline encoder's. */
+const unreachable = binaryen.unreachable;
+function tyOf(t: number): Ty {
+  if (t === i32) return Ty.I32;
+  if (t === i64) return Ty.I64;
+  if (t === none) return Ty.None;
+  if (t === unreachable) return Ty.Unreachable;
+  throw new Error(`the baseline encoder has no type ${t}`);
+}
+
+/** Which encoder builds a module: binaryen (validation, optimiser, text) or the baseline one (wasm-bytes.ts). */
+export type Encoder = 'binaryen' | 'direct';
+
+/**
+ * One Wasm module under construction, with one function body at a time.
+ * With the 'direct' encoder, `m` is the baseline encoder's expression
+ * builder, which has binaryen.Module's signatures for the expressions the
+ * emitter builds, and finish() writes the bytes itself (no optimisation).
+ */
 export class WasmModule {
   readonly m: binaryen.Module;
+  private readonly bytes: ByteModule | null;
   private locals: number[] = [];
   private paramCount = 0;
   private readonly imported = new Set<string>();
 
-  constructor(memoryPages: number) {
+  constructor(memoryPages: number, readonly encoder: Encoder = 'binaryen') {
+    if (encoder === 'direct') {
+      this.bytes = new ByteModule(tyOf);
+      this.m = this.bytes.e as unknown as binaryen.Module;
+      this.bytes.importMemory('env', 'memory', memoryPages, memoryPages);
+      return;
+    }
+    this.bytes = null;
     this.m = new binaryen.Module();
     this.m.setFeatures(FEATURES);
     this.m.setMemory(memoryPages, memoryPages, null, [], false, false, '0');
@@ -44,6 +71,10 @@ export class WasmModule {
   importFunction(f: ImportedFunction): void {
     if (this.imported.has(f.name)) return;
     this.imported.add(f.name);
+    if (this.bytes) {
+      this.bytes.importFunction(f.name, 'env', f.name, new Array<Ty>(f.params).fill(Ty.I32), f.results ? Ty.I32 : Ty.None);
+      return;
+    }
     const params = binaryen.createType(new Array<number>(f.params).fill(i32));
     this.m.addFunctionImport(f.name, 'env', f.name, params, f.results ? i32 : none);
   }
@@ -65,6 +96,11 @@ export class WasmModule {
 
   /** Finish the function; returns its name. */
   endFunction(name: string, body: Expr, exported: boolean): string {
+    if (this.bytes) {
+      this.bytes.addFunction(name, new Array<Ty>(this.paramCount).fill(Ty.I32), Ty.I32, this.locals.map(tyOf), body);
+      if (exported) this.bytes.exportFunction(name, name);
+      return name;
+    }
     const params = binaryen.createType(new Array<number>(this.paramCount).fill(i32));
     this.m.addFunction(name, params, i32, this.locals, body);
     if (exported) this.m.addFunctionExport(name, name);
@@ -103,6 +139,11 @@ export class WasmModule {
   tryCatchAll(body: Expr, handler: Expr): Expr { return this.m.try('', body, [], [handler]); }
   /** Declare a mutable i32 global, exported under its name. */
   exportedGlobal(name: string, init: number): void {
+    if (this.bytes) {
+      this.bytes.addGlobal(name, init);
+      this.bytes.exportGlobal(name, name);
+      return;
+    }
     this.m.addGlobal(name, i32, true, this.m.i32.const(init));
     this.m.addGlobalExport(name, name);
   }
@@ -113,8 +154,16 @@ export class WasmModule {
   /** memory.fill of `len` bytes with the low byte of `value`. */
   memoryFill(dest: Expr, value: Expr, len: Expr): Expr { return this.m.memory.fill(dest, value, len, '0'); }
 
-  /** Validate, optionally optimise, and emit the binary. */
+  /**
+   * Validate, optionally optimise, and emit the binary. The baseline
+   * encoder neither validates (the engine does when it compiles the
+   * module) nor optimises.
+   */
   finish(optimizeLevel: number): Uint8Array {
+    if (this.bytes) {
+      if (optimizeLevel > 0) throw new Error('the baseline encoder does not optimise: use binaryen');
+      return this.bytes.emit();
+    }
     if (!this.m.validate()) throw new Error(`translator emitted an invalid Wasm module:\n${this.m.emitText().slice(0, 4000)}`);
     if (optimizeLevel > 0) {
       binaryen.setOptimizeLevel(optimizeLevel);
@@ -125,10 +174,12 @@ export class WasmModule {
   }
 
   text(): string {
+    if (this.bytes) throw new Error('the baseline encoder writes no text: use binaryen');
     return this.m.emitText();
   }
 
   dispose(): void {
-    this.m.dispose();
+    if (this.bytes) this.bytes.dispose();
+    else this.m.dispose();
   }
 }
