@@ -14,6 +14,7 @@ import { TIERS } from '../../src/machine.js';
 import { DEFAULT_TIER, formatNanobenchTable, runNanobench, type NanobenchOptions } from './harness.js';
 import { SENSITIVE_STRATEGY_NAMES, type SensitiveStrategyName } from './strategies.js';
 import { NANO_WORKLOAD_NAMES, type NanoWorkloadName } from './workloads.js';
+import { parseCommandLine, UsageError } from '../usage.js';
 
 export const NANOBENCH_USAGE = `usage: npm run bench -- --suite nanobench [options]
 
@@ -30,7 +31,6 @@ export const NANOBENCH_USAGE = `usage: npm run bench -- --suite nanobench [optio
   -h, --help         this text
 `;
 
-class UsageError extends Error {}
 
 function list<T extends string>(value: string, known: readonly T[], what: string): T[] {
   return value.split(',').map((v) => {
@@ -85,18 +85,8 @@ export function parseNanobenchArgs(argv: readonly string[]): NanobenchOptions | 
 
 /** The nanobench suite's command line; returns the exit status. */
 export async function nanobenchMain(argv: readonly string[]): Promise<number> {
-  let options: NanobenchOptions | null;
-  try {
-    options = parseNanobenchArgs(argv);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`bench: ${e.message}\n${NANOBENCH_USAGE}`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(NANOBENCH_USAGE);
-    return 0;
-  }
+  const options = parseCommandLine(parseNanobenchArgs, argv, NANOBENCH_USAGE);
+  if (typeof options === 'number') return options;
   const load = loadavg().map((x) => x.toFixed(2)).join(' ');
   const rows = await runNanobench(options);
   process.stdout.write(`\nsuite nanobench${options.quick ? ' (quick)' : ''}: tier ${options.tier ?? DEFAULT_TIER}; load average ${load} at the start (other work skews every figure)\n\n`);

@@ -84,6 +84,13 @@ const CASES: readonly GoldenCase[] = [
     bytes: [0x01, 0xc8, 0x49, 0x75, 0xfb, 0xc3],
     blocks: [BASE, BASE + 5],
   },
+  {
+    name: 'push-pop-loop',
+    what: 'PUSH then POP in a loop: the POP tests at run time that ESP is still in the page the PUSH looked up, and takes its entry',
+    // 0: push eax; pop ecx; dec edx; jnz 0; ret
+    bytes: [0x50, 0x59, 0x4a, 0x75, 0xfb, 0xc3],
+    blocks: [BASE, BASE + 5],
+  },
 ];
 
 function compileCase(c: GoldenCase): Uint8Array {

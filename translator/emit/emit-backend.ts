@@ -193,6 +193,32 @@ interface Form {
 
 const NO_FLAGS: FlagTracking = { recs: [], mainMay: 0, cfMay: false };
 
+/** A value guessed at translation time as `root` + `disp` (root: a value, a register's content, or CONSTANT_ROOT). */
+interface Ident {
+  readonly root: object;
+  readonly disp: number;
+}
+
+/** The root of constant addresses. */
+const CONSTANT_ROOT = {};
+
+/**
+ * A page a TLB lookup of the current stretch hit (see tlbAccess): the
+ * linear address it was looked up for (guessed as root + disp, and the
+ * value itself), the local holding the entry it found, and whether the
+ * lookup was for a write. Both are locals written once in the stretch.
+ */
+interface KnownPage {
+  readonly root: object;
+  readonly disp: number;
+  readonly write: boolean;
+  readonly lin: Val;
+  readonly entry: number;
+}
+
+/** Known pages kept per stretch (the newest). */
+const TLB_REUSE_PAGES = 6;
+
 /** The flag tracking at some point, opaque outside the emitter. */
 export type FlagSnapshot = object;
 
@@ -290,6 +316,9 @@ export class EmitBackend implements Backend<Val> {
   beginBlock(fold: number): void {
     this.flags = { recs: [], mainMay: ARITH_FLAGS & ~fold, cfMay: (fold & Flag.CF) === 0 };
     this.terminated = false;
+    // A block can be entered from several places: nothing is known of the TLB or the registers.
+    this.forgetPages();
+    this.regIdent.fill(null);
   }
 
   /** Begin an instruction: `left` instructions of the block (this one included) have not retired. */
@@ -488,7 +517,11 @@ export class EmitBackend implements Backend<Val> {
 
   reg(r: number, size: Size): Val {
     const m = this.m;
-    if (size === 4) return this.val(this.w.get(this.regLocals[r]!));
+    if (size === 4) {
+      const v = this.val(this.w.get(this.regLocals[r]!));
+      this.idents.set(v, (this.regIdent[r] ??= { root: {}, disp: 0 }));
+      return v;
+    }
     if (size === 2) return this.val(m.i32.and(this.w.get(this.regLocals[r]!), this.c(0xffff)));
     if (r < 4) return this.val(m.i32.and(this.w.get(this.regLocals[r]!), this.c(0xff)));
     return this.val(m.i32.and(m.i32.shr_u(this.w.get(this.regLocals[r - 4]!), this.c(8)), this.c(0xff)));
@@ -496,8 +529,13 @@ export class EmitBackend implements Backend<Val> {
 
   setReg(r: number, size: Size, v: Val): void {
     const m = this.m;
-    if (size === 4) { this.emit(this.w.set(this.regLocals[r]!, this.x(v))); return; }
+    if (size === 4) {
+      this.emit(this.w.set(this.regLocals[r]!, this.x(v)));
+      this.regIdent[r] = this.identOf(v);
+      return;
+    }
     const home = size === 1 && r >= 4 ? this.regLocals[r - 4]! : this.regLocals[r]!;
+    this.regIdent[size === 1 && r >= 4 ? r - 4 : r] = null;
     const [keep, shift, mask] = size === 2 ? [~0xffff, 0, 0xffff] : r < 4 ? [~0xff, 0, 0xff] : [~0xff00, 8, 0xff];
     let part = m.i32.and(this.x(v), this.c(mask));
     if (shift) part = m.i32.shl(part, this.c(shift));
@@ -505,6 +543,7 @@ export class EmitBackend implements Backend<Val> {
   }
 
   sreg(s: Seg): Val {
+    this.forgetPages();
     return this.val(this.w.call(IMPORTS.sreg.name, [this.c(s)], true));
   }
 
@@ -530,6 +569,7 @@ export class EmitBackend implements Backend<Val> {
 
   /** Statements that make the state block exact for a runtime call that may fault or read it. */
   beforeRuntimeCall(): Expr[] {
+    this.forgetPages();
     return [...this.flushToState(), this.budgetToState(0)];
   }
 
@@ -542,43 +582,143 @@ export class EmitBackend implements Backend<Val> {
   /**
    * The TLB fast-path test for `size` bytes at linear `lin`: the conditions
    * under which it misses (each a separate branch: cheaper than combining
-   * them) and the physical address of a hit.
+   * them), the entry's local and the physical address of a hit.
    */
-  tlbHit(lin: Val, size: number, access: Access): { misses: Expr[]; pa: () => Expr } {
+  tlbHit(lin: Val, size: number, access: Access): { misses: Expr[]; entry: number; pa: () => Expr } {
     const m = this.m;
     const e = this.val(m.i32.load(this.o.tlbBase, 4, m.i32.shl(m.i32.shr_u(this.x(lin), this.c(12)), this.c(2))));
     const mask = tlbMask(access, this.mode.cpl === 3);
     const misses = [m.i32.ne(m.i32.and(this.x(e), this.c(mask)), this.c(TLB_VALID))];
     // A byte access cannot cross a page; wider ones take the slow path when they would.
     if (size > 1) misses.push(m.i32.gt_u(m.i32.and(this.x(lin), this.c(0xfff)), this.c(0x1000 - size)));
-    return { misses, pa: () => m.i32.xor(m.i32.and(this.x(e), this.c(~0xfff)), this.x(lin)) };
+    return { misses, entry: e.local, pa: () => m.i32.xor(m.i32.and(this.x(e), this.c(~0xfff)), this.x(lin)) };
   }
 
   /** Blocks in loops leave on a TLB miss instead of calling the runtime (see fastAccess). */
   exitOnMiss = false;
   private labels = 0;
 
-  /**
-   * An access through the inline TLB: `hit` on the fast path, else `miss`.
-   * In a loop the miss path leaves the region (JitExit.Slow) rather than
-   * calling the runtime and coming back: a call in the loop body would make
-   * every value live across it go to the stack on the fast path too
-   * (every register is caller-saved), while a path that returns keeps
-   * them in registers. Outside loops the runtime call is the cheaper miss.
-   */
   /** A label name unique in the function. */
   label(prefix: string): string {
     return `${prefix}${this.labels++}`;
   }
 
-  private fastAccess(misses: Expr[], hit: Expr[], slowCall: () => Expr[]): Expr {
+  /**
+   * An access through the inline TLB: `hit` on the fast path, else `miss`.
+   * `checks` branch to the miss label they are given. In a loop the miss
+   * path leaves the region (JitExit.Slow) rather than calling the runtime
+   * and coming back: a call in the loop body would make every value live
+   * across it go to the stack on the fast path too (every register is
+   * caller-saved), while a path that returns keeps them in registers.
+   * Outside loops the runtime call is the cheaper miss.
+   */
+  private fastAccess(checks: (miss: string) => Expr[], hit: Expr[], slowCall: () => Expr[]): Expr {
     const w = this.w;
     const n = this.labels++;
     const miss = this.exitOnMiss ? this.exitStmts(this.insn!.eip, this.left, 0, 0, JitExit.Slow) : slowCall();
     return w.named(`hit${n}`, [
-      w.named(`miss${n}`, [...misses.map((c) => w.br(`miss${n}`, c)), ...hit, w.br(`hit${n}`)]),
+      w.named(`miss${n}`, [...checks(`miss${n}`), ...hit, w.br(`hit${n}`)]),
       ...miss,
     ]);
+  }
+
+  // --- reuse of TLB lookups ------------------------------------------------------
+  //
+  // Within a straight stretch of a block (no runtime call between), the TLB
+  // cannot change: only the runtime writes it, and the fast path's stores
+  // never reach the pages whose writes could make it (code pages and, with
+  // shadow paging, paging structures carry TLB_CODE and take the slow path,
+  // which in a loop leaves the region and elsewhere is a runtime call that
+  // ends the stretch). So an access in loop code (where a miss leaves, and
+  // a later instruction runs only after its access hit) leaves its address
+  // and the entry it found in locals, and a later access near that address (the same
+  // register value give or take a constant, as far as translation time can
+  // tell) tests at run time whether all of its bytes lie in that page: one
+  // subtraction and one unsigned comparison instead of the TLB load and its
+  // two tests; otherwise it does the full lookup. A lookup for a write
+  // proves reads too (the write mask has every bit of the read mask); a
+  // lookup for a read proves nothing about writes. The translation-time
+  // guess only chooses which page to try: the run-time test alone decides.
+
+  /** The known pages of the current stretch, newest last (at most TLB_REUSE_PAGES). */
+  private pages: readonly KnownPage[] = [];
+  /** What each 32-bit register holds, as far as the guess goes (null: a value of its own, named on first read). */
+  private regIdent: Array<Ident | null> = new Array<Ident | null>(8).fill(null);
+  private readonly idents = new WeakMap<Val, Ident>();
+
+  /** The stretch ends: a runtime call (or a block start) may have changed the TLB. */
+  private forgetPages(): void {
+    this.pages = [];
+  }
+
+  /** A value's guessed identity: a root value plus a constant. */
+  private identOf(v: Val): Ident {
+    if (v.konst !== null) return { root: CONSTANT_ROOT, disp: v.konst };
+    let id = this.idents.get(v);
+    if (id) return id;
+    const o = this.origin.get(v);
+    if (o && o.b.konst !== null) {
+      const base = this.identOf(o.a);
+      id = { root: base.root, disp: o.op === 'add' ? base.disp + o.b.konst : base.disp - o.b.konst };
+    } else if (o && o.op === 'add' && o.a.konst !== null) {
+      const base = this.identOf(o.b);
+      id = { root: base.root, disp: base.disp + o.a.konst };
+    } else {
+      id = { root: v, disp: 0 };
+    }
+    this.idents.set(v, id);
+    return id;
+  }
+
+  /** A known page whose lookup allows `access` and is likely to hold `id` (nearest first), or null. */
+  private nearPage(id: Ident, access: Access): KnownPage | null {
+    let best: KnownPage | null = null;
+    for (const p of this.pages) {
+      if (p.root !== id.root || (access === Access.Write && !p.write)) continue;
+      const d = Math.abs(id.disp - p.disp);
+      if (d < 0x1000 && (!best || d < Math.abs(id.disp - best.disp))) best = p;
+    }
+    return best;
+  }
+
+  /**
+   * An access of `size` bytes at flat linear `lin` through the inline TLB,
+   * reusing a known page where one is near: `hit` gets the physical address.
+   */
+  private tlbAccess(lin: Val, size: number, access: Access, hit: (pa: Expr) => Expr[], slowCall: () => Expr[]): Expr {
+    const { w, m } = this;
+    const id = this.identOf(lin);
+    const near = this.nearPage(id, access);
+    if (near) {
+      // key: the entry of the page (flags and all), the known one or a new lookup's.
+      const key = w.newLocal();
+      const n = this.labels++;
+      // The full lookup's entry load goes after the page test, not into the statement list.
+      const outer = this.take();
+      const full = this.tlbHit(lin, size, access);
+      const load = this.take();
+      this.stmts = outer;
+      const checks = (miss: string): Expr[] => [w.named(`page${n}`, [
+        w.set(key, w.get(near.entry)),
+        // All `size` bytes in the known page: lin - page base, unsigned, at most 0x1000 - size.
+        w.br(`page${n}`, m.i32.le_u(m.i32.sub(this.x(lin), m.i32.and(this.x(near.lin), this.c(~0xfff))), this.c(0x1000 - size))),
+        ...load,
+        ...full.misses.map((c) => w.br(miss, c)),
+        w.set(key, w.get(full.entry)),
+      ])];
+      const reused = this.fastAccess(checks, hit(m.i32.xor(m.i32.and(w.get(key), this.c(~0xfff)), this.x(lin))), slowCall);
+      // The known page allowed this access, or the new lookup did: either way `key` maps lin's page for it.
+      if (this.exitOnMiss) this.knowPage({ root: id.root, disp: id.disp, write: access === Access.Write, lin, entry: key });
+      return reused;
+    }
+    const full = this.tlbHit(lin, size, access);
+    const access_ = this.fastAccess((miss) => full.misses.map((c) => w.br(miss, c)), hit(full.pa()), slowCall);
+    if (this.exitOnMiss) this.knowPage({ root: id.root, disp: id.disp, write: access === Access.Write, lin, entry: full.entry });
+    return access_;
+  }
+
+  private knowPage(p: KnownPage): void {
+    this.pages = [...this.pages, p].slice(-TLB_REUSE_PAGES);
   }
 
   load(s: Seg, offset: Val, size: Size): Val {
@@ -586,9 +726,13 @@ export class EmitBackend implements Backend<Val> {
     const i = this.insn!;
     const slowCall = (): Expr => w.call(IMPORTS.slowLoad.name, [this.c(s), this.x(offset), this.c(size), this.c(i.eip), this.c(this.left)], true);
     if (!this.flat(s)) return this.val(w.block([...this.beforeRuntimeCall(), slowCall()], true));
-    const { misses, pa } = this.tlbHit(offset, size, Access.Read);
-    const v = this.w.newLocal();
-    this.emit(this.fastAccess(misses, [w.set(v, w.load(0, size, pa()))], () => [...this.beforeRuntimeCall(), w.set(v, slowCall())]));
+    // The value's local is made with the hit path (after the lookup's own locals).
+    let v = -1;
+    const hit = (pa: Expr): Expr[] => {
+      v = this.w.newLocal();
+      return [w.set(v, w.load(0, size, pa))];
+    };
+    this.emit(this.tlbAccess(offset, size, Access.Read, hit, () => [...this.beforeRuntimeCall(), w.set(v, slowCall())]));
     return new Val(v);
   }
 
@@ -605,8 +749,7 @@ export class EmitBackend implements Backend<Val> {
     }
     // Only the runtime's store can find translated code (writes to code pages miss the TLB).
     if (!this.exitOnMiss) this.stored = true;
-    const { misses, pa } = this.tlbHit(offset, size, Access.Write);
-    this.emit(this.fastAccess(misses, [w.store(0, size, pa(), this.x(v))], slow));
+    this.emit(this.tlbAccess(offset, size, Access.Write, (pa) => [w.store(0, size, pa, this.x(v))], slow));
   }
 
   probeWrite(s: Seg, offset: Val, len: number): void {
@@ -618,7 +761,7 @@ export class EmitBackend implements Backend<Val> {
     const last = this.val(this.m.i32.add(this.x(offset), this.c(len - 1)));
     const a = this.tlbHit(offset, 1, Access.Write);
     const b = this.tlbHit(last, 1, Access.Write);
-    this.emit(this.fastAccess([...a.misses, ...b.misses], [], slow));
+    this.emit(this.fastAccess((miss) => [...a.misses, ...b.misses].map((c) => w.br(miss, c)), [], slow));
   }
 
   // --- control -----------------------------------------------------------------
@@ -641,18 +784,30 @@ export class EmitBackend implements Backend<Val> {
       (c.konst ? then : otherwise)?.();
       return;
     }
-    const entry = { flags: this.flags, next: this.next };
+    const entry = { flags: this.flags, next: this.next, pages: this.pages, regIdent: [...this.regIdent] };
     const outer = this.take();
-    const run = (f: (() => void) | undefined): { stmts: Expr[]; flags: FlagTracking; next: Next; terminated: boolean } => {
+    const run = (f: (() => void) | undefined) => {
       this.flags = entry.flags;
       this.next = entry.next;
+      this.pages = entry.pages;
+      this.regIdent = [...entry.regIdent];
       this.terminated = false;
       f?.();
-      return { stmts: this.take(), flags: this.flags, next: this.next, terminated: this.terminated };
+      return { stmts: this.take(), flags: this.flags, next: this.next, terminated: this.terminated, pages: this.pages, regIdent: this.regIdent };
     };
     const t = run(then);
     const e = run(otherwise);
     this.terminated = false;
+    // Known pages after the join: a branch that left adds nothing; else those known before that both kept
+    // (a page recorded in one branch was not looked up on the other path).
+    if (t.terminated !== e.terminated) {
+      const live = t.terminated ? e : t;
+      this.pages = live.pages;
+      this.regIdent = live.regIdent;
+    } else {
+      this.pages = entry.pages.filter((p) => t.pages.includes(p) && e.pages.includes(p));
+      this.regIdent = t.regIdent.map((x, r) => (x === e.regIdent[r] ? x : null));
+    }
     // A branch that left the function (a fault) does not reach the join: the join has the other's state.
     let after: (() => void) | null = null;
     if (t.terminated && e.terminated) {
@@ -798,6 +953,7 @@ export class EmitBackend implements Backend<Val> {
 
   /** Blocking by STI begins (IF was 0): the runtime records it with the exact retired count. */
   stiShadow(): void {
+    this.forgetPages();
     this.emit(this.budgetToState(0), this.w.call(IMPORTS.stiShadow.name, [this.c(this.left)], false));
   }
 
@@ -810,6 +966,7 @@ export class EmitBackend implements Backend<Val> {
   portIo(port: Val, size: Size, input: boolean, value: Val): Val {
     const w = this.w;
     const i = this.insn!;
+    this.forgetPages();
     this.emit(...this.flushToState(), ...this.storeRegisters(), this.budgetToState(0));
     const status = this.val(w.call(IMPORTS.portIo.name, [this.x(port), this.c(size | (input ? 8 : 0)), this.x(value), this.c(i.eip), this.c(this.left)], true));
     this.emit(
@@ -837,6 +994,8 @@ export class EmitBackend implements Backend<Val> {
   helper(name: string, insn: Instruction): void {
     const site = this.helperSites.length;
     this.helperSites.push({ eip: insn.eip, name });
+    this.forgetPages();
+    this.regIdent.fill(null);
     this.emit(
       ...this.flushToState(),
       ...this.storeRegisters(),

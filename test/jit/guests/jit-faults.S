@@ -11,35 +11,15 @@
 # Paging: 0 - 4 MiB identity-mapped, except ABSENT (not present) and
 # READONLY (not writable).
         .code32
-        .set SCENARIO, 0x70100
-        .set PAGE_DIR, 0x60000
-        .set PAGE_TABLE, 0x61000
-        .set ABSENT, 0x300000
-        .set READONLY, 0x302000
-        .set PTE_PW, 3
-        .set PTE_P, 1
-        .set CR0_PE_ET_WP_PG, 0x80010011     # WP: supervisor writes honour read-only pages
+
+        .include "fault-paging.inc"
 
         .text
         .globl _start
 _start:
         cli
-        movl    $PAGE_TABLE, %edi
-        movl    $PTE_PW, %eax
-        movl    $1024, %ecx
-1:      stosl
-        addl    $4096, %eax
-        loop    1b
-        movl    $0, PAGE_TABLE + (ABSENT >> 12) * 4
-        movl    $READONLY + PTE_P, PAGE_TABLE + (READONLY >> 12) * 4
-        movl    $PAGE_TABLE + PTE_PW, PAGE_DIR
-        movl    $PAGE_DIR, %eax
-        movl    %eax, %cr3
-        movl    $CR0_PE_ET_WP_PG, %eax
-        movl    %eax, %cr0
-        jmp     2f
-2:      movl    SCENARIO, %eax
-        jmp     *table(,%eax,4)
+        FAULT_PAGE_TABLES
+        PAGING_ON_TO_SCENARIO
 
         .p2align 2
 table:

@@ -24,10 +24,7 @@
         .set BACK_DST, 0x240000
         .set ELEMS, 3000
 
-        .macro FOLD value
-        leal    (%esi,%esi,2), %esi
-        addl    \value, %esi
-        .endm
+        .include "guest.inc"
 
         .text
         .globl _start

@@ -12,10 +12,7 @@
         .set RESULTS, 0x70000
         .set N, 64
 
-        .macro FOLD value
-        leal    (%esi,%esi,2), %esi
-        addl    \value, %esi
-        .endm
+        .include "guest.inc"
 
         .macro CALL_N slot
         xorl    %esi, %esi

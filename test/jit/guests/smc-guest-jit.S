@@ -13,10 +13,7 @@
         .set RESULTS, 0x70000
         .set N, 64
 
-        .macro FOLD value
-        leal    (%esi,%esi,2), %esi
-        addl    \value, %esi
-        .endm
+        .include "guest.inc"
 
         # Write function i (ECX) at \buf and call it; EAX = its result.
         .macro GENERATE_AND_CALL buf
