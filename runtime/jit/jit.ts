@@ -13,6 +13,7 @@
  * so the dispatcher links the two instead of translating the code twice.
  */
 import { type CompileOptions, compileRegion, ENTRY_COUNTER } from '../../translator/emit/compile.js';
+import type { Encoder } from '../../translator/emit/wasm.js';
 import { buildSupportModule } from '../../translator/emit/support.js';
 import { type HelperSite, JitExit, IMPORTS, Untranslatable } from '../../translator/emit/emit-backend.js';
 import { DEFAULT_LIMITS, formRegion, type RegionLimits } from '../../translator/emit/region.js';
@@ -103,6 +104,13 @@ export interface JitStrategy {
    * no named strategy sets it; scripts/stats-linux.ts --max-blocks tries it.
    */
   readonly regionLimits?: RegionLimits;
+  /**
+   * Who writes unoptimised modules: 'direct', the baseline encoder that
+   * writes Wasm bytes itself (translator/emit/wasm-bytes.ts, the default),
+   * or 'binaryen' (building the module through binaryen.js, as optimised
+   * modules always are). Their bytes are the same; the cost differs.
+   */
+  readonly encoder?: Encoder;
 }
 
 /**
@@ -717,6 +725,7 @@ export class JitTier {
         mode: { ...cpu.mode }, flatSegments: flatSegments(interp), csLimit: cs.limit,
         optimize: this.strategy.optimize, wantText: this.strategy.keepText,
         sensitive: this.strategy.sensitive ?? 'trap',
+        ...(this.strategy.encoder ? { encoder: this.strategy.encoder } : {}),
         directAccess: this.directEips(pagePa, pageLin, cs.base),
       },
     };

@@ -35,6 +35,8 @@ export const JIT_STRATEGIES: Readonly<Record<string, JitStrategy>> = {
   'jit-inline': { name: 'jit-inline', threshold: 20, optimize: 0, smc: 'subpage', budget: 'approximate', sensitive: 'inline' },
   /** As jit-eager, with inline sensitive instructions. */
   'jit-eager-inline': { name: 'jit-eager-inline', threshold: 0, optimize: 0, smc: 'subpage', budget: 'approximate', sensitive: 'inline' },
+  /** As jit-hot, its modules built through binaryen.js rather than written by the baseline encoder (the same bytes, slower to make). */
+  'jit-hot-binaryen': { name: 'jit-hot-binaryen', threshold: 20, optimize: 0, smc: 'subpage', budget: 'approximate', encoder: 'binaryen' },
   /** As jit-hot, with binaryen -O2 on every compiled region. */
   'jit-hot-O2': { name: 'jit-hot-O2', threshold: 20, optimize: 2, smc: 'subpage', budget: 'approximate' },
 };

@@ -59,9 +59,9 @@ const TINY = [7, 1, 33, 2, 129, 5, 64, 3, 1000, 11];
 describe('bench workloads under the JIT agree with the interpreter', () => {
   for (const w of WORKLOADS) {
     const reference = (): Outcome => outcome(w.name, 'interpreter', null);
-    it(`${w.name}: jit-eager, jit-hot and jit-tiered, machine slices`, () => {
+    it(`${w.name}: jit-eager, jit-hot, jit-hot-binaryen and jit-tiered, machine slices`, () => {
       const ref = reference();
-      for (const tier of ['jit-eager', 'jit-hot', 'jit-tiered']) {
+      for (const tier of ['jit-eager', 'jit-hot', 'jit-hot-binaryen', 'jit-tiered']) {
         // A hot loop's module is entered at least once per time slice: with slices of 10000
         // instructions, enough to tier up within one call of the workload.
         const got = outcome(w.name, tier, null, tier === 'jit-tiered' ? 10_000 : undefined);
