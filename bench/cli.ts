@@ -17,7 +17,7 @@ import { REFERENCE_STRATEGY, STRATEGIES, type Strategy } from './strategies.js';
 import { benchResult, formatSummary, formatTable, LEGEND, type BenchReport, type BenchResult } from './report.js';
 import { nanobenchMain } from './nanobench/cli.js';
 import { linuxBenchMain } from './linux/cli.js';
-import { parseCommandLine, UsageError } from './usage.js';
+import { optionValue, parseCommandLine, UsageError } from './usage.js';
 
 interface Suite {
   readonly workloads: readonly Workload[];
@@ -84,11 +84,7 @@ function parse(argv: readonly string[]): Options | null {
   let strategies = [...STRATEGIES];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
+    const value = (): string => optionValue(argv, ++i, arg);
     const whole = (max: number): number => {
       const v = value();
       const n = Number(v);

@@ -23,3 +23,10 @@ export function parseCommandLine<T>(parse: (argv: readonly string[]) => T | null
   }
   return options;
 }
+
+/** The value of option `flag`, at argv[at]; a missing value (or the next option in its place) is a UsageError. */
+export function optionValue(argv: readonly string[], at: number, flag: string): string {
+  const v = argv[at];
+  if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+  return v;
+}

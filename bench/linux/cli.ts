@@ -18,7 +18,7 @@ import { JIT_STRATEGIES } from '../../runtime/jit/strategies.js';
 import { GUEST_ENGINES, SEABIOS_DIR, type GuestEngineKind } from './engines.js';
 import { runLinuxBench, type LinuxBenchOptions } from './bench.js';
 import { formatLinuxTable, LINUX_LEGEND, LINUX_TARGETS } from './report.js';
-import { parseCommandLine, UsageError } from '../usage.js';
+import { optionValue, parseCommandLine, UsageError } from '../usage.js';
 
 const STRATEGY_NAMES = ['interpreter', ...Object.keys(JIT_STRATEGIES)];
 const DEFAULT_STRATEGY = 'jit-hot';
@@ -69,11 +69,7 @@ export function parseLinuxArgs(argv: readonly string[]): LinuxCliOptions | null 
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
+    const value = (): string => optionValue(argv, ++i, arg);
     const whole = (min: number, max: number): number => {
       const v = value();
       const n = Number(v);

@@ -14,7 +14,7 @@ import { TIERS } from '../../src/machine.js';
 import { DEFAULT_TIER, formatNanobenchTable, runNanobench, type NanobenchOptions } from './harness.js';
 import { SENSITIVE_STRATEGY_NAMES, type SensitiveStrategyName } from './strategies.js';
 import { NANO_WORKLOAD_NAMES, type NanoWorkloadName } from './workloads.js';
-import { parseCommandLine, UsageError } from '../usage.js';
+import { optionValue, parseCommandLine, UsageError } from '../usage.js';
 
 export const NANOBENCH_USAGE = `usage: npm run bench -- --suite nanobench [options]
 
@@ -44,11 +44,7 @@ export function parseNanobenchArgs(argv: readonly string[]): NanobenchOptions | 
   const options: NanobenchOptions = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg} needs a value`);
-      return v;
-    };
+    const value = (): string => optionValue(argv, ++i, arg);
     switch (arg) {
       case '-h': case '--help': return null;
       case '--quick': options.quick = true; break;

@@ -9,32 +9,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compileRegion, type CompileOptions, encoderFor, Untranslatable } from '../../translator/emit/compile.js';
-import { formRegion, type Region } from '../../translator/emit/region.js';
+import type { Region } from '../../translator/emit/region.js';
 import { ByteWriter } from '../../translator/emit/wasm-bytes.js';
-import { Seg } from '../../translator/table/types.js';
-import { hostLayout } from '../../runtime/host-area.js';
 import { enumerateForms } from '../diff/forms.js';
 import { chainForms, generateChain } from '../diff/chain.js';
 import { generateCase, Rng } from '../diff/generate.js';
-
-const BASE = 0x100000;
-const layout = hostLayout(2 * 1024 * 1024);
-const OPTIONS: CompileOptions = {
-  memoryPages: Math.ceil(layout.end / 65536),
-  stateBase: layout.state,
-  tlbBase: layout.tlb,
-  mode: { code32: true, stack32: true, cpl: 0, protectedMode: true, v86: false },
-  flatSegments: (1 << Seg.ES) | (1 << Seg.SS) | (1 << Seg.DS) | (1 << Seg.FS) | (1 << Seg.GS),
-  csLimit: 0xffffffff,
-  optimize: 0,
-};
-
-function regionOf(bytes: readonly number[], code32: boolean): Region | null {
-  return formRegion((eip) => {
-    const k = eip - BASE;
-    return k >= 0 && k < bytes.length ? bytes[k]! : -1;
-  }, BASE, code32);
-}
+import { COMPILE_OPTIONS as OPTIONS, regionAt } from './compile-fixture.js';
 
 /** The bytes of both encoders for one region (null when the region cannot be translated). */
 function both(region: Region, code32: boolean): { direct: Uint8Array; binaryen: Uint8Array } | null {
@@ -48,7 +28,7 @@ function both(region: Region, code32: boolean): { direct: Uint8Array; binaryen: 
 }
 
 function expectSame(bytes: readonly number[], code32: boolean, what: string): boolean {
-  const region = regionOf(bytes, code32);
+  const region = regionAt(bytes, code32);
   if (!region) return false;
   const r = both(region, code32);
   if (!r) return false;

@@ -13,31 +13,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileRegion, type CompileOptions } from '../../translator/emit/compile.js';
-import { formRegion } from '../../translator/emit/region.js';
-import { Seg } from '../../translator/table/types.js';
-import { hostLayout } from '../../runtime/host-area.js';
+import { compileRegion } from '../../translator/emit/compile.js';
 import { wasmToText } from '../../src/wasm-text.js';
 import { PROJECT_ROOT } from '../../src/project-root.js';
+import { BASE, COMPILE_OPTIONS as OPTIONS, regionAt } from './compile-fixture.js';
 
 const GOLDEN_DIR = join(PROJECT_ROOT, 'test', 'jit', 'golden');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
-
-/** Where the blocks are placed: the flat loader's entry point. */
-const BASE = 0x100000;
-/** Guest RAM the fixed layout is computed for (the state block and TLB addresses appear in the text). */
-const RAM_BYTES = 2 * 1024 * 1024;
-
-const layout = hostLayout(RAM_BYTES);
-const OPTIONS: CompileOptions = {
-  memoryPages: Math.ceil(layout.end / 65536),
-  stateBase: layout.state,
-  tlbBase: layout.tlb,
-  mode: { code32: true, stack32: true, cpl: 0, protectedMode: true, v86: false },
-  flatSegments: (1 << Seg.ES) | (1 << Seg.SS) | (1 << Seg.DS) | (1 << Seg.FS) | (1 << Seg.GS),
-  csLimit: 0xffffffff,
-  optimize: 0,
-};
 
 interface GoldenCase {
   readonly name: string;
@@ -94,11 +76,7 @@ const CASES: readonly GoldenCase[] = [
 ];
 
 function compileCase(c: GoldenCase): Uint8Array {
-  const readByte = (eip: number): number => {
-    const k = eip - BASE;
-    return k >= 0 && k < c.bytes.length ? c.bytes[k]! : -1;
-  };
-  const region = formRegion(readByte, BASE, true);
+  const region = regionAt(c.bytes, true);
   expect(region, 'region formed').not.toBeNull();
   expect([...region!.blocks.keys()].sort((a, b) => a - b)).toEqual(c.blocks);
   return compileRegion(region!, OPTIONS).binary;

@@ -15,22 +15,8 @@
 main:
         IDTGATE 0x20, $timer_handler, KCODE, GATE_INT
         # Master 8259A: vectors 20h-27h, only IRQ0; the PIT's channel 0 as a rate generator.
-        movb    $0x11, %al
-        outb    %al, $0x20
-        movb    $0x20, %al
-        outb    %al, $0x21
-        movb    $0x04, %al
-        outb    %al, $0x21
-        movb    $0x01, %al
-        outb    %al, $0x21
-        movb    $0xfe, %al
-        outb    %al, $0x21
-        movb    $0x34, %al
-        outb    %al, $0x43
-        movb    $(PIT_COUNT & 0xff), %al
-        outb    %al, $0x40
-        movb    $(PIT_COUNT >> 8), %al
-        outb    %al, $0x40
+        PIC_INIT 0xfe
+        PIT_RATE PIT_COUNT
         movl    $LOOPS, %ecx
 1:      movb    $0x0a, %al              # OCW3: read the IRR
         outb    %al, $0x20

@@ -22,16 +22,7 @@ main:
         IDTGATE 0x20, $timer_handler, KCODE, GATE_INT
         IDTGATE 0x25, $device_handler, KCODE, GATE_INT
         # Master 8259A: vectors 20h-27h; IRQ 5 unmasked (IRQ 0 later).
-        movb    $0x11, %al
-        outb    %al, $0x20
-        movb    $0x20, %al
-        outb    %al, $0x21
-        movb    $0x04, %al
-        outb    %al, $0x21
-        movb    $0x01, %al
-        outb    %al, $0x21
-        movb    $0xdf, %al
-        outb    %al, $0x21
+        PIC_INIT 0xdf
 
         # Part 1: the device's interrupt, raised at iteration RAISE_AT of a hot loop.
         xorl    %ebx, %ebx
@@ -49,12 +40,7 @@ raised:
         # Part 2: timer ticks counted against loop iterations.
         movb    $0xfe, %al
         outb    %al, $0x21
-        movb    $0x34, %al
-        outb    %al, $0x43
-        movb    $(PIT_COUNT & 0xff), %al
-        outb    %al, $0x40
-        movb    $(PIT_COUNT >> 8), %al
-        outb    %al, $0x40
+        PIT_RATE PIT_COUNT
         xorl    %ebx, %ebx
         sti
 3:      incl    %ebx
