@@ -9,6 +9,8 @@ export interface PortDevice {
 
 export class IoBus {
   private readonly ports = new Map<number, PortDevice>();
+  /** Called after every access that returns (the machine hands it to the vCPU: Vcpu.deviceAccessed). */
+  accessed: () => void = () => {};
 
   register(first: number, count: number, dev: PortDevice): void {
     for (let p = first; p < first + count; p++) {
@@ -28,11 +30,13 @@ export class IoBus {
 
   read(port: number, size: 1 | 2 | 4): number {
     const dev = this.ports.get(port & 0xffff);
-    if (!dev) return size === 4 ? -1 : (1 << (size * 8)) - 1;
-    return dev.read(port & 0xffff, size);
+    const v = dev ? dev.read(port & 0xffff, size) : size === 4 ? -1 : (1 << (size * 8)) - 1;
+    this.accessed();
+    return v;
   }
 
   write(port: number, size: 1 | 2 | 4, value: number): void {
     this.ports.get(port & 0xffff)?.write(port & 0xffff, size, value);
+    this.accessed();
   }
 }

@@ -28,6 +28,8 @@ interface Region {
 export class MmioBus {
   private readonly regions: Region[] = [];
   private last: Region | null = null;
+  /** Called after every access that returns (the machine hands it to the vCPU: Vcpu.deviceAccessed). */
+  accessed: () => void = () => {};
 
   /** Claim [base, base + size). Overlapping claims are an error, as two devices decoding one address would be. */
   register(base: number, size: number, dev: MmioDevice): void {
@@ -54,13 +56,15 @@ export class MmioBus {
 
   read(pa: number, size: MmioSize): number {
     const r = this.find(pa);
-    if (!r) return size === 4 ? -1 : (1 << (size * 8)) - 1;
-    return r.dev.read(pa - r.base, size);
+    const v = r ? r.dev.read(pa - r.base, size) : size === 4 ? -1 : (1 << (size * 8)) - 1;
+    this.accessed();
+    return v;
   }
 
   write(pa: number, size: MmioSize, value: number): void {
     const r = this.find(pa);
     if (r) r.dev.write(pa - r.base, size, value);
+    this.accessed();
   }
 
   private find(pa: number): Region | null {

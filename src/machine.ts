@@ -56,7 +56,7 @@ import { DebugExit, DEBUG_EXIT_IOBASE, DEBUG_EXIT_IOSIZE } from '../runtime/devi
 import { DebugCon, DEBUGCON_PORT } from '../runtime/devices/debugcon.js';
 import { createPcChipset, type PcChipset } from '../runtime/devices/chipset.js';
 import { HostTimeSource, InstructionTimeSource, type TimeSource, VirtualClock } from '../runtime/devices/clock.js';
-import { MmioBus, type MmioDevice, type MmioSize } from '../runtime/mmio-bus.js';
+import { MmioBus, type MmioDevice } from '../runtime/mmio-bus.js';
 import { createPciBus, type PciBus } from '../runtime/devices/pci.js';
 import { addVirtioBlk, type VirtioBlk, type VirtioBlkOptions } from '../runtime/devices/virtio/blk.js';
 import { addVirtioNet, type VirtioNet, type VirtioNetOptions } from '../runtime/devices/virtio/net.js';
@@ -255,41 +255,6 @@ export interface ExitStatRow {
   readonly ms: number;
 }
 
-/**
- * The machine's port and MMIO buses tell the vCPU of every device access
- * (Vcpu.deviceAccessed): an access during a time slice that raised INTR
- * ends the slice early, so slices can last until the next timer.
- */
-class ObservedIoBus extends IoBus {
-  accessed: () => void = () => {};
-
-  override read(port: number, size: 1 | 2 | 4): number {
-    const v = super.read(port, size);
-    this.accessed();
-    return v;
-  }
-
-  override write(port: number, size: 1 | 2 | 4, value: number): void {
-    super.write(port, size, value);
-    this.accessed();
-  }
-}
-
-class ObservedMmioBus extends MmioBus {
-  accessed: () => void = () => {};
-
-  override read(pa: number, size: MmioSize): number {
-    const v = super.read(pa, size);
-    this.accessed();
-    return v;
-  }
-
-  override write(pa: number, size: MmioSize, value: number): void {
-    super.write(pa, size, value);
-    this.accessed();
-  }
-}
-
 /** Thrown through the tier by the debug-exit device to end the slice at once. */
 interface DebugExitRequest {
   readonly debugExit: number;
@@ -303,7 +268,7 @@ interface ResetRequest {
 export class Machine {
   readonly cpu: CpuState;
   readonly mem: PhysicalMemory;
-  readonly io: IoBus = new ObservedIoBus();
+  readonly io = new IoBus();
   readonly vmm: DefaultVmm;
   readonly vcpu: Vcpu;
   /** The JIT tier, when the machine runs one. */
@@ -313,7 +278,7 @@ export class Machine {
   readonly interpreter: Interpreter;
   readonly model: CpuModel;
   readonly clock: VirtualClock;
-  readonly mmio: MmioBus = new ObservedMmioBus();
+  readonly mmio = new MmioBus();
   readonly chipset: PcChipset;
   /** PCI bus 0 with the virtio devices on it. */
   readonly pci: PciBus;
@@ -402,8 +367,10 @@ export class Machine {
     this.vcpu.clock = this.clock;
     this.vcpu.idle = this.hostTime ? 'return' : 'skip';
     const observed = (): void => this.vcpu.deviceAccessed();
-    (this.io as ObservedIoBus).accessed = observed;
-    (this.mmio as ObservedMmioBus).accessed = observed;
+    // The buses tell the vCPU of every device access: one during a time slice that raised INTR ends
+    // the slice early, so slices can last until the next timer.
+    this.io.accessed = observed;
+    this.mmio.accessed = observed;
     this.guestMillisecond = config.clock === undefined || config.clock === 'instructions' ? Math.max(100, Math.floor(1e6 / (config.nsPerInstruction ?? 1))) : null;
     this.setInterruptPoll();
     if (this.chipset.lapic) this.vmm.msrs.attachApic(this.chipset.lapic);

@@ -966,19 +966,17 @@ export class JitTier {
             if (interp.backend.jumped) this.midBlock = this.atTranslatedBlock();
           }
           break;
-        case JitExit.Slow: {
-          // An access of translated code missed the TLB: the interpreter runs that instruction (filling the
-          // TLB, faulting, or reaching a device), then carries on to the next entry of translated code.
-          this.stats.slowExits++;
-          if (this.strategy.sensitive === 'inline') this.noteSlowSite();
-          const exit = this.step();
-          if (exit) return exit;
-          this.midBlock = interp.backend.jumped ? this.atTranslatedBlock() : true;
-          break;
-        }
+        case JitExit.Slow:
         case JitExit.Vmm: {
-          // An inline sensitive instruction needs the VMM: the trap path (the interpreter's hypercall) runs it.
-          this.stats.inlineToVmm++;
+          if (code === JitExit.Slow) {
+            // An access of translated code missed the TLB: the interpreter runs that instruction (filling the
+            // TLB, faulting, or reaching a device), then carries on to the next entry of translated code.
+            this.stats.slowExits++;
+            if (this.strategy.sensitive === 'inline') this.noteSlowSite();
+          } else {
+            // An inline sensitive instruction needs the VMM: the trap path (the interpreter's hypercall) runs it.
+            this.stats.inlineToVmm++;
+          }
           const exit = this.step();
           if (exit) return exit;
           this.midBlock = interp.backend.jumped ? this.atTranslatedBlock() : true;
