@@ -11,6 +11,7 @@ need_apt=()
 command -v as >/dev/null 2>&1 || need_apt+=(binutils)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 command -v cpio >/dev/null 2>&1 || need_apt+=(cpio)
+command -v xz >/dev/null 2>&1 || need_apt+=(xz-utils) # test/loaders/xz.test.ts makes its .xz streams with it
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) # npm run test:web drives Debian's Chromium
 command -v qemu-system-i386 >/dev/null 2>&1 || need_apt+=(qemu-system-x86)
 # The Linux bench (npm run bench -- --suite linux) boots v86 with Debian's SeaBIOS and its VGA BIOS.

@@ -8,6 +8,7 @@ import { PAGING_POLICY_NAMES, type PagingPolicyName } from '../../runtime/mmu.js
 import { MAX_MEMORY_MIB, MIN_MEMORY_MIB, TIERS } from '../machine.js';
 import { parseMac } from '../../runtime/devices/virtio/net.js';
 import { parseHostPort } from '../../runtime/devices/virtio/net-backend.js';
+import { KERNEL_UNPACK_MODES, type KernelUnpack } from '../loaders/linux.js';
 
 export const DEFAULT_MEMORY_MIB = 128; // QEMU's default for x86 PCs
 /** The execution tier when none is asked for. */
@@ -72,6 +73,8 @@ export interface CliOptions {
   strategy: string;
   /** Directory to write every compiled module to (NAME.wasm, and NAME.wat at exit). */
   dumpWasm?: string;
+  /** `--kernel-unpack`: unpack a bzImage's compressed kernel on the host (default) or let its decompressor run in the guest. */
+  kernelUnpack: KernelUnpack;
   /** `-drive if=virtio` and `-device virtio-blk-pci,drive=ID`, in PCI slot order. */
   virtioBlk: DriveSpec[];
   /** `-device virtio-net-pci,netdev=ID` with its `-netdev socket`. */
@@ -145,6 +148,11 @@ Runs a 32-bit x86 guest. Without -kernel, runs the bundled demo guest.
   --strategy NAME
                  execution tier: '${DEFAULT_STRATEGY}' (the default) or a JIT
                  strategy: ${TIERS.filter((t) => t !== 'interpreter').join(', ')}
+  --kernel-unpack host|guest
+                 where a bzImage's compressed kernel is unpacked: 'host'
+                 (the default: an XZ or gzip payload is decompressed here
+                 and the kernel entered at its own 32-bit entry) or 'guest'
+                 (its decompressor runs in the guest, as on real hardware)
   --dump-wasm DIR
                  write each module the JIT compiles to DIR/NAME.wasm, and its
                  text (wabt) to DIR/NAME.wat when the run ends; runs the
@@ -344,7 +352,7 @@ export function parseDevice(text: string): { iobase: number; iosize: number } {
 export function parseArgs(argv: readonly string[]): CliOptions {
   const opts: CliOptions = {
     memoryMiB: DEFAULT_MEMORY_MIB, cpu: 'i686', stats: false, help: false, listCpus: false, strategy: DEFAULT_STRATEGY,
-    serial: { kind: 'stdio' }, noReboot: false, nographic: false, virtioBlk: [], virtioNet: [], virtioConsole: [],
+    serial: { kind: 'stdio' }, noReboot: false, nographic: false, virtioBlk: [], virtioNet: [], virtioConsole: [], kernelUnpack: 'host',
   };
   let strategy: string | undefined;
   /** -drive if=none by id, and whether a -device took it. */
@@ -466,6 +474,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         const name = value();
         if (!TIERS.includes(name)) throw new UsageError(`unknown strategy '${name}' (known: ${TIERS.join(', ')})`);
         strategy = name;
+        break;
+      }
+      case '-kernel-unpack': {
+        const mode = value();
+        if (!(KERNEL_UNPACK_MODES as readonly string[]).includes(mode)) throw new UsageError(`invalid --kernel-unpack '${mode}' (give ${KERNEL_UNPACK_MODES.join(' or ')})`);
+        opts.kernelUnpack = mode as KernelUnpack;
         break;
       }
       case '-dump-wasm': {

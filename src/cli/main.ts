@@ -113,7 +113,7 @@ function readBiosFile(path: string): Uint8Array {
  * again after a reset (QEMU reloads -kernel on every reset; a BIOS starts
  * over from its reset vector).
  */
-function prepareBoot(machine: Machine, opts: CliOptions, kernel: string | undefined): () => void {
+function prepareBoot(machine: Machine, opts: CliOptions, kernel: string | undefined, notes: string[]): () => void {
   if (opts.bios !== undefined) {
     const plan = planBios(readBiosFile(opts.bios), opts.bios);
     machine.mapRom(plan.highRom.address, new RomDevice(plan.highRom.bytes), plan.highRom.bytes.length);
@@ -122,7 +122,17 @@ function prepareBoot(machine: Machine, opts: CliOptions, kernel: string | undefi
   const image = readImageFile(kernel!);
   if (isBzImage(image)) {
     const initrd = opts.initrd !== undefined ? readInitrdFile(opts.initrd) : undefined;
-    return () => { loadLinux(machine, image, { initrd, cmdline: opts.append ?? '', name: kernel }); };
+    return () => {
+      const start = performance.now();
+      const plan = loadLinux(machine, image, { initrd, cmdline: opts.append ?? '', name: kernel, kernelUnpack: opts.kernelUnpack });
+      // For --stats: where the kernel was unpacked (the first load's time; a reset reuses the unpacked kernel).
+      if (notes.length === 0) {
+        const u = plan.unpack;
+        notes.push(u.how === 'host'
+          ? `kernel: unpacked on the host (${u.format}, ${u.segments} segments, ${u.bytes} bytes, entry 0x${u.entry.toString(16)}) in ${(performance.now() - start).toFixed(0)} ms`
+          : `kernel: unpacked by its own decompressor in the guest (${u.reason})`);
+      }
+    };
   }
   if (findMultibootHeader(image) >= 0) {
     // QEMU's -initrd for multiboot: comma-separated modules, each 'file args'.
@@ -316,6 +326,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   }
 
   let machine;
+  const bootNotes: string[] = [];
   const opened: number[] = [];
   const closeFiles = (): void => { for (const fd of opened.splice(0)) closeSync(fd); };
   const backends: Backends = { blk: [], net: [], console: [], disks: [], sockets: [] };
@@ -330,7 +341,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       virtioBlk: backends.blk, virtioNet: backends.net, virtioConsole: backends.console,
     });
     if (dump) attachDumpingJit(machine, opts.strategy, dump);
-    const boot = prepareBoot(machine, opts, kernel);
+    const boot = prepareBoot(machine, opts, kernel, bootNotes);
     boot();
     machine.setBoot(boot);
   } catch (e) {
@@ -366,6 +377,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   if (result.status !== RunStatus.Halted && result.outcome.kind !== 'debug-exit') io.stderr(`wasmvisor: ${result.message}\n`);
   if (opts.stats) {
     const lines = [`--- stats: ${result.message}`];
+    lines.push(...bootNotes);
     lines.push(`instructions retired: ${result.retired}`);
     lines.push(`seconds: ${result.seconds.toFixed(3)}  (${(result.retired / result.seconds / 1e6).toFixed(2)} MIPS)`);
     lines.push(...exitStatsTable(machine));

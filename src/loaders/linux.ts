@@ -16,6 +16,30 @@
  * goes where and the entry state out) so it can be checked without a
  * machine; applyLinuxBoot() then writes it into guest memory and the vCPU.
  *
+ * Unpacking on the host (LinuxBootOptions.kernelUnpack, default 'host'):
+ * a bzImage's protected-mode part is a decompressor with the kernel
+ * (vmlinux, an ELF file) compressed inside it as its payload (2.08+:
+ * payload_offset/payload_length). Run in the guest, that decompressor is
+ * most of a boot's instructions. With 'host', an XZ (or gzip, or
+ * uncompressed ELF) payload is unpacked here (src/loaders/xz.ts), its
+ * PT_LOAD segments are copied to their physical addresses, and the
+ * kernel is entered at its own startup_32 (e_entry) with the same entry
+ * contract (flat __BOOT_CS/__BOOT_DS, ESI = zero page, paging and
+ * interrupts off), as QEMU's and Firecracker's direct vmlinux boots do.
+ * What the decompressor does besides decompressing is either not needed
+ * or done by the kernel itself (arch/x86/boot/compressed/misc.c,
+ * extract_kernel, Linux 6.1): relocation processing only runs when the
+ * kernel does not run at LOAD_PHYSICAL_ADDR (we always place it there);
+ * the KASLR choice is skipped, as with 'nokaslr' (KASLR_FLAG stays clear,
+ * as the decompressor leaves it when it does not randomise); its early
+ * serial console only prints the decompressor's own messages; the ACPI
+ * RSDP it may record in boot_params is searched for again by the kernel
+ * when the field is zero; sanitize_boot_params has nothing to clear with
+ * our zero sentinel. Payloads in other formats (bzip2, LZMA, LZO, LZ4,
+ * zstd), and ELF files that are not i386 executables linked where the
+ * kernel runs, are left to the guest's decompressor; plan.unpack says
+ * which happened and why.
+ *
  * Departures: only bzImage kernels of protocol 2.02 or later (zImage
  * and older protocols need the real-mode setup code at 0x90000); the
  * zero page's screen_info, APM, EDD and EFI parts stay zero (there is no
@@ -25,10 +49,12 @@
  * passes its own.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { CR0_ET, CR0_PE, CODE_RX_ACCESS, DATA_RW_ACCESS, type CpuState, type SegmentCache } from '../../runtime/cpu.js';
 import type { PhysicalMemory } from '../../runtime/memory.js';
 import { Seg } from '../../translator/table/types.js';
 import { ConfigError } from '../errors.js';
+import { decodeXz, isXz, XzError } from './xz.js';
 
 const MiB = 1024 * 1024;
 
@@ -80,6 +106,8 @@ const BP = {
 const HDRS_MAGIC = 0x53726448;
 const BOOT_FLAG = 0xaa55;
 const LOADED_HIGH = 0x01;
+/** loadflags bit the decompressor sets when it randomised the kernel's place (KASLR). */
+const KASLR_FLAG = 0x02;
 const CAN_USE_HEAP = 0x80;
 /** type_of_loader 0xFF: "undefined" (we have no assigned boot loader id). */
 const LOADER_UNDEFINED = 0xff;
@@ -154,6 +182,15 @@ export interface E820Entry {
   type: number;
 }
 
+/** Where the kernel is unpacked: on the host (the default) or by its own decompressor in the guest. */
+export type KernelUnpack = 'host' | 'guest';
+export const KERNEL_UNPACK_MODES: readonly KernelUnpack[] = ['host', 'guest'];
+
+/** What became of the payload: unpacked on the host, or left to the guest (and why). */
+export type KernelUnpackResult =
+  | { how: 'host'; format: 'xz' | 'gzip' | 'elf'; entry: number; segments: number; bytes: number }
+  | { how: 'guest'; reason: string };
+
 /** A block of bytes the loader puts in guest RAM. */
 export interface LoadedRegion {
   what: 'gdt' | 'zero-page' | 'cmdline' | 'kernel' | 'initrd';
@@ -174,7 +211,9 @@ export interface LinuxEntryState {
 
 export interface LinuxBootPlan {
   header: SetupHeader;
-  /** Where the protected-mode kernel is copied, and where it starts running. */
+  /** Whether the kernel was unpacked on the host (regions then hold its ELF segments) or is left to its decompressor. */
+  unpack: KernelUnpackResult;
+  /** Where the protected-mode kernel is copied, and where it starts running (unpacked on the host: where the kernel runs). */
   loadAddress: number;
   /** Where the kernel decompresses and runs (boot.rst's "runtime start"), and the end of what it needs before reading e820. */
   runtimeStart: number;
@@ -196,6 +235,8 @@ export interface LinuxBootOptions {
   e820?: E820Entry[];
   /** Names the kernel in error messages. */
   name?: string;
+  /** 'host' (default): unpack an XZ, gzip or uncompressed ELF payload here; 'guest': run the kernel's decompressor. */
+  kernelUnpack?: KernelUnpack;
 }
 
 const u16 = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
@@ -358,6 +399,110 @@ function placeKernel(h: SetupHeader, ramSize: number, what: string): { loadAddre
   return best;
 }
 
+/** A PT_LOAD segment of the unpacked kernel: its bytes in the file and its size in memory. */
+interface KernelSegment {
+  paddr: number;
+  file: Uint8Array;
+  memsz: number;
+}
+
+interface UnpackedKernel {
+  format: 'xz' | 'gzip' | 'elf';
+  entry: number;
+  segments: KernelSegment[];
+}
+
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46] as const;
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+const PT_LOAD = 1;
+const ET_EXEC = 2;
+const EM_386 = 3;
+
+const startsWith = (b: Uint8Array, magic: readonly number[]): boolean => b.length >= magic.length && magic.every((m, i) => b[i] === m);
+
+/**
+ * The PT_LOAD segments and entry of a vmlinux, or the reason it is not
+ * one we can place: a 32-bit little-endian i386 executable whose
+ * segments lie inside the file.
+ */
+function readVmlinux(elf: Uint8Array): { entry: number; segments: KernelSegment[] } | string {
+  if (!startsWith(elf, ELF_MAGIC)) return 'the unpacked payload is not an ELF file';
+  if (elf.length < 52 || elf[4] !== 1 || elf[5] !== 1) return 'the unpacked kernel is not a 32-bit little-endian ELF file (a 64-bit kernel?)';
+  if (u16(elf, 16) !== ET_EXEC || u16(elf, 18) !== EM_386) return 'the unpacked kernel is not an i386 ELF executable';
+  const entry = u32(elf, 24);
+  const phoff = u32(elf, 28);
+  const phentsize = u16(elf, 42);
+  const phnum = u16(elf, 44);
+  if (phentsize < 32 || phoff + phnum * phentsize > elf.length) return 'the unpacked kernel\'s program headers lie outside the file';
+  const segments: KernelSegment[] = [];
+  for (let k = 0; k < phnum; k++) {
+    const ph = phoff + k * phentsize;
+    if (u32(elf, ph) !== PT_LOAD) continue;
+    const offset = u32(elf, ph + 4);
+    const paddr = u32(elf, ph + 12);
+    const filesz = u32(elf, ph + 16);
+    const memsz = u32(elf, ph + 20);
+    if (offset + filesz > elf.length || filesz > memsz) return `the unpacked kernel's segment ${k} lies outside the file`;
+    if (memsz > 0) segments.push({ paddr, file: elf.subarray(offset, offset + filesz), memsz });
+  }
+  if (segments.length === 0) return 'the unpacked kernel has no PT_LOAD segment';
+  if (!segments.some((s) => entry >= s.paddr && entry < s.paddr + s.memsz)) return `the unpacked kernel's entry ${hex(entry)} is in none of its segments`;
+  return { entry, segments };
+}
+
+/** Unpacked kernels by image: a reset reloads the kernel (QEMU does on every reset) without unpacking it again. */
+const unpackedCache = new WeakMap<Uint8Array, UnpackedKernel | string>();
+
+/**
+ * Unpack a bzImage's payload on the host: the kernel, or the reason it is
+ * left to the guest's decompressor. A payload in a format we read that
+ * fails to decode throws (the guest's decompressor would halt on it too).
+ */
+function unpackKernel(image: Uint8Array, h: SetupHeader, what: string): UnpackedKernel | string {
+  const cached = unpackedCache.get(image);
+  if (cached !== undefined) return cached;
+  const result = unpackPayload(image, h, what);
+  unpackedCache.set(image, result);
+  return result;
+}
+
+function unpackPayload(image: Uint8Array, h: SetupHeader, what: string): UnpackedKernel | string {
+  if (h.version < 0x0208 || h.payloadLength === 0) return `boot protocol ${version(h.version)} does not describe the payload (2.08 and later do)`;
+  const start = h.kernelOffset + h.payloadOffset;
+  if (start + h.payloadLength > h.kernelOffset + h.kernelSize) return 'payload_offset/payload_length point outside the protected-mode kernel';
+  const payload = image.subarray(start, start + h.payloadLength);
+  let elf: Uint8Array;
+  let format: UnpackedKernel['format'];
+  if (isXz(payload)) {
+    // Linux appends the unpacked size to its XZ payload (scripts/Makefile.lib, size_append).
+    const size = payload.length >= 4 ? u32(payload, payload.length - 4) : 0;
+    try {
+      elf = decodeXz(payload, { singleStream: true, ...(size > 0 && size <= 1 << 30 ? { sizeHint: size } : {}) }).output;
+    } catch (e) {
+      if (e instanceof XzError) throw new ConfigError(`${what}: its XZ-compressed kernel cannot be unpacked: ${e.message.replace(/^xz: /, '')}`);
+      throw e;
+    }
+    format = 'xz';
+  } else if (startsWith(payload, GZIP_MAGIC)) {
+    try {
+      elf = new Uint8Array(gunzipSync(payload));
+    } catch (e) {
+      // In a browser node:zlib is a stub that throws: the guest unpacks it then.
+      if ((e as NodeJS.ErrnoException).code?.startsWith('Z_')) throw new ConfigError(`${what}: its gzip-compressed kernel cannot be unpacked: ${(e as Error).message}`);
+      return `gzip needs node:zlib, which this host lacks (${(e as Error).message})`;
+    }
+    format = 'gzip';
+  } else if (startsWith(payload, ELF_MAGIC)) {
+    elf = payload;
+    format = 'elf';
+  } else {
+    const magic = [...payload.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    return `the payload's format (first bytes ${magic}) is not XZ, gzip or ELF`;
+  }
+  const kernel = readVmlinux(elf);
+  return typeof kernel === 'string' ? kernel : { format, ...kernel };
+}
+
 /**
  * Work out everything a 32-bit boot of `image` puts in RAM and the entry
  * state; nothing is written. Throws ConfigError when the image is not a
@@ -378,8 +523,39 @@ export function planLinuxBoot(image: Uint8Array, options: LinuxBootOptions): Lin
     throw new ConfigError(`the kernel command line is ${cmdBytes.length} bytes, more than fits below 0xA0000`);
   }
 
-  const { loadAddress, runtimeStart, runtimeEnd } = placeKernel(h, ramSize, what);
+  const placed = placeKernel(h, ramSize, what);
+  const { runtimeStart, runtimeEnd } = placed;
+  let loadAddress = placed.loadAddress;
   const kernelEnd = Math.max(runtimeEnd, loadAddress + h.kernelSize);
+
+  // The kernel itself, or its decompressor with the kernel inside.
+  let kernelRegions: LoadedRegion[] = [{ what: 'kernel', address: loadAddress, bytes: image.subarray(h.kernelOffset, h.kernelOffset + h.kernelSize) }];
+  let entryEip = loadAddress;
+  let unpack: KernelUnpackResult = { how: 'guest', reason: "kernelUnpack is 'guest'" };
+  if ((options.kernelUnpack ?? 'host') === 'host') {
+    const k = unpackKernel(image, h, what);
+    // Segments inside [runtimeStart, runtimeEnd) are in RAM (placeKernel
+    // checked) and clear of the loader's structures below 1 MiB and of the
+    // initrd above kernelEnd. A kernel linked elsewhere would need the
+    // relocation pass of the decompressor: the guest does it then.
+    const outside = typeof k === 'string' ? undefined : k.segments.find((seg) => seg.paddr < runtimeStart || seg.paddr + seg.memsz > runtimeEnd);
+    if (typeof k === 'string') {
+      unpack = { how: 'guest', reason: k };
+    } else if (outside) {
+      unpack = { how: 'guest', reason: `the unpacked kernel has a segment at ${hex(outside.paddr)}-${hex(outside.paddr + outside.memsz)}, outside ${hex(runtimeStart)}-${hex(runtimeEnd)} where its setup header says it runs` };
+    } else {
+      kernelRegions = k.segments.map((seg) => {
+        if (seg.memsz === seg.file.length) return { what: 'kernel', address: seg.paddr, bytes: seg.file };
+        // The part past the file's bytes (.bss, .brk) is zeroed, as an ELF loader does.
+        const bytes = new Uint8Array(seg.memsz);
+        bytes.set(seg.file);
+        return { what: 'kernel', address: seg.paddr, bytes };
+      });
+      entryEip = k.entry;
+      loadAddress = runtimeStart;
+      unpack = { how: 'host', format: k.format, entry: k.entry, segments: k.segments.length, bytes: k.segments.reduce((n, seg) => n + seg.memsz, 0) };
+    }
+  }
 
   let initrd: LinuxBootPlan['initrd'] = null;
   if (options.initrd && options.initrd.length > 0) {
@@ -410,6 +586,8 @@ export function planLinuxBoot(image: Uint8Array, options: LinuxBootOptions): Lin
   zp[HDR.typeOfLoader] = LOADER_UNDEFINED;
   // No real-mode setup runs, so there is no heap to describe.
   zp[HDR.loadflags] = h.loadflags & ~CAN_USE_HEAP;
+  // Unpacked here, the kernel runs where it was linked: not randomised.
+  if (unpack.how === 'host') zp[HDR.loadflags]! &= ~KASLR_FLAG;
   put16(zp, HDR.heapEndPtr, 0);
   put32(zp, HDR.code32Start, loadAddress);
   put32(zp, HDR.cmdLinePtr, LINUX_CMDLINE_ADDRESS);
@@ -435,12 +613,13 @@ export function planLinuxBoot(image: Uint8Array, options: LinuxBootOptions): Lin
     { what: 'gdt', address: LINUX_GDT_ADDRESS, bytes: gdt },
     { what: 'zero-page', address: LINUX_ZERO_PAGE_ADDRESS, bytes: zp },
     { what: 'cmdline', address: LINUX_CMDLINE_ADDRESS, bytes: cmdRegion },
-    { what: 'kernel', address: loadAddress, bytes: image.subarray(h.kernelOffset, h.kernelOffset + h.kernelSize) },
+    ...kernelRegions,
   ];
   if (initrd && options.initrd) regions.push({ what: 'initrd', address: initrd.address, bytes: options.initrd });
 
   return {
     header: h,
+    unpack,
     loadAddress,
     runtimeStart,
     runtimeEnd,
@@ -449,7 +628,7 @@ export function planLinuxBoot(image: Uint8Array, options: LinuxBootOptions): Lin
     e820,
     regions,
     entry: {
-      eip: loadAddress,
+      eip: entryEip,
       esi: LINUX_ZERO_PAGE_ADDRESS,
       esp: LINUX_INITIAL_ESP,
       gdtrBase: LINUX_GDT_ADDRESS,

@@ -38,7 +38,7 @@ describe.skipIf(!manifest)('Debian kernels from npm run guest:linux', () => {
     it(`${flavour}: is planned at pref_address with the initrd at the top of RAM and the zero page filled`, () => {
       const image = read(vmlinuzName(flavour));
       const initrd = read(initramfsName(flavour));
-      const plan = planLinuxBoot(image, { ramSize: 256 * MiB, initrd, cmdline: 'console=ttyS0 wasmvisor.cmd="uname -a"' });
+      const plan = planLinuxBoot(image, { ramSize: 256 * MiB, initrd, cmdline: 'console=ttyS0 wasmvisor.cmd="uname -a"', kernelUnpack: 'guest' });
       expect(plan.loadAddress).toBe(0x1000000);
       expect(plan.runtimeStart).toBe(0x1000000);
       expect(plan.runtimeEnd).toBe(0x1000000 + plan.header.initSize);
@@ -54,11 +54,11 @@ describe.skipIf(!manifest)('Debian kernels from npm run guest:linux', () => {
       expect(zp[0x1e8]).toBe(3);
     });
 
-    it(`${flavour}: is written into a 256 MiB machine and entered at its 32-bit entry`, () => {
+    it(`${flavour}: is written into a 256 MiB machine and entered at its 32-bit entry (kernelUnpack 'guest')`, () => {
       const m = createMachine({ memoryMiB: 256 });
       const image = read(vmlinuzName(flavour));
       const initrd = read(initramfsName(flavour));
-      const plan = loadLinux(m, image, { initrd, cmdline: 'console=ttyS0' });
+      const plan = loadLinux(m, image, { initrd, cmdline: 'console=ttyS0', kernelUnpack: 'guest' });
       expect(m.mem.u8.subarray(0x1000000, 0x1000000 + 4096)).toEqual(image.subarray(plan.header.kernelOffset, plan.header.kernelOffset + 4096));
       expect(m.mem.u8.subarray(plan.initrd!.address, plan.initrd!.address + 2)).toEqual(new Uint8Array([0x1f, 0x8b])); // gzip
       expect(m.cpu.eip).toBe(0x1000000);
@@ -67,16 +67,37 @@ describe.skipIf(!manifest)('Debian kernels from npm run guest:linux', () => {
       m.close();
     });
 
+    it(`${flavour}: is unpacked on the host into a 256 MiB machine and entered at startup_32 (the default)`, () => {
+      const m = createMachine({ memoryMiB: 256 });
+      const image = read(vmlinuzName(flavour));
+      const initrd = read(initramfsName(flavour));
+      const plan = loadLinux(m, image, { initrd, cmdline: 'console=ttyS0' });
+      expect(plan.unpack).toMatchObject({ how: 'host', format: 'xz', entry: 0x1000000 });
+      const h = plan.header;
+      const kernel = plan.regions.filter((r) => r.what === 'kernel');
+      // vmlinux's PT_LOADs: text+data from LOAD_PHYSICAL_ADDR, then the rest to _end, all inside init_size.
+      expect(kernel[0]!.address).toBe(0x1000000);
+      const end = Math.max(...kernel.map((r) => r.address + r.bytes.length));
+      expect(end).toBeLessThanOrEqual(0x1000000 + h.initSize);
+      for (const r of kernel) expect(m.mem.u8.subarray(r.address, r.address + 4096)).toEqual(r.bytes.subarray(0, 4096));
+      // Not the decompressor: its first bytes differ from the kernel's startup_32.
+      expect(m.mem.u8.subarray(0x1000000, 0x1000010)).not.toEqual(image.subarray(h.kernelOffset, h.kernelOffset + 16));
+      expect(m.cpu.eip).toBe(0x1000000);
+      expect(m.cpu.regs[6]).toBe(LINUX_ZERO_PAGE_ADDRESS);
+      expect(plan.initrd!.address).toBeGreaterThanOrEqual(end);
+      m.close();
+    });
+
     it(`${flavour}: asks for the RAM it needs when given too little`, () => {
       const image = read(vmlinuzName(flavour));
       const end = 0x1000000 + parseSetupHeader(image).initSize;
       const need = Math.ceil(end / MiB);
-      expect(() => planLinuxBoot(image, { ramSize: (need - 1) * MiB })).toThrow(new RegExp(`needs RAM up to 0x${end.toString(16)} .* at least ${need} MiB`));
-      expect(() => planLinuxBoot(image, { ramSize: need * MiB })).not.toThrow();
+      expect(() => planLinuxBoot(image, { kernelUnpack: 'guest', ramSize: (need - 1) * MiB })).toThrow(new RegExp(`needs RAM up to 0x${end.toString(16)} .* at least ${need} MiB`));
+      expect(() => planLinuxBoot(image, { kernelUnpack: 'guest', ramSize: need * MiB })).not.toThrow();
       // An initrd one page larger than the room between the kernel's end and the end of RAM.
       const room = need * MiB - Math.ceil(end / 4096) * 4096;
-      expect(() => planLinuxBoot(image, { ramSize: need * MiB, initrd: new Uint8Array(room) })).not.toThrow();
-      expect(() => planLinuxBoot(image, { ramSize: need * MiB, initrd: new Uint8Array(room + 4096) })).toThrow(/the initrd .* does not fit/);
+      expect(() => planLinuxBoot(image, { kernelUnpack: 'guest', ramSize: need * MiB, initrd: new Uint8Array(room) })).not.toThrow();
+      expect(() => planLinuxBoot(image, { kernelUnpack: 'guest', ramSize: need * MiB, initrd: new Uint8Array(room + 4096) })).toThrow(/the initrd .* does not fit/);
     });
   }
 });

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +11,7 @@ import {
   LINUX_ZERO_PAGE_ADDRESS, loadLinux, parseSetupHeader, planLinuxBoot, readInitrdFile,
 } from '../../src/loaders/linux.js';
 import { segmentCacheOf } from '../../runtime/system/descriptors.js';
-import { syntheticBzImage } from './bzimage.js';
+import { syntheticBzImage, syntheticVmlinux } from './bzimage.js';
 
 const MiB = 1024 * 1024;
 const u32 = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
@@ -224,3 +226,100 @@ describe('initrd files', () => {
   });
 });
 
+
+const hasXz = spawnSync('xz', ['--version']).status === 0;
+
+/** Compress as Linux's build does for CONFIG_KERNEL_XZ (xz_wrap.sh, then the unpacked size appended, little-endian). */
+function kernelXz(data: Uint8Array): Uint8Array {
+  const r = spawnSync('xz', ['-c', '-q', '--check=crc32', '--x86', '--lzma2=dict=1MiB'], { input: data });
+  if (r.status !== 0) throw new Error(`xz failed: ${r.stderr.toString()}`);
+  const size = new Uint8Array(4);
+  new DataView(size.buffer).setUint32(0, data.length, true);
+  return new Uint8Array([...r.stdout, ...size]);
+}
+
+/**
+ * A bzImage whose protected-mode part is a stand-in decompressor (HLTs:
+ * entered in the guest it stops at once) followed by `compressed`, the
+ * payload, for a kernel that runs at 2 MiB.
+ */
+function packedBzImage(compressed: Uint8Array, extra: Partial<Parameters<typeof syntheticBzImage>[0]> = {}): Uint8Array {
+  const stub = new Uint8Array(64).fill(0xf4);
+  return syntheticBzImage({
+    payload: new Uint8Array([...stub, ...compressed]), payloadOffset: stub.length, payloadLength: compressed.length,
+    prefAddress: 0x200000, initSize: 0x100000, ...extra,
+  });
+}
+
+describe('unpacking the kernel on the host', () => {
+  const ENTRY = 0x200000;
+  const vmlinux = syntheticVmlinux({
+    entry: ENTRY,
+    segments: [{ paddr: ENTRY, bytes: entryProbe(ENTRY) }, { paddr: 0x240000, bytes: new Uint8Array([9, 8, 7]), memsz: 0x3000 }],
+  });
+
+  const formats: [string, () => Uint8Array, boolean][] = [
+    ['xz', () => kernelXz(vmlinux), hasXz],
+    ['gzip', () => new Uint8Array(gzipSync(vmlinux)), true],
+    ['elf', () => vmlinux, true],
+  ];
+  for (const [format, pack, can] of formats) {
+    it.skipIf(!can)(`${format}: places the segments at p_paddr (bss zeroed) and enters at e_entry, KASLR flag clear`, () => {
+      const image = packedBzImage(pack(), { loadflags: 0x03 });
+      const plan = planLinuxBoot(image, { ramSize: 8 * MiB, cmdline: 'A' });
+      expect(plan.unpack).toEqual({ how: 'host', format, entry: ENTRY, segments: 2, bytes: entryProbe(ENTRY).length + 0x3000 });
+      const kernel = plan.regions.filter((r) => r.what === 'kernel');
+      expect(kernel.map((r) => [r.address, r.bytes.length])).toEqual([[ENTRY, entryProbe(ENTRY).length], [0x240000, 0x3000]]);
+      expect([...kernel[0]!.bytes]).toEqual([...entryProbe(ENTRY)]);
+      expect([...kernel[1]!.bytes.subarray(0, 4)]).toEqual([9, 8, 7, 0]);
+      expect(kernel[1]!.bytes.subarray(3).every((b) => b === 0)).toBe(true);
+      expect(plan.entry.eip).toBe(ENTRY);
+      expect(plan.loadAddress).toBe(ENTRY);
+      const zp = plan.regions.find((r) => r.what === 'zero-page')!.bytes;
+      expect(zp[0x211]).toBe(0x01); // LOADED_HIGH kept, KASLR_FLAG (0x02) cleared
+    });
+  }
+
+  it.skipIf(!hasXz)('runs the unpacked kernel: it reloads its segments from our GDT and reads the zero page through ESI', () => {
+    const image = packedBzImage(kernelXz(vmlinux));
+    const m = createMachine({ memoryMiB: 8 });
+    loadLinux(m, image, { cmdline: 'A console=ttyS0' });
+    const result = m.run({ maxInstructions: 1000 });
+    expect(result.outcome, result.message).toEqual({ kind: 'debug-exit', value: (0x41 << 1) | 1 });
+    // With kernelUnpack 'guest' the stand-in decompressor runs instead, and halts.
+    const g = createMachine({ memoryMiB: 8 });
+    const plan = loadLinux(g, image, { cmdline: 'A console=ttyS0', kernelUnpack: 'guest' });
+    expect(plan.unpack).toEqual({ how: 'guest', reason: "kernelUnpack is 'guest'" });
+    expect(g.cpu.eip).toBe(0x100000); // not relocatable: loaded at 1 MiB, the decompressor moves itself to 2 MiB
+    expect(g.mem.u8[0x100000]).toBe(0xf4);
+    expect(g.run({ maxInstructions: 1000 }).outcome.kind).not.toBe('debug-exit');
+    m.close();
+    g.close();
+  });
+
+  it('leaves to the guest what it cannot place, saying why', () => {
+    const reason = (image: Uint8Array): string => {
+      const u = planLinuxBoot(image, { ramSize: 8 * MiB }).unpack;
+      return u.how === 'guest' ? u.reason : 'host';
+    };
+    expect(reason(syntheticBzImage({ payload: BLOB }))).toMatch(/does not describe the payload/);
+    expect(reason(packedBzImage(vmlinux, { version: 0x0207 }))).toMatch(/protocol 2\.07 does not describe the payload/);
+    expect(reason(packedBzImage(new Uint8Array([0x42, 0x5a, 0x68, 0x39, 1, 2])))).toMatch(/first bytes 42 5a 68 39\) is not XZ, gzip or ELF/);
+    expect(reason(packedBzImage(syntheticVmlinux({ entry: ENTRY, elfClass: 2, segments: [{ paddr: ENTRY, bytes: BLOB }] })))).toMatch(/not a 32-bit/);
+    expect(reason(packedBzImage(syntheticVmlinux({ entry: ENTRY, machine: 62, segments: [{ paddr: ENTRY, bytes: BLOB }] })))).toMatch(/not an i386 ELF executable/);
+    expect(reason(packedBzImage(syntheticVmlinux({ entry: 0x400000, segments: [{ paddr: ENTRY, bytes: BLOB }] })))).toMatch(/entry 0x400000 is in none of its segments/);
+    // Linked below where the header says the kernel runs, or past init_size: the decompressor's relocation would be needed.
+    expect(reason(packedBzImage(syntheticVmlinux({ entry: 0x100000, segments: [{ paddr: 0x100000, bytes: BLOB }] })))).toMatch(/segment at 0x100000-0x100011, outside 0x200000-0x300000/);
+    expect(reason(packedBzImage(syntheticVmlinux({ entry: ENTRY, segments: [{ paddr: ENTRY, bytes: BLOB, memsz: 0x100001 }] })))).toMatch(/outside 0x200000-0x300000/);
+  });
+
+  it.skipIf(!hasXz)('refuses a corrupt XZ payload, naming the problem', () => {
+    const packed = kernelXz(vmlinux);
+    packed[packed.length - 30]! ^= 0x40;
+    expect(() => planLinuxBoot(packedBzImage(packed), { ramSize: 8 * MiB })).toThrow(ConfigError);
+    expect(() => planLinuxBoot(packedBzImage(packed), { ramSize: 8 * MiB })).toThrow(/kernel image 'kernel': its XZ-compressed kernel cannot be unpacked: /);
+    const gz = new Uint8Array(gzipSync(vmlinux));
+    gz[20]! ^= 0xff;
+    expect(() => planLinuxBoot(packedBzImage(gz), { ramSize: 8 * MiB })).toThrow(/its gzip-compressed kernel cannot be unpacked/);
+  });
+});
