@@ -104,6 +104,20 @@ export class Val {
   constructor(readonly local: number, readonly konst: number | null = null) {}
 }
 
+type KindFieldName = 'mask' | 'op' | 'size';
+
+/**
+ * A field of a packed kind local (see DynamicLocals), read where it is
+ * used: unlike other values not a snapshot. Only the flag settling and
+ * flushing paths make them, and use them before they write the kind local
+ * (as they do the operand locals).
+ */
+class KindField extends Val {
+  constructor(readonly kind: number, readonly field: KindFieldName) {
+    super(-2, null);
+  }
+}
+
 /** A call of a runtime helper in translated code. */
 export interface HelperSite {
   readonly eip: number;
@@ -156,21 +170,36 @@ export interface EmitOptions {
   readonly csLimit: number;
 }
 
-/** The region locals of the dynamic form: the state block's lazy record, and a CF record. */
+/**
+ * The region locals of the dynamic form: the state block's lazy record, and
+ * a CF record. A record's mask, operation and size share one local, its
+ * kind (packKind): in a loop each is a value carried around the back edge,
+ * and three of them cost two registers more than one (V8 then spills the
+ * budget and guest registers in tight loops).
+ */
 interface DynamicLocals {
   readonly f: number;
-  readonly mask: number;
-  readonly op: number;
-  readonly size: number;
+  /** Main record: mask | op << 12 | size << 20. */
+  readonly kind: number;
   readonly res: number;
   readonly a: number;
   readonly b: number;
-  readonly cmask: number;
-  readonly cop: number;
-  readonly csize: number;
+  /** CF record: mask (0 or CF) | op << 12 | size << 20. */
+  readonly ckind: number;
   readonly cres: number;
   readonly ca: number;
   readonly cb: number;
+}
+
+/** Bit position of a packed kind's operation, and of its size (see DynamicLocals). */
+const KIND_OP_SHIFT = 12;
+const KIND_SIZE_SHIFT = 20;
+/** The mask bits of a packed kind (every arithmetic flag lies below bit 12). */
+const KIND_MASK = 0xfff;
+
+/** mask | op << 12 | size << 20 of constants. */
+function packKind(mask: number, op: number, size: number): number {
+  return (mask & KIND_MASK) | (op << KIND_OP_SHIFT) | (size << KIND_SIZE_SHIFT);
 }
 
 /** A lazy record as values (static or read from the dynamic locals). */
@@ -222,6 +251,11 @@ const TLB_REUSE_PAGES = 6;
 /** The flag tracking at some point, opaque outside the emitter. */
 export type FlagSnapshot = object;
 
+/** The key of register part (r, size) in EmitBackend.parts: size 1 is AL..BH (r 0-7), size 2 AX..DI. */
+function partKey(r: number, size: Size): number {
+  return size === 1 ? r : 8 + r;
+}
+
 /** Bit position of a single flag. */
 function bitOf(f: number): number {
   return 31 - Math.clz32(f);
@@ -269,7 +303,7 @@ export class EmitBackend implements Backend<Val> {
     this.smcLocal = o.mod.newLocal();
     this.budgetLocal = o.mod.newLocal();
     const l = (): number => o.mod.newLocal();
-    this.d = { f: l(), mask: l(), op: l(), size: l(), res: l(), a: l(), b: l(), cmask: l(), cop: l(), csize: l(), cres: l(), ca: l(), cb: l() };
+    this.d = { f: l(), kind: l(), res: l(), a: l(), b: l(), ckind: l(), cres: l(), ca: l(), cb: l() };
   }
 
   // --- statement plumbing ------------------------------------------------------
@@ -294,6 +328,7 @@ export class EmitBackend implements Backend<Val> {
 
   /** A fresh expression node reading a value. */
   x(v: Val): Expr {
+    if (v instanceof KindField) return this.kindField(v.kind, v.field);
     return v.konst !== null ? this.m.i32.const(v.konst) : this.w.get(v.local);
   }
 
@@ -319,6 +354,7 @@ export class EmitBackend implements Backend<Val> {
     // A block can be entered from several places: nothing is known of the TLB or the registers.
     this.forgetPages();
     this.regIdent.fill(null);
+    this.forgetRegisterParts();
   }
 
   /** Begin an instruction: `left` instructions of the block (this one included) have not retired. */
@@ -346,13 +382,14 @@ export class EmitBackend implements Backend<Val> {
     const { w, d } = this;
     return [
       w.set(d.f, this.loadState(StateSlot.Flags)),
-      w.set(d.mask, this.loadState(StateSlot.LazyMask)),
-      w.set(d.op, this.loadState(StateSlot.LazyOp)),
-      w.set(d.size, this.loadState(StateSlot.LazySize)),
+      w.set(d.kind, this.m.i32.or(this.m.i32.or(
+        this.loadState(StateSlot.LazyMask),
+        this.m.i32.shl(this.loadState(StateSlot.LazyOp), this.c(KIND_OP_SHIFT))),
+        this.m.i32.shl(this.loadState(StateSlot.LazySize), this.c(KIND_SIZE_SHIFT)))),
       w.set(d.res, this.loadState(StateSlot.LazyRes)),
       w.set(d.a, this.loadState(StateSlot.LazyA)),
       w.set(d.b, this.loadState(StateSlot.LazyB)),
-      w.set(d.cmask, this.c(0)),
+      w.set(d.ckind, this.c(0)),
     ];
   }
 
@@ -522,9 +559,39 @@ export class EmitBackend implements Backend<Val> {
       this.idents.set(v, (this.regIdent[r] ??= { root: {}, disp: 0 }));
       return v;
     }
+    const known = this.parts.get(partKey(r, size));
+    if (known) return known;
     if (size === 2) return this.val(m.i32.and(this.w.get(this.regLocals[r]!), this.c(0xffff)));
     if (r < 4) return this.val(m.i32.and(this.w.get(this.regLocals[r]!), this.c(0xff)));
     return this.val(m.i32.and(m.i32.shr_u(this.w.get(this.regLocals[r - 4]!), this.c(8)), this.c(0xff)));
+  }
+
+  // --- register parts ------------------------------------------------------------
+  //
+  // A write of AL, AH or AX merges the part into its 32-bit register's local;
+  // a later read of the same part in the same stretch returns the written
+  // value (zero-extended, in a local of its own) instead of extracting it
+  // again: `mov al, [esi]; inc al; mov [edi], al` extracts nothing. A write
+  // of a part forgets the parts it overlaps; a write of the whole register,
+  // a block start, a helper call and a join of differing branches forget
+  // them all for that register (or every register).
+
+  /** Known register parts: partKey(r, size) -> the part's value (zero-extended). */
+  private parts = new Map<number, Val>();
+
+  /** Forget every known register part (the registers' locals were written outside setReg). */
+  forgetRegisterParts(): void {
+    if (this.parts.size) this.parts = new Map();
+  }
+
+  /** Forget the parts of 32-bit register `home` that a write of (r, size) overlaps. */
+  private forgetParts(home: number, r: number, size: Size): void {
+    if (!this.parts.size) return;
+    const next = new Map(this.parts);
+    next.delete(partKey(home, 2));
+    if (size !== 1 || r < 4) next.delete(partKey(home, 1));
+    if (home < 4 && (size !== 1 || r >= 4)) next.delete(partKey(home + 4, 1));
+    this.parts = next;
   }
 
   setReg(r: number, size: Size, v: Val): void {
@@ -532,14 +599,18 @@ export class EmitBackend implements Backend<Val> {
     if (size === 4) {
       this.emit(this.w.set(this.regLocals[r]!, this.x(v)));
       this.regIdent[r] = this.identOf(v);
+      this.forgetParts(r, r, 4);
       return;
     }
-    const home = size === 1 && r >= 4 ? this.regLocals[r - 4]! : this.regLocals[r]!;
-    this.regIdent[size === 1 && r >= 4 ? r - 4 : r] = null;
+    const homeReg = size === 1 && r >= 4 ? r - 4 : r;
+    const home = this.regLocals[homeReg]!;
+    this.regIdent[homeReg] = null;
     const [keep, shift, mask] = size === 2 ? [~0xffff, 0, 0xffff] : r < 4 ? [~0xff, 0, 0xff] : [~0xff00, 8, 0xff];
-    let part = m.i32.and(this.x(v), this.c(mask));
-    if (shift) part = m.i32.shl(part, this.c(shift));
-    this.emit(this.w.set(home, m.i32.or(m.i32.and(this.w.get(home), this.c(keep)), part)));
+    const part = v.konst !== null ? this.k(v.konst & mask) : this.val(m.i32.and(this.x(v), this.c(mask)));
+    this.forgetParts(homeReg, r, size);
+    this.parts = new Map(this.parts).set(partKey(r, size), part);
+    const placed = shift ? m.i32.shl(this.x(part), this.c(shift)) : this.x(part);
+    this.emit(this.w.set(home, m.i32.or(m.i32.and(this.w.get(home), this.c(keep)), placed)));
   }
 
   sreg(s: Seg): Val {
@@ -784,16 +855,17 @@ export class EmitBackend implements Backend<Val> {
       (c.konst ? then : otherwise)?.();
       return;
     }
-    const entry = { flags: this.flags, next: this.next, pages: this.pages, regIdent: [...this.regIdent] };
+    const entry = { flags: this.flags, next: this.next, pages: this.pages, regIdent: [...this.regIdent], parts: this.parts };
     const outer = this.take();
     const run = (f: (() => void) | undefined) => {
       this.flags = entry.flags;
       this.next = entry.next;
       this.pages = entry.pages;
       this.regIdent = [...entry.regIdent];
+      this.parts = entry.parts;
       this.terminated = false;
       f?.();
-      return { stmts: this.take(), flags: this.flags, next: this.next, terminated: this.terminated, pages: this.pages, regIdent: this.regIdent };
+      return { stmts: this.take(), flags: this.flags, next: this.next, terminated: this.terminated, pages: this.pages, regIdent: this.regIdent, parts: this.parts };
     };
     const t = run(then);
     const e = run(otherwise);
@@ -804,9 +876,11 @@ export class EmitBackend implements Backend<Val> {
       const live = t.terminated ? e : t;
       this.pages = live.pages;
       this.regIdent = live.regIdent;
+      this.parts = live.parts;
     } else {
       this.pages = entry.pages.filter((p) => t.pages.includes(p) && e.pages.includes(p));
       this.regIdent = t.regIdent.map((x, r) => (x === e.regIdent[r] ? x : null));
+      this.parts = new Map([...t.parts].filter(([k, v]) => e.parts.get(k) === v));
     }
     // A branch that left the function (a fault) does not reach the join: the join has the other's state.
     let after: (() => void) | null = null;
@@ -996,6 +1070,7 @@ export class EmitBackend implements Backend<Val> {
     this.helperSites.push({ eip: insn.eip, name });
     this.forgetPages();
     this.regIdent.fill(null);
+    this.forgetRegisterParts();
     this.emit(
       ...this.flushToState(),
       ...this.storeRegisters(),
@@ -1008,6 +1083,37 @@ export class EmitBackend implements Backend<Val> {
   }
 
   // --- flags -------------------------------------------------------------------
+
+  // --- packed record kinds (see DynamicLocals) --------------------------------
+
+  /** A field of the kind in local `kind`, as an expression. */
+  private kindField(kind: number, field: KindFieldName): Expr {
+    const m = this.m;
+    const k = this.w.get(kind);
+    if (field === 'mask') return m.i32.and(k, this.c(KIND_MASK));
+    if (field === 'op') return m.i32.and(m.i32.shr_u(k, this.c(KIND_OP_SHIFT)), this.c(0xff));
+    return m.i32.shr_u(k, this.c(KIND_SIZE_SHIFT));
+  }
+
+  /** The runtime record in `kind` and its operand locals (each read where it is used: see KindField). */
+  private runtimeRec(kind: number, res: number, a: number, b: number): RecVals & { readonly mask: Val } {
+    return {
+      mask: new KindField(kind, 'mask'), op: new KindField(kind, 'op'), size: new KindField(kind, 'size'),
+      res: new Val(res), a: new Val(a), b: new Val(b),
+    };
+  }
+
+  /** The packed kind of a record with mask `mask` (bits below 12 only): the kind local itself where nothing changed. */
+  private packedKind(mask: Val, rec: RecVals): Val {
+    const from = (v: Val, field: KindFieldName): number | null => (v instanceof KindField && v.field === field ? v.kind : null);
+    const kOp = from(rec.op, 'op');
+    if (kOp !== null && from(rec.size, 'size') === kOp) {
+      if (from(mask, 'mask') === kOp) return new Val(kOp);
+      return this.or(mask, this.val(this.m.i32.and(this.w.get(kOp), this.c(~KIND_MASK))));
+    }
+    if (mask.konst !== null && rec.op.konst !== null && rec.size.konst !== null) return this.k(packKind(mask.konst, rec.op.konst, rec.size.konst));
+    return this.or(mask, this.or(this.shl(rec.op, this.k(KIND_OP_SHIFT)), this.shl(rec.size, this.k(KIND_SIZE_SHIFT))));
+  }
 
   /** Flags the static records cover. */
   private covered(): number {
@@ -1053,8 +1159,8 @@ export class EmitBackend implements Backend<Val> {
   private clearRuntime(bits: number): void {
     const f = this.flags;
     const w = this.w;
-    if (f.mainMay & bits) this.emit(w.set(this.d.mask, this.m.i32.and(w.get(this.d.mask), this.c(~bits))));
-    if ((bits & Flag.CF) && f.cfMay) this.emit(w.set(this.d.cmask, this.c(0)));
+    if (f.mainMay & bits) this.emit(w.set(this.d.kind, this.m.i32.and(w.get(this.d.kind), this.c(~(bits & KIND_MASK)))));
+    if ((bits & Flag.CF) && f.cfMay) this.emit(w.set(this.d.ckind, this.c(0)));
     this.flags = { ...f, mainMay: f.mainMay & ~bits, cfMay: f.cfMay && !(bits & Flag.CF) };
   }
 
@@ -1069,13 +1175,13 @@ export class EmitBackend implements Backend<Val> {
     bits &= ARITH_FLAGS & ~this.covered();
     if ((bits & Flag.CF) && f.cfMay) {
       // The CF record first: the main record, when its mask has CF, overrides it below.
-      this.emit(w.if_(w.get(d.cmask), w.set(d.f, m.i32.or(m.i32.and(w.get(d.f), this.c(~1)),
-        w.call(IMPORTS.carryOf.name, [w.get(d.cop), w.get(d.csize), w.get(d.cres), w.get(d.ca), w.get(d.cb)], true)))));
+      this.emit(w.if_(this.kindField(d.ckind, 'mask'), w.set(d.f, m.i32.or(m.i32.and(w.get(d.f), this.c(~1)),
+        w.call(IMPORTS.carryOf.name, [this.kindField(d.ckind, 'op'), this.kindField(d.ckind, 'size'), w.get(d.cres), w.get(d.ca), w.get(d.cb)], true)))));
     }
     const main = bits & f.mainMay;
     if (main) {
-      const word = this.val(w.call(IMPORTS.flagsOf.name, [w.get(d.op), w.get(d.size), w.get(d.res), w.get(d.a), w.get(d.b)], true));
-      const sel = this.val(m.i32.and(w.get(d.mask), this.c(main)));
+      const word = this.val(w.call(IMPORTS.flagsOf.name, [this.kindField(d.kind, 'op'), this.kindField(d.kind, 'size'), w.get(d.res), w.get(d.a), w.get(d.b)], true));
+      const sel = this.val(m.i32.and(w.get(d.kind), this.c(main & KIND_MASK)));
       this.emit(w.set(d.f, m.i32.or(m.i32.and(w.get(d.f), m.i32.xor(this.x(sel), this.c(-1))), m.i32.and(this.x(word), this.x(sel)))));
     }
     this.clearRuntime(bits);
@@ -1102,13 +1208,17 @@ export class EmitBackend implements Backend<Val> {
   /**
    * The dynamic form's fields for the current state, with the flags of
    * `fold` computed into the flags word. Emits what it computes; changes
-   * neither the tracking nor the region locals.
+   * neither the tracking nor the region locals. With `foldStaticCarry`, a
+   * CF kept by INC/DEC from a record known at translation time goes into
+   * the word too (a comparison or two) rather than into the CF record's
+   * four locals: in a loop (`add; inc; loop`) those would be four more
+   * values carried around the back edge, and V8 would spill them.
    */
-  private settledForm(fold: number): { form: Form; mainMay: number; cfMay: boolean } {
+  private settledForm(fold: number, foldStaticCarry = false): { form: Form; mainMay: number; cfMay: boolean } {
     const { d } = this;
     const L = (l: number): Val => new Val(l);
-    const runtimeMain: RecVals = { op: L(d.op), size: L(d.size), res: L(d.res), a: L(d.a), b: L(d.b) };
-    const runtimeCf: RecVals = { op: L(d.cop), size: L(d.csize), res: L(d.cres), a: L(d.ca), b: L(d.cb) };
+    const runtimeMain = this.runtimeRec(d.kind, d.res, d.a, d.b);
+    const runtimeCf = this.runtimeRec(d.ckind, d.cres, d.ca, d.cb);
     const staticRec = (r: Rec): RecVals => ({ op: this.k(r.op), size: this.k(r.size), res: r.res, a: r.a, b: r.b });
     let t = this.flags;
     let recs = t.recs;
@@ -1119,7 +1229,7 @@ export class EmitBackend implements Backend<Val> {
     // Main record: a static one (its mask as a constant) or the runtime one; CF record likewise, or none.
     let main: { rec: RecVals; mask: Val; may: number; op?: Rec };
     let cf: { rec: RecVals; mask: Val; may: boolean; op?: Rec } | null;
-    const cfRuntime = (): typeof cf => (t.cfMay ? { rec: runtimeCf, mask: L(d.cmask), may: true } : null);
+    const cfRuntime = (): typeof cf => (t.cfMay ? { rec: runtimeCf, mask: runtimeCf.mask, may: true } : null);
     const full = ARITH_FLAGS, noCarry = ARITH_FLAGS & ~Flag.CF;
     if (recs.length === 1 && recs[0]!.mask === full) {
       main = { rec: staticRec(recs[0]!), mask: this.k(full), may: full, op: recs[0]! };
@@ -1132,12 +1242,12 @@ export class EmitBackend implements Backend<Val> {
       main = { rec: staticRec(recs[0]!), mask: this.k(noCarry), may: noCarry, op: recs[0]! };
       if (t.mainMay & Flag.CF) {
         const m = this.m;
-        const has = this.val(m.i32.and(this.x(L(d.mask)), this.c(1)));
+        const has = this.val(m.i32.and(this.w.get(d.kind), this.c(1)));
         if (t.cfMay) {
           const pick = (a: Val, b: Val): Val => this.val(m.select(this.x(has), this.x(a), this.x(b)));
           cf = {
             rec: { op: pick(runtimeMain.op, runtimeCf.op), size: pick(runtimeMain.size, runtimeCf.size), res: pick(runtimeMain.res, runtimeCf.res), a: pick(runtimeMain.a, runtimeCf.a), b: pick(runtimeMain.b, runtimeCf.b) },
-            mask: this.val(m.i32.or(this.x(has), this.x(L(d.cmask)))), may: true,
+            mask: this.val(m.i32.or(this.x(has), this.x(runtimeCf.mask))), may: true,
           };
         } else {
           cf = { rec: runtimeMain, mask: has, may: true };
@@ -1147,8 +1257,8 @@ export class EmitBackend implements Backend<Val> {
       }
     } else {
       // Anything else (partial records after a rotate or SAHF): the static records into the word, the runtime ones stay.
-      let mask: Val = L(d.mask);
-      let cmask: Val = L(d.cmask);
+      let mask: Val = runtimeMain.mask;
+      let cmask: Val = runtimeCf.mask;
       let covered = 0;
       for (const r of [...recs].reverse()) {
         setWord(this.recWord(r, r.mask), r.mask);
@@ -1160,6 +1270,7 @@ export class EmitBackend implements Backend<Val> {
       main = { rec: runtimeMain, mask, may: t.mainMay & ~covered };
       cf = t.cfMay && !(covered & Flag.CF) ? { rec: runtimeCf, mask: cmask, may: true } : null;
     }
+    if (foldStaticCarry && cf?.op) fold |= Flag.CF;
     // Fold: CF from the CF record first, then the main record's flags (which take precedence).
     if ((fold & Flag.CF) && cf) {
       if (cf.op) {
@@ -1210,7 +1321,7 @@ export class EmitBackend implements Backend<Val> {
    * the flags word; afterwards the tracking is the dynamic form's.
    */
   settleToLocals(fold: number): void {
-    const { form, mainMay, cfMay } = this.settledForm(fold);
+    const { form, mainMay, cfMay } = this.settledForm(fold, true);
     const { w, d } = this;
     const put = (l: number, v: Val): void => {
       if (v.konst === null && v.local === l) return;
@@ -1218,10 +1329,22 @@ export class EmitBackend implements Backend<Val> {
     };
     // The CF record first: its new fields may read the main record's locals, which are written next.
     // A record whose mask is 0 is not read: its fields need no value.
-    if (form.cmask.konst !== 0) { put(d.cop, form.cf.op); put(d.csize, form.cf.size); put(d.cres, form.cf.res); put(d.ca, form.cf.a); put(d.cb, form.cf.b); }
-    put(d.cmask, form.cmask);
-    if (form.mask.konst !== 0) { put(d.op, form.main.op); put(d.size, form.main.size); put(d.res, form.main.res); put(d.a, form.main.a); put(d.b, form.main.b); }
-    put(d.mask, form.mask);
+    if (form.cmask.konst !== 0) {
+      put(d.ckind, this.packedKind(form.cmask, form.cf));
+      put(d.cres, form.cf.res); put(d.ca, form.cf.a); put(d.cb, form.cf.b);
+    } else {
+      put(d.ckind, form.cmask);
+    }
+    if (form.mask.konst !== 0) {
+      put(d.kind, this.packedKind(form.mask, form.main));
+      put(d.res, form.main.res);
+      // INC, DEC and LOGIC records are read from the result alone (semantics/flags.ts lazyFlag): their
+      // operand locals keep whatever they held, one or two fewer values carried around a loop.
+      const op = form.main.op.konst;
+      if (op !== FlagOp.Inc && op !== FlagOp.Dec && op !== FlagOp.Logic) { put(d.a, form.main.a); put(d.b, form.main.b); }
+    } else {
+      put(d.kind, form.mask);
+    }
     put(d.f, form.f);
     this.flags = { recs: [], mainMay, cfMay };
   }

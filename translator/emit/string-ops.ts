@@ -103,4 +103,6 @@ export function emitBulkString(b: EmitBackend, i: Instruction, reserve: number):
     w.br(again),
   );
   b.emit(w.named(done, [w.loop(again, w.block(body))]));
+  // The loop wrote ECX, ESI and EDI behind setReg's back.
+  b.forgetRegisterParts();
 }

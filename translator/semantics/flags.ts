@@ -27,8 +27,18 @@ export function flagsDefinedBy(op: FlagOp): number {
   return op === FlagOp.Inc || op === FlagOp.Dec ? 0x8d4 : 0x8d5;
 }
 
-/** Value (0/1) of flag `f` after lazy operation `op`. */
+/**
+ * Value (0/1) of flag `f` after lazy operation `op`. INC and DEC are
+ * evaluated from the result alone (their operand is res - 1 or res + 1, the
+ * other 1): a record of them needs no operands, and translated code keeps
+ * none in a loop (translator/emit/emit-backend.ts settleToLocals). LOGIC
+ * reads only the result as well.
+ */
 export function lazyFlag<V>(b: Arith<V>, f: Flag, op: FlagOp, size: Size, res: V, a: V, s: V): V {
+  if (op === FlagOp.Inc || op === FlagOp.Dec) {
+    s = b.k(1);
+    a = op === FlagOp.Inc ? b.sub(res, s) : b.add(res, s);
+  }
   switch (f) {
     case Flag.ZF: return b.eqz(b.zx(res, size));
     case Flag.SF: return msb(b, res, size);

@@ -16,7 +16,7 @@
   (import "env" "flagsOf" (func $env.flagsOf (type $t0)))
   (import "env" "carryOf" (func $env.carryOf (type $t0)))
   (func $f7 (type $t1) (param $p0 i32) (result i32)
-    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32) (local $l37 i32) (local $l38 i32)
+    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32)
     (try $T0
       (do
         (block $B1
@@ -53,31 +53,35 @@
               (i32.load offset=2097188
                 (i32.const 0)))
             (local.set $l13
-              (i32.load offset=2097192
-                (i32.const 0)))
+              (i32.or
+                (i32.or
+                  (i32.load offset=2097192
+                    (i32.const 0))
+                  (i32.shl
+                    (i32.load offset=2097196
+                      (i32.const 0))
+                    (i32.const 12)))
+                (i32.shl
+                  (i32.load offset=2097200
+                    (i32.const 0))
+                  (i32.const 20))))
             (local.set $l14
-              (i32.load offset=2097196
-                (i32.const 0)))
-            (local.set $l15
-              (i32.load offset=2097200
-                (i32.const 0)))
-            (local.set $l16
               (i32.load offset=2097204
                 (i32.const 0)))
-            (local.set $l17
+            (local.set $l15
               (i32.load offset=2097208
                 (i32.const 0)))
-            (local.set $l18
+            (local.set $l16
               (i32.load offset=2097212
                 (i32.const 0)))
-            (local.set $l19
+            (local.set $l17
               (i32.const 0))
             (local.set $l10
               (i32.const 0))
             (local.set $l11
               (i32.load offset=2097216
                 (i32.const 0)))
-            (local.set $l19
+            (local.set $l17
               (i32.const 0))
             (loop $L3
               (if $I4
@@ -92,54 +96,50 @@
                 (i32.sub
                   (local.get $l11)
                   (i32.const 3)))
-              (local.set $l25
+              (local.set $l21
                 (local.get $l1))
-              (local.set $l26
+              (local.set $l22
                 (local.get $l2))
-              (local.set $l27
+              (local.set $l23
                 (i32.add
-                  (local.get $l25)
-                  (local.get $l26)))
+                  (local.get $l21)
+                  (local.get $l22)))
               (local.set $l1
-                (local.get $l27))
-              (local.set $l28
+                (local.get $l23))
+              (local.set $l24
                 (local.get $l2))
-              (local.set $l29
+              (local.set $l25
                 (i32.sub
-                  (local.get $l28)
+                  (local.get $l24)
                   (i32.const 1)))
               (local.set $l2
-                (local.get $l29))
-              (local.set $l30
-                (i32.ne
-                  (local.get $l29)
-                  (i32.const 0)))
-              (local.set $l20
-                (i32.const 1))
-              (local.set $l21
-                (i32.const 4))
-              (local.set $l22
-                (local.get $l27))
-              (local.set $l23
                 (local.get $l25))
-              (local.set $l24
-                (local.get $l26))
-              (local.set $l19
-                (i32.const 1))
-              (local.set $l14
-                (i32.const 5))
-              (local.set $l15
-                (i32.const 4))
-              (local.set $l16
-                (local.get $l29))
+              (local.set $l26
+                (i32.ne
+                  (local.get $l25)
+                  (i32.const 0)))
+              (local.set $l27
+                (i32.lt_u
+                  (local.get $l23)
+                  (local.get $l21)))
+              (local.set $l28
+                (i32.or
+                  (i32.and
+                    (local.get $l12)
+                    (i32.const -2))
+                  (i32.and
+                    (local.get $l27)
+                    (i32.const 1))))
               (local.set $l17
-                (local.get $l28))
-              (local.set $l18
-                (i32.const 1))
+                (i32.const 0))
               (local.set $l13
-                (i32.const 2260))
+                (i32.const 4217044))
+              (local.set $l14
+                (local.get $l25))
+              (local.set $l12
+                (local.get $l28))
               (if $I5
-                (local.get $l30)
+                (local.get $l26)
                 (then
                   (br $L3))
                 (else
@@ -147,13 +147,13 @@
                     (i32.sub
                       (local.get $l11)
                       (i32.const 1)))
-                  (local.set $l31
+                  (local.set $l29
                     (local.get $l5))
-                  (local.set $l32
+                  (local.set $l30
                     (i32.load offset=2101248
                       (i32.shl
                         (i32.shr_u
-                          (local.get $l31)
+                          (local.get $l29)
                           (i32.const 12))
                         (i32.const 2))))
                   (block $B6
@@ -161,30 +161,34 @@
                       (br_if $B7
                         (i32.ne
                           (i32.and
-                            (local.get $l32)
+                            (local.get $l30)
                             (i32.const 65))
                           (i32.const 1)))
                       (br_if $B7
                         (i32.gt_u
                           (i32.and
-                            (local.get $l31)
+                            (local.get $l29)
                             (i32.const 4095))
                           (i32.const 4092)))
-                      (local.set $l33
+                      (local.set $l31
                         (i32.load align=1
                           (i32.xor
                             (i32.and
-                              (local.get $l32)
+                              (local.get $l30)
                               (i32.const -4096))
-                            (local.get $l31))))
+                            (local.get $l29))))
                       (br $B6))
-                    (local.set $l34
+                    (local.set $l32
                       (if $I8 (result i32)
                         (i32.and
                           (i32.and
-                            (local.get $l19)
+                            (i32.and
+                              (local.get $l17)
+                              (i32.const 4095))
                             (i32.xor
-                              (local.get $l13)
+                              (i32.and
+                                (local.get $l13)
+                                (i32.const 4095))
                               (i32.const -1)))
                           (i32.const 1))
                         (then
@@ -193,64 +197,82 @@
                               (local.get $l12)
                               (i32.const -2))
                             (call $env.carryOf
-                              (local.get $l20)
-                              (local.get $l21)
-                              (local.get $l22)
-                              (local.get $l23)
-                              (local.get $l24))))
+                              (i32.and
+                                (i32.shr_u
+                                  (local.get $l17)
+                                  (i32.const 12))
+                                (i32.const 255))
+                              (i32.shr_u
+                                (local.get $l17)
+                                (i32.const 20))
+                              (local.get $l18)
+                              (local.get $l19)
+                              (local.get $l20))))
                         (else
                           (local.get $l12))))
                     (i32.store offset=2097188
                       (i32.const 0)
-                      (local.get $l34))
+                      (local.get $l32))
                     (i32.store offset=2097192
                       (i32.const 0)
-                      (local.get $l13))
+                      (i32.and
+                        (local.get $l13)
+                        (i32.const 4095)))
                     (i32.store offset=2097196
                       (i32.const 0)
-                      (local.get $l14))
+                      (i32.and
+                        (i32.shr_u
+                          (local.get $l13)
+                          (i32.const 12))
+                        (i32.const 255)))
                     (i32.store offset=2097200
                       (i32.const 0)
-                      (local.get $l15))
+                      (i32.shr_u
+                        (local.get $l13)
+                        (i32.const 20)))
                     (i32.store offset=2097204
                       (i32.const 0)
-                      (local.get $l16))
+                      (local.get $l14))
                     (i32.store offset=2097208
                       (i32.const 0)
-                      (local.get $l17))
+                      (local.get $l15))
                     (i32.store offset=2097212
                       (i32.const 0)
-                      (local.get $l18))
+                      (local.get $l16))
                     (i32.store offset=2097216
                       (i32.const 0)
                       (local.get $l11))
-                    (local.set $l33
+                    (local.set $l31
                       (call $env.slowLoad
                         (i32.const 2)
-                        (local.get $l31)
+                        (local.get $l29)
                         (i32.const 4)
                         (i32.const 1048581)
                         (i32.const 1))))
                   (local.set $l9
-                    (local.get $l33))
-                  (local.set $l35
+                    (local.get $l31))
+                  (local.set $l33
                     (local.get $l5))
-                  (local.set $l36
+                  (local.set $l34
                     (i32.add
-                      (local.get $l35)
+                      (local.get $l33)
                       (i32.const 4)))
                   (local.set $l5
-                    (local.get $l36))
+                    (local.get $l34))
                   (br $B2)))
               (unreachable))
             (unreachable))
-          (local.set $l37
+          (local.set $l35
             (if $I9 (result i32)
               (i32.and
                 (i32.and
-                  (local.get $l19)
+                  (i32.and
+                    (local.get $l17)
+                    (i32.const 4095))
                   (i32.xor
-                    (local.get $l13)
+                    (i32.and
+                      (local.get $l13)
+                      (i32.const 4095))
                     (i32.const -1)))
                 (i32.const 1))
               (then
@@ -259,34 +281,48 @@
                     (local.get $l12)
                     (i32.const -2))
                   (call $env.carryOf
-                    (local.get $l20)
-                    (local.get $l21)
-                    (local.get $l22)
-                    (local.get $l23)
-                    (local.get $l24))))
+                    (i32.and
+                      (i32.shr_u
+                        (local.get $l17)
+                        (i32.const 12))
+                      (i32.const 255))
+                    (i32.shr_u
+                      (local.get $l17)
+                      (i32.const 20))
+                    (local.get $l18)
+                    (local.get $l19)
+                    (local.get $l20))))
               (else
                 (local.get $l12))))
           (i32.store offset=2097188
             (i32.const 0)
-            (local.get $l37))
+            (local.get $l35))
           (i32.store offset=2097192
             (i32.const 0)
-            (local.get $l13))
+            (i32.and
+              (local.get $l13)
+              (i32.const 4095)))
           (i32.store offset=2097196
             (i32.const 0)
-            (local.get $l14))
+            (i32.and
+              (i32.shr_u
+                (local.get $l13)
+                (i32.const 12))
+              (i32.const 255)))
           (i32.store offset=2097200
             (i32.const 0)
-            (local.get $l15))
+            (i32.shr_u
+              (local.get $l13)
+              (i32.const 20)))
           (i32.store offset=2097204
             (i32.const 0)
-            (local.get $l16))
+            (local.get $l14))
           (i32.store offset=2097208
             (i32.const 0)
-            (local.get $l17))
+            (local.get $l15))
           (i32.store offset=2097212
             (i32.const 0)
-            (local.get $l18))
+            (local.get $l16))
           (i32.store offset=2097152
             (i32.const 0)
             (local.get $l1))
@@ -319,13 +355,17 @@
             (local.get $l9))
           (return
             (i32.const 0)))
-        (local.set $l38
+        (local.set $l36
           (if $I10 (result i32)
             (i32.and
               (i32.and
-                (local.get $l19)
+                (i32.and
+                  (local.get $l17)
+                  (i32.const 4095))
                 (i32.xor
-                  (local.get $l13)
+                  (i32.and
+                    (local.get $l13)
+                    (i32.const 4095))
                   (i32.const -1)))
               (i32.const 1))
             (then
@@ -334,34 +374,48 @@
                   (local.get $l12)
                   (i32.const -2))
                 (call $env.carryOf
-                  (local.get $l20)
-                  (local.get $l21)
-                  (local.get $l22)
-                  (local.get $l23)
-                  (local.get $l24))))
+                  (i32.and
+                    (i32.shr_u
+                      (local.get $l17)
+                      (i32.const 12))
+                    (i32.const 255))
+                  (i32.shr_u
+                    (local.get $l17)
+                    (i32.const 20))
+                  (local.get $l18)
+                  (local.get $l19)
+                  (local.get $l20))))
             (else
               (local.get $l12))))
         (i32.store offset=2097188
           (i32.const 0)
-          (local.get $l38))
+          (local.get $l36))
         (i32.store offset=2097192
           (i32.const 0)
-          (local.get $l13))
+          (i32.and
+            (local.get $l13)
+            (i32.const 4095)))
         (i32.store offset=2097196
           (i32.const 0)
-          (local.get $l14))
+          (i32.and
+            (i32.shr_u
+              (local.get $l13)
+              (i32.const 12))
+            (i32.const 255)))
         (i32.store offset=2097200
           (i32.const 0)
-          (local.get $l15))
+          (i32.shr_u
+            (local.get $l13)
+            (i32.const 20)))
         (i32.store offset=2097204
           (i32.const 0)
-          (local.get $l16))
+          (local.get $l14))
         (i32.store offset=2097208
           (i32.const 0)
-          (local.get $l17))
+          (local.get $l15))
         (i32.store offset=2097212
           (i32.const 0)
-          (local.get $l18))
+          (local.get $l16))
         (i32.store offset=2097152
           (i32.const 0)
           (local.get $l1))

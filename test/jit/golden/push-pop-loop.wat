@@ -16,7 +16,7 @@
   (import "env" "flagsOf" (func $env.flagsOf (type $t0)))
   (import "env" "carryOf" (func $env.carryOf (type $t0)))
   (func $f7 (type $t1) (param $p0 i32) (result i32)
-    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32) (local $l37 i32) (local $l38 i32) (local $l39 i32) (local $l40 i32) (local $l41 i32) (local $l42 i32) (local $l43 i32) (local $l44 i32) (local $l45 i32) (local $l46 i32) (local $l47 i32) (local $l48 i32) (local $l49 i32)
+    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32) (local $l37 i32) (local $l38 i32) (local $l39 i32) (local $l40 i32) (local $l41 i32) (local $l42 i32) (local $l43 i32) (local $l44 i32) (local $l45 i32) (local $l46 i32) (local $l47 i32)
     (try $T0
       (do
         (block $B1
@@ -53,61 +53,83 @@
               (i32.load offset=2097188
                 (i32.const 0)))
             (local.set $l13
-              (i32.load offset=2097192
-                (i32.const 0)))
+              (i32.or
+                (i32.or
+                  (i32.load offset=2097192
+                    (i32.const 0))
+                  (i32.shl
+                    (i32.load offset=2097196
+                      (i32.const 0))
+                    (i32.const 12)))
+                (i32.shl
+                  (i32.load offset=2097200
+                    (i32.const 0))
+                  (i32.const 20))))
             (local.set $l14
-              (i32.load offset=2097196
-                (i32.const 0)))
-            (local.set $l15
-              (i32.load offset=2097200
-                (i32.const 0)))
-            (local.set $l16
               (i32.load offset=2097204
                 (i32.const 0)))
-            (local.set $l17
+            (local.set $l15
               (i32.load offset=2097208
                 (i32.const 0)))
-            (local.set $l18
+            (local.set $l16
               (i32.load offset=2097212
                 (i32.const 0)))
-            (local.set $l19
+            (local.set $l17
               (i32.const 0))
             (local.set $l10
               (i32.const 0))
             (local.set $l11
               (i32.load offset=2097216
                 (i32.const 0)))
-            (local.set $l44
+            (local.set $l40
               (call $env.flagsOf
+                (i32.and
+                  (i32.shr_u
+                    (local.get $l13)
+                    (i32.const 12))
+                  (i32.const 255))
+                (i32.shr_u
+                  (local.get $l13)
+                  (i32.const 20))
                 (local.get $l14)
                 (local.get $l15)
-                (local.get $l16)
-                (local.get $l17)
-                (local.get $l18)))
-            (local.set $l45
+                (local.get $l16)))
+            (local.set $l41
               (i32.and
-                (local.get $l13)
+                (i32.and
+                  (local.get $l13)
+                  (i32.const 4095))
                 (i32.const 1)))
-            (local.set $l46
+            (local.set $l42
               (i32.or
                 (i32.and
                   (local.get $l12)
                   (i32.xor
-                    (local.get $l45)
+                    (local.get $l41)
                     (i32.const -1)))
                 (i32.and
-                  (local.get $l44)
-                  (local.get $l45))))
-            (local.set $l47
+                  (local.get $l40)
+                  (local.get $l41))))
+            (local.set $l43
+              (i32.and
+                (i32.and
+                  (local.get $l13)
+                  (i32.const 4095))
+                (i32.const -2)))
+            (local.set $l17
+              (i32.const 0))
+            (local.set $l44
               (i32.and
                 (local.get $l13)
-                (i32.const -2)))
-            (local.set $l19
-              (i32.const 0))
+                (i32.const -4096)))
+            (local.set $l45
+              (i32.or
+                (local.get $l43)
+                (local.get $l44)))
             (local.set $l13
-              (local.get $l47))
+              (local.get $l45))
             (local.set $l12
-              (local.get $l46))
+              (local.get $l42))
             (loop $L3
               (if $I4
                 (i32.lt_s
@@ -121,19 +143,19 @@
                 (i32.sub
                   (local.get $l11)
                   (i32.const 4)))
-              (local.set $l25
+              (local.set $l21
                 (local.get $l1))
-              (local.set $l26
+              (local.set $l22
                 (local.get $l5))
-              (local.set $l27
+              (local.set $l23
                 (i32.add
-                  (local.get $l26)
+                  (local.get $l22)
                   (i32.const -4)))
-              (local.set $l28
+              (local.set $l24
                 (i32.load offset=2101248
                   (i32.shl
                     (i32.shr_u
-                      (local.get $l27)
+                      (local.get $l23)
                       (i32.const 12))
                     (i32.const 2))))
               (block $B5
@@ -141,44 +163,52 @@
                   (br_if $B6
                     (i32.ne
                       (i32.and
-                        (local.get $l28)
+                        (local.get $l24)
                         (i32.const 89))
                       (i32.const 1)))
                   (br_if $B6
                     (i32.gt_u
                       (i32.and
-                        (local.get $l27)
+                        (local.get $l23)
                         (i32.const 4095))
                       (i32.const 4092)))
                   (i32.store align=1
                     (i32.xor
                       (i32.and
-                        (local.get $l28)
+                        (local.get $l24)
                         (i32.const -4096))
-                      (local.get $l27))
-                    (local.get $l25))
+                      (local.get $l23))
+                    (local.get $l21))
                   (br $B5))
                 (i32.store offset=2097188
                   (i32.const 0)
                   (local.get $l12))
                 (i32.store offset=2097192
                   (i32.const 0)
-                  (local.get $l13))
+                  (i32.and
+                    (local.get $l13)
+                    (i32.const 4095)))
                 (i32.store offset=2097196
                   (i32.const 0)
-                  (local.get $l14))
+                  (i32.and
+                    (i32.shr_u
+                      (local.get $l13)
+                      (i32.const 12))
+                    (i32.const 255)))
                 (i32.store offset=2097200
                   (i32.const 0)
-                  (local.get $l15))
+                  (i32.shr_u
+                    (local.get $l13)
+                    (i32.const 20)))
                 (i32.store offset=2097204
                   (i32.const 0)
-                  (local.get $l16))
+                  (local.get $l14))
                 (i32.store offset=2097208
                   (i32.const 0)
-                  (local.get $l17))
+                  (local.get $l15))
                 (i32.store offset=2097212
                   (i32.const 0)
-                  (local.get $l18))
+                  (local.get $l16))
                 (i32.store offset=2097152
                   (i32.const 0)
                   (local.get $l1))
@@ -220,72 +250,80 @@
                 (return
                   (i32.const 6)))
               (local.set $l5
-                (local.get $l27))
-              (local.set $l29
+                (local.get $l23))
+              (local.set $l25
                 (local.get $l5))
               (block $B7
                 (block $B8
                   (block $B9
-                    (local.set $l30
-                      (local.get $l28))
+                    (local.set $l26
+                      (local.get $l24))
                     (br_if $B9
                       (i32.le_u
                         (i32.sub
-                          (local.get $l29)
+                          (local.get $l25)
                           (i32.and
-                            (local.get $l27)
+                            (local.get $l23)
                             (i32.const -4096)))
                         (i32.const 4092)))
-                    (local.set $l31
+                    (local.set $l27
                       (i32.load offset=2101248
                         (i32.shl
                           (i32.shr_u
-                            (local.get $l29)
+                            (local.get $l25)
                             (i32.const 12))
                           (i32.const 2))))
                     (br_if $B8
                       (i32.ne
                         (i32.and
-                          (local.get $l31)
+                          (local.get $l27)
                           (i32.const 65))
                         (i32.const 1)))
                     (br_if $B8
                       (i32.gt_u
                         (i32.and
-                          (local.get $l29)
+                          (local.get $l25)
                           (i32.const 4095))
                         (i32.const 4092)))
-                    (local.set $l30
-                      (local.get $l31)))
-                  (local.set $l32
+                    (local.set $l26
+                      (local.get $l27)))
+                  (local.set $l28
                     (i32.load align=1
                       (i32.xor
                         (i32.and
-                          (local.get $l30)
+                          (local.get $l26)
                           (i32.const -4096))
-                        (local.get $l29))))
+                        (local.get $l25))))
                   (br $B7))
                 (i32.store offset=2097188
                   (i32.const 0)
                   (local.get $l12))
                 (i32.store offset=2097192
                   (i32.const 0)
-                  (local.get $l13))
+                  (i32.and
+                    (local.get $l13)
+                    (i32.const 4095)))
                 (i32.store offset=2097196
                   (i32.const 0)
-                  (local.get $l14))
+                  (i32.and
+                    (i32.shr_u
+                      (local.get $l13)
+                      (i32.const 12))
+                    (i32.const 255)))
                 (i32.store offset=2097200
                   (i32.const 0)
-                  (local.get $l15))
+                  (i32.shr_u
+                    (local.get $l13)
+                    (i32.const 20)))
                 (i32.store offset=2097204
                   (i32.const 0)
-                  (local.get $l16))
+                  (local.get $l14))
                 (i32.store offset=2097208
                   (i32.const 0)
-                  (local.get $l17))
+                  (local.get $l15))
                 (i32.store offset=2097212
                   (i32.const 0)
-                  (local.get $l18))
+                  (local.get $l16))
                 (i32.store offset=2097152
                   (i32.const 0)
                   (local.get $l1))
@@ -326,72 +364,56 @@
                     (i32.const 3)))
                 (return
                   (i32.const 6)))
-              (local.set $l33
+              (local.set $l29
                 (local.get $l5))
-              (local.set $l34
+              (local.set $l30
                 (i32.add
-                  (local.get $l33)
+                  (local.get $l29)
                   (i32.const 4)))
               (local.set $l5
-                (local.get $l34))
+                (local.get $l30))
               (local.set $l2
-                (local.get $l32))
-              (local.set $l35
+                (local.get $l28))
+              (local.set $l31
                 (local.get $l3))
-              (local.set $l36
+              (local.set $l32
                 (i32.sub
-                  (local.get $l35)
+                  (local.get $l31)
                   (i32.const 1)))
               (local.set $l3
-                (local.get $l36))
-              (local.set $l37
+                (local.get $l32))
+              (local.set $l33
                 (i32.ne
-                  (local.get $l36)
+                  (local.get $l32)
                   (i32.const 0)))
               (if $I10
-                (local.get $l37)
+                (local.get $l33)
                 (then
-                  (local.set $l19
-                    (i32.const 0))
-                  (local.set $l14
-                    (i32.const 5))
-                  (local.set $l15
-                    (i32.const 4))
-                  (local.set $l16
-                    (local.get $l36))
                   (local.set $l17
-                    (local.get $l35))
-                  (local.set $l18
-                    (i32.const 1))
+                    (i32.const 0))
                   (local.set $l13
-                    (i32.const 2260))
+                    (i32.const 4217044))
+                  (local.set $l14
+                    (local.get $l32))
                   (br $L3))
                 (else
-                  (local.set $l19
-                    (i32.const 0))
-                  (local.set $l14
-                    (i32.const 5))
-                  (local.set $l15
-                    (i32.const 4))
-                  (local.set $l16
-                    (local.get $l36))
                   (local.set $l17
-                    (local.get $l35))
-                  (local.set $l18
-                    (i32.const 1))
+                    (i32.const 0))
                   (local.set $l13
-                    (i32.const 2260))
+                    (i32.const 4217044))
+                  (local.set $l14
+                    (local.get $l32))
                   (local.set $l11
                     (i32.sub
                       (local.get $l11)
                       (i32.const 1)))
-                  (local.set $l38
+                  (local.set $l34
                     (local.get $l5))
-                  (local.set $l39
+                  (local.set $l35
                     (i32.load offset=2101248
                       (i32.shl
                         (i32.shr_u
-                          (local.get $l38)
+                          (local.get $l34)
                           (i32.const 12))
                         (i32.const 2))))
                   (block $B11
@@ -399,30 +421,34 @@
                       (br_if $B12
                         (i32.ne
                           (i32.and
-                            (local.get $l39)
+                            (local.get $l35)
                             (i32.const 65))
                           (i32.const 1)))
                       (br_if $B12
                         (i32.gt_u
                           (i32.and
-                            (local.get $l38)
+                            (local.get $l34)
                             (i32.const 4095))
                           (i32.const 4092)))
-                      (local.set $l40
+                      (local.set $l36
                         (i32.load align=1
                           (i32.xor
                             (i32.and
-                              (local.get $l39)
+                              (local.get $l35)
                               (i32.const -4096))
-                            (local.get $l38))))
+                            (local.get $l34))))
                       (br $B11))
-                    (local.set $l41
+                    (local.set $l37
                       (if $I13 (result i32)
                         (i32.and
                           (i32.and
-                            (local.get $l19)
+                            (i32.and
+                              (local.get $l17)
+                              (i32.const 4095))
                             (i32.xor
-                              (local.get $l13)
+                              (i32.and
+                                (local.get $l13)
+                                (i32.const 4095))
                               (i32.const -1)))
                           (i32.const 1))
                         (then
@@ -431,64 +457,82 @@
                               (local.get $l12)
                               (i32.const -2))
                             (call $env.carryOf
-                              (local.get $l20)
-                              (local.get $l21)
-                              (local.get $l22)
-                              (local.get $l23)
-                              (local.get $l24))))
+                              (i32.and
+                                (i32.shr_u
+                                  (local.get $l17)
+                                  (i32.const 12))
+                                (i32.const 255))
+                              (i32.shr_u
+                                (local.get $l17)
+                                (i32.const 20))
+                              (local.get $l18)
+                              (local.get $l19)
+                              (local.get $l20))))
                         (else
                           (local.get $l12))))
                     (i32.store offset=2097188
                       (i32.const 0)
-                      (local.get $l41))
+                      (local.get $l37))
                     (i32.store offset=2097192
                       (i32.const 0)
-                      (local.get $l13))
+                      (i32.and
+                        (local.get $l13)
+                        (i32.const 4095)))
                     (i32.store offset=2097196
                       (i32.const 0)
-                      (local.get $l14))
+                      (i32.and
+                        (i32.shr_u
+                          (local.get $l13)
+                          (i32.const 12))
+                        (i32.const 255)))
                     (i32.store offset=2097200
                       (i32.const 0)
-                      (local.get $l15))
+                      (i32.shr_u
+                        (local.get $l13)
+                        (i32.const 20)))
                     (i32.store offset=2097204
                       (i32.const 0)
-                      (local.get $l16))
+                      (local.get $l14))
                     (i32.store offset=2097208
                       (i32.const 0)
-                      (local.get $l17))
+                      (local.get $l15))
                     (i32.store offset=2097212
                       (i32.const 0)
-                      (local.get $l18))
+                      (local.get $l16))
                     (i32.store offset=2097216
                       (i32.const 0)
                       (local.get $l11))
-                    (local.set $l40
+                    (local.set $l36
                       (call $env.slowLoad
                         (i32.const 2)
-                        (local.get $l38)
+                        (local.get $l34)
                         (i32.const 4)
                         (i32.const 1048581)
                         (i32.const 1))))
                   (local.set $l9
-                    (local.get $l40))
-                  (local.set $l42
+                    (local.get $l36))
+                  (local.set $l38
                     (local.get $l5))
-                  (local.set $l43
+                  (local.set $l39
                     (i32.add
-                      (local.get $l42)
+                      (local.get $l38)
                       (i32.const 4)))
                   (local.set $l5
-                    (local.get $l43))
+                    (local.get $l39))
                   (br $B2)))
               (unreachable))
             (unreachable))
-          (local.set $l48
+          (local.set $l46
             (if $I14 (result i32)
               (i32.and
                 (i32.and
-                  (local.get $l19)
+                  (i32.and
+                    (local.get $l17)
+                    (i32.const 4095))
                   (i32.xor
-                    (local.get $l13)
+                    (i32.and
+                      (local.get $l13)
+                      (i32.const 4095))
                     (i32.const -1)))
                 (i32.const 1))
               (then
@@ -497,34 +541,48 @@
                     (local.get $l12)
                     (i32.const -2))
                   (call $env.carryOf
-                    (local.get $l20)
-                    (local.get $l21)
-                    (local.get $l22)
-                    (local.get $l23)
-                    (local.get $l24))))
+                    (i32.and
+                      (i32.shr_u
+                        (local.get $l17)
+                        (i32.const 12))
+                      (i32.const 255))
+                    (i32.shr_u
+                      (local.get $l17)
+                      (i32.const 20))
+                    (local.get $l18)
+                    (local.get $l19)
+                    (local.get $l20))))
               (else
                 (local.get $l12))))
           (i32.store offset=2097188
             (i32.const 0)
-            (local.get $l48))
+            (local.get $l46))
           (i32.store offset=2097192
             (i32.const 0)
-            (local.get $l13))
+            (i32.and
+              (local.get $l13)
+              (i32.const 4095)))
           (i32.store offset=2097196
             (i32.const 0)
-            (local.get $l14))
+            (i32.and
+              (i32.shr_u
+                (local.get $l13)
+                (i32.const 12))
+              (i32.const 255)))
           (i32.store offset=2097200
             (i32.const 0)
-            (local.get $l15))
+            (i32.shr_u
+              (local.get $l13)
+              (i32.const 20)))
           (i32.store offset=2097204
             (i32.const 0)
-            (local.get $l16))
+            (local.get $l14))
           (i32.store offset=2097208
             (i32.const 0)
-            (local.get $l17))
+            (local.get $l15))
           (i32.store offset=2097212
             (i32.const 0)
-            (local.get $l18))
+            (local.get $l16))
           (i32.store offset=2097152
             (i32.const 0)
             (local.get $l1))
@@ -557,13 +615,17 @@
             (local.get $l9))
           (return
             (i32.const 0)))
-        (local.set $l49
+        (local.set $l47
           (if $I15 (result i32)
             (i32.and
               (i32.and
-                (local.get $l19)
+                (i32.and
+                  (local.get $l17)
+                  (i32.const 4095))
                 (i32.xor
-                  (local.get $l13)
+                  (i32.and
+                    (local.get $l13)
+                    (i32.const 4095))
                   (i32.const -1)))
               (i32.const 1))
             (then
@@ -572,34 +634,48 @@
                   (local.get $l12)
                   (i32.const -2))
                 (call $env.carryOf
-                  (local.get $l20)
-                  (local.get $l21)
-                  (local.get $l22)
-                  (local.get $l23)
-                  (local.get $l24))))
+                  (i32.and
+                    (i32.shr_u
+                      (local.get $l17)
+                      (i32.const 12))
+                    (i32.const 255))
+                  (i32.shr_u
+                    (local.get $l17)
+                    (i32.const 20))
+                  (local.get $l18)
+                  (local.get $l19)
+                  (local.get $l20))))
             (else
               (local.get $l12))))
         (i32.store offset=2097188
           (i32.const 0)
-          (local.get $l49))
+          (local.get $l47))
         (i32.store offset=2097192
           (i32.const 0)
-          (local.get $l13))
+          (i32.and
+            (local.get $l13)
+            (i32.const 4095)))
         (i32.store offset=2097196
           (i32.const 0)
-          (local.get $l14))
+          (i32.and
+            (i32.shr_u
+              (local.get $l13)
+              (i32.const 12))
+            (i32.const 255)))
         (i32.store offset=2097200
           (i32.const 0)
-          (local.get $l15))
+          (i32.shr_u
+            (local.get $l13)
+            (i32.const 20)))
         (i32.store offset=2097204
           (i32.const 0)
-          (local.get $l16))
+          (local.get $l14))
         (i32.store offset=2097208
           (i32.const 0)
-          (local.get $l17))
+          (local.get $l15))
         (i32.store offset=2097212
           (i32.const 0)
-          (local.get $l18))
+          (local.get $l16))
         (i32.store offset=2097152
           (i32.const 0)
           (local.get $l1))

@@ -16,7 +16,7 @@
   (import "env" "flagsOf" (func $env.flagsOf (type $t0)))
   (import "env" "carryOf" (func $env.carryOf (type $t0)))
   (func $f7 (type $t1) (param $p0 i32) (result i32)
-    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32) (local $l37 i32) (local $l38 i32) (local $l39 i32) (local $l40 i32) (local $l41 i32) (local $l42 i32) (local $l43 i32) (local $l44 i32) (local $l45 i32) (local $l46 i32) (local $l47 i32) (local $l48 i32) (local $l49 i32) (local $l50 i32) (local $l51 i32) (local $l52 i32) (local $l53 i32) (local $l54 i32)
+    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32) (local $l37 i32) (local $l38 i32) (local $l39 i32) (local $l40 i32) (local $l41 i32) (local $l42 i32) (local $l43 i32) (local $l44 i32) (local $l45 i32) (local $l46 i32) (local $l47 i32) (local $l48 i32) (local $l49 i32) (local $l50 i32)
     (try $T0
       (do
         (block $B1
@@ -53,31 +53,35 @@
               (i32.load offset=2097188
                 (i32.const 0)))
             (local.set $l13
-              (i32.load offset=2097192
-                (i32.const 0)))
+              (i32.or
+                (i32.or
+                  (i32.load offset=2097192
+                    (i32.const 0))
+                  (i32.shl
+                    (i32.load offset=2097196
+                      (i32.const 0))
+                    (i32.const 12)))
+                (i32.shl
+                  (i32.load offset=2097200
+                    (i32.const 0))
+                  (i32.const 20))))
             (local.set $l14
-              (i32.load offset=2097196
-                (i32.const 0)))
-            (local.set $l15
-              (i32.load offset=2097200
-                (i32.const 0)))
-            (local.set $l16
               (i32.load offset=2097204
                 (i32.const 0)))
-            (local.set $l17
+            (local.set $l15
               (i32.load offset=2097208
                 (i32.const 0)))
-            (local.set $l18
+            (local.set $l16
               (i32.load offset=2097212
                 (i32.const 0)))
-            (local.set $l19
+            (local.set $l17
               (i32.const 0))
             (local.set $l10
               (i32.const 0))
             (local.set $l11
               (i32.load offset=2097216
                 (i32.const 0)))
-            (local.set $l19
+            (local.set $l17
               (i32.const 0))
             (loop $L3
               (if $I4
@@ -102,28 +106,28 @@
                     (i32.le_u
                       (local.get $l2)
                       (i32.const 1)))
-                  (local.set $l26
+                  (local.set $l22
                     (i32.sub
                       (local.get $l11)
                       (i32.const 0)))
                   (br_if $B5
                     (i32.le_s
-                      (local.get $l26)
+                      (local.get $l22)
                       (i32.const 0)))
-                  (local.set $l25
+                  (local.set $l21
                     (i32.sub
                       (local.get $l2)
                       (i32.const 1)))
-                  (local.set $l25
+                  (local.set $l21
                     (select
-                      (local.get $l25)
-                      (local.get $l26)
+                      (local.get $l21)
+                      (local.get $l22)
                       (i32.lt_u
-                        (local.get $l25)
-                        (local.get $l26))))
-                  (local.set $l25
+                        (local.get $l21)
+                        (local.get $l22))))
+                  (local.set $l21
                     (select
-                      (local.get $l25)
+                      (local.get $l21)
                       (i32.shr_u
                         (i32.sub
                           (i32.const 4096)
@@ -132,7 +136,7 @@
                             (i32.const 4095)))
                         (i32.const 0))
                       (i32.lt_u
-                        (local.get $l25)
+                        (local.get $l21)
                         (i32.shr_u
                           (i32.sub
                             (i32.const 4096)
@@ -140,9 +144,9 @@
                               (local.get $l8)
                               (i32.const 4095)))
                           (i32.const 0)))))
-                  (local.set $l25
+                  (local.set $l21
                     (select
-                      (local.get $l25)
+                      (local.get $l21)
                       (i32.shr_u
                         (i32.sub
                           (i32.const 4096)
@@ -151,7 +155,7 @@
                             (i32.const 4095)))
                         (i32.const 0))
                       (i32.lt_u
-                        (local.get $l25)
+                        (local.get $l21)
                         (i32.shr_u
                           (i32.sub
                             (i32.const 4096)
@@ -161,8 +165,8 @@
                           (i32.const 0)))))
                   (br_if $B5
                     (i32.eqz
-                      (local.get $l25)))
-                  (local.set $l27
+                      (local.get $l21)))
+                  (local.set $l23
                     (i32.load offset=2101248
                       (i32.shl
                         (i32.shr_u
@@ -172,20 +176,20 @@
                   (br_if $B5
                     (i32.ne
                       (i32.and
-                        (local.get $l27)
+                        (local.get $l23)
                         (i32.const 89))
                       (i32.const 1)))
-                  (local.set $l28
+                  (local.set $l24
                     (i32.xor
                       (i32.and
-                        (local.get $l27)
+                        (local.get $l23)
                         (i32.const -4096))
                       (local.get $l8)))
-                  (local.set $l31
+                  (local.set $l27
                     (i32.shl
-                      (local.get $l25)
+                      (local.get $l21)
                       (i32.const 0)))
-                  (local.set $l29
+                  (local.set $l25
                     (i32.load offset=2101248
                       (i32.shl
                         (i32.shr_u
@@ -195,77 +199,77 @@
                   (br_if $B5
                     (i32.ne
                       (i32.and
-                        (local.get $l29)
+                        (local.get $l25)
                         (i32.const 65))
                       (i32.const 1)))
-                  (local.set $l30
+                  (local.set $l26
                     (i32.xor
                       (i32.and
-                        (local.get $l29)
+                        (local.get $l25)
                         (i32.const -4096))
                       (local.get $l7)))
                   (br_if $B5
                     (i32.and
                       (i32.ne
-                        (local.get $l28)
-                        (local.get $l30))
+                        (local.get $l24)
+                        (local.get $l26))
                       (i32.lt_u
                         (i32.sub
-                          (local.get $l28)
-                          (local.get $l30))
-                        (local.get $l31))))
+                          (local.get $l24)
+                          (local.get $l26))
+                        (local.get $l27))))
                   (memory.copy
-                    (local.get $l28)
-                    (local.get $l30)
-                    (local.get $l31))
+                    (local.get $l24)
+                    (local.get $l26)
+                    (local.get $l27))
                   (local.set $l7
                     (i32.add
                       (local.get $l7)
-                      (local.get $l31)))
+                      (local.get $l27)))
                   (local.set $l8
                     (i32.add
                       (local.get $l8)
-                      (local.get $l31)))
+                      (local.get $l27)))
                   (local.set $l2
                     (i32.sub
                       (local.get $l2)
-                      (local.get $l25)))
+                      (local.get $l21)))
                   (local.set $l11
                     (i32.sub
                       (local.get $l11)
-                      (local.get $l25)))
+                      (local.get $l21)))
                   (br $L6))
                 (unreachable))
-              (local.set $l34
+              (local.set $l30
                 (local.get $l2))
-              (local.set $l35
+              (local.set $l31
                 (i32.ne
-                  (local.get $l34)
+                  (local.get $l30)
                   (i32.const 0)))
               (if $I7
-                (local.get $l35)
+                (local.get $l31)
                 (then
-                  (local.set $l36
+                  (local.set $l32
                     (i32.and
                       (i32.shr_u
                         (local.get $l12)
                         (i32.const 10))
                       (i32.const 1)))
-                  (local.set $l37
+                  (local.set $l33
                     (i32.shl
-                      (local.get $l36)
+                      (local.get $l32)
                       (i32.const 1)))
-                  (local.set $l38
+                  (local.set $l34
                     (i32.sub
                       (i32.const 1)
-                      (local.get $l37)))
-                  (local.set $l39
+                      (local.get $l33)))
+                  (local.set $l35
                     (local.get $l7))
-                  (local.set $l40
+                  (local.set $l36
                     (i32.load offset=2101248
                       (i32.shl
                         (i32.shr_u
-                          (local.get $l39)
+                          (local.get $l35)
                           (i32.const 12))
                         (i32.const 2))))
                   (block $B8
@@ -273,24 +277,28 @@
                       (br_if $B9
                         (i32.ne
                           (i32.and
-                            (local.get $l40)
+                            (local.get $l36)
                             (i32.const 65))
                           (i32.const 1)))
-                      (local.set $l41
+                      (local.set $l37
                         (i32.load8_u
                           (i32.xor
                             (i32.and
-                              (local.get $l40)
+                              (local.get $l36)
                               (i32.const -4096))
-                            (local.get $l39))))
+                            (local.get $l35))))
                       (br $B8))
-                    (local.set $l42
+                    (local.set $l38
                       (if $I10 (result i32)
                         (i32.and
                           (i32.and
-                            (local.get $l19)
+                            (i32.and
+                              (local.get $l17)
+                              (i32.const 4095))
                             (i32.xor
-                              (local.get $l13)
+                              (i32.and
+                                (local.get $l13)
+                                (i32.const 4095))
                               (i32.const -1)))
                           (i32.const 1))
                         (then
@@ -299,34 +307,48 @@
                               (local.get $l12)
                               (i32.const -2))
                             (call $env.carryOf
-                              (local.get $l20)
-                              (local.get $l21)
-                              (local.get $l22)
-                              (local.get $l23)
-                              (local.get $l24))))
+                              (i32.and
+                                (i32.shr_u
+                                  (local.get $l17)
+                                  (i32.const 12))
+                                (i32.const 255))
+                              (i32.shr_u
+                                (local.get $l17)
+                                (i32.const 20))
+                              (local.get $l18)
+                              (local.get $l19)
+                              (local.get $l20))))
                         (else
                           (local.get $l12))))
                     (i32.store offset=2097188
                       (i32.const 0)
-                      (local.get $l42))
+                      (local.get $l38))
                     (i32.store offset=2097192
                       (i32.const 0)
-                      (local.get $l13))
+                      (i32.and
+                        (local.get $l13)
+                        (i32.const 4095)))
                     (i32.store offset=2097196
                       (i32.const 0)
-                      (local.get $l14))
+                      (i32.and
+                        (i32.shr_u
+                          (local.get $l13)
+                          (i32.const 12))
+                        (i32.const 255)))
                     (i32.store offset=2097200
                       (i32.const 0)
-                      (local.get $l15))
+                      (i32.shr_u
+                        (local.get $l13)
+                        (i32.const 20)))
                     (i32.store offset=2097204
                       (i32.const 0)
-                      (local.get $l16))
+                      (local.get $l14))
                     (i32.store offset=2097208
                       (i32.const 0)
-                      (local.get $l17))
+                      (local.get $l15))
                     (i32.store offset=2097212
                       (i32.const 0)
-                      (local.get $l18))
+                      (local.get $l16))
                     (i32.store offset=2097152
                       (i32.const 0)
                       (local.get $l1))
@@ -367,13 +389,13 @@
                         (i32.const 1)))
                     (return
                       (i32.const 6)))
-                  (local.set $l43
+                  (local.set $l39
                     (local.get $l8))
-                  (local.set $l44
+                  (local.set $l40
                     (i32.load offset=2101248
                       (i32.shl
                         (i32.shr_u
-                          (local.get $l43)
+                          (local.get $l39)
                           (i32.const 12))
                         (i32.const 2))))
                   (block $B11
@@ -381,24 +403,28 @@
                       (br_if $B12
                         (i32.ne
                           (i32.and
-                            (local.get $l44)
+                            (local.get $l40)
                             (i32.const 89))
                           (i32.const 1)))
                       (i32.store8
                         (i32.xor
                           (i32.and
-                            (local.get $l44)
+                            (local.get $l40)
                             (i32.const -4096))
-                          (local.get $l43))
-                        (local.get $l41))
+                          (local.get $l39))
+                        (local.get $l37))
                       (br $B11))
-                    (local.set $l45
+                    (local.set $l41
                       (if $I13 (result i32)
                         (i32.and
                           (i32.and
-                            (local.get $l19)
+                            (i32.and
+                              (local.get $l17)
+                              (i32.const 4095))
                             (i32.xor
-                              (local.get $l13)
+                              (i32.and
+                                (local.get $l13)
+                                (i32.const 4095))
                               (i32.const -1)))
                           (i32.const 1))
                         (then
@@ -407,34 +433,48 @@
                               (local.get $l12)
                               (i32.const -2))
                             (call $env.carryOf
-                              (local.get $l20)
-                              (local.get $l21)
-                              (local.get $l22)
-                              (local.get $l23)
-                              (local.get $l24))))
+                              (i32.and
+                                (i32.shr_u
+                                  (local.get $l17)
+                                  (i32.const 12))
+                                (i32.const 255))
+                              (i32.shr_u
+                                (local.get $l17)
+                                (i32.const 20))
+                              (local.get $l18)
+                              (local.get $l19)
+                              (local.get $l20))))
                         (else
                           (local.get $l12))))
                     (i32.store offset=2097188
                       (i32.const 0)
-                      (local.get $l45))
+                      (local.get $l41))
                     (i32.store offset=2097192
                       (i32.const 0)
-                      (local.get $l13))
+                      (i32.and
+                        (local.get $l13)
+                        (i32.const 4095)))
                     (i32.store offset=2097196
                       (i32.const 0)
-                      (local.get $l14))
+                      (i32.and
+                        (i32.shr_u
+                          (local.get $l13)
+                          (i32.const 12))
+                        (i32.const 255)))
                     (i32.store offset=2097200
                       (i32.const 0)
-                      (local.get $l15))
+                      (i32.shr_u
+                        (local.get $l13)
+                        (i32.const 20)))
                     (i32.store offset=2097204
                       (i32.const 0)
-                      (local.get $l16))
+                      (local.get $l14))
                     (i32.store offset=2097208
                       (i32.const 0)
-                      (local.get $l17))
+                      (local.get $l15))
                     (i32.store offset=2097212
                       (i32.const 0)
-                      (local.get $l18))
+                      (local.get $l16))
                     (i32.store offset=2097152
                       (i32.const 0)
                       (local.get $l1))
@@ -475,41 +515,41 @@
                         (i32.const 1)))
                     (return
                       (i32.const 6)))
-                  (local.set $l46
+                  (local.set $l42
                     (local.get $l7))
-                  (local.set $l47
+                  (local.set $l43
                     (i32.add
-                      (local.get $l46)
-                      (local.get $l38)))
+                      (local.get $l42)
+                      (local.get $l34)))
                   (local.set $l7
-                    (local.get $l47))
-                  (local.set $l48
+                    (local.get $l43))
+                  (local.set $l44
                     (local.get $l8))
-                  (local.set $l49
+                  (local.set $l45
                     (i32.add
-                      (local.get $l48)
-                      (local.get $l38)))
+                      (local.get $l44)
+                      (local.get $l34)))
                   (local.set $l8
-                    (local.get $l49))
-                  (local.set $l50
+                    (local.get $l45))
+                  (local.set $l46
                     (i32.sub
-                      (local.get $l34)
+                      (local.get $l30)
                       (i32.const 1)))
                   (local.set $l2
-                    (local.get $l50))
-                  (local.set $l51
+                    (local.get $l46))
+                  (local.set $l47
                     (i32.ne
-                      (local.get $l50)
+                      (local.get $l46)
                       (i32.const 0)))))
-              (local.set $l52
+              (local.set $l48
                 (select
                   (i32.ne
-                    (local.get $l51)
+                    (local.get $l47)
                     (i32.const 0))
                   (i32.const 0)
-                  (local.get $l35)))
+                  (local.get $l31)))
               (if $I14
-                (local.get $l52)
+                (local.get $l48)
                 (then
                   (br $L3))
                 (else
@@ -518,13 +558,17 @@
                   (br $B2)))
               (unreachable))
             (unreachable))
-          (local.set $l53
+          (local.set $l49
             (if $I15 (result i32)
               (i32.and
                 (i32.and
-                  (local.get $l19)
+                  (i32.and
+                    (local.get $l17)
+                    (i32.const 4095))
                   (i32.xor
-                    (local.get $l13)
+                    (i32.and
+                      (local.get $l13)
+                      (i32.const 4095))
                     (i32.const -1)))
                 (i32.const 1))
               (then
@@ -533,34 +577,48 @@
                     (local.get $l12)
                     (i32.const -2))
                   (call $env.carryOf
-                    (local.get $l20)
-                    (local.get $l21)
-                    (local.get $l22)
-                    (local.get $l23)
-                    (local.get $l24))))
+                    (i32.and
+                      (i32.shr_u
+                        (local.get $l17)
+                        (i32.const 12))
+                      (i32.const 255))
+                    (i32.shr_u
+                      (local.get $l17)
+                      (i32.const 20))
+                    (local.get $l18)
+                    (local.get $l19)
+                    (local.get $l20))))
               (else
                 (local.get $l12))))
           (i32.store offset=2097188
             (i32.const 0)
-            (local.get $l53))
+            (local.get $l49))
           (i32.store offset=2097192
             (i32.const 0)
-            (local.get $l13))
+            (i32.and
+              (local.get $l13)
+              (i32.const 4095)))
           (i32.store offset=2097196
             (i32.const 0)
-            (local.get $l14))
+            (i32.and
+              (i32.shr_u
+                (local.get $l13)
+                (i32.const 12))
+              (i32.const 255)))
           (i32.store offset=2097200
             (i32.const 0)
-            (local.get $l15))
+            (i32.shr_u
+              (local.get $l13)
+              (i32.const 20)))
           (i32.store offset=2097204
             (i32.const 0)
-            (local.get $l16))
+            (local.get $l14))
           (i32.store offset=2097208
             (i32.const 0)
-            (local.get $l17))
+            (local.get $l15))
           (i32.store offset=2097212
             (i32.const 0)
-            (local.get $l18))
+            (local.get $l16))
           (i32.store offset=2097152
             (i32.const 0)
             (local.get $l1))
@@ -593,13 +651,17 @@
             (local.get $l9))
           (return
             (i32.const 0)))
-        (local.set $l54
+        (local.set $l50
           (if $I16 (result i32)
             (i32.and
               (i32.and
-                (local.get $l19)
+                (i32.and
+                  (local.get $l17)
+                  (i32.const 4095))
                 (i32.xor
-                  (local.get $l13)
+                  (i32.and
+                    (local.get $l13)
+                    (i32.const 4095))
                   (i32.const -1)))
               (i32.const 1))
             (then
@@ -608,34 +670,48 @@
                   (local.get $l12)
                   (i32.const -2))
                 (call $env.carryOf
-                  (local.get $l20)
-                  (local.get $l21)
-                  (local.get $l22)
-                  (local.get $l23)
-                  (local.get $l24))))
+                  (i32.and
+                    (i32.shr_u
+                      (local.get $l17)
+                      (i32.const 12))
+                    (i32.const 255))
+                  (i32.shr_u
+                    (local.get $l17)
+                    (i32.const 20))
+                  (local.get $l18)
+                  (local.get $l19)
+                  (local.get $l20))))
             (else
               (local.get $l12))))
         (i32.store offset=2097188
           (i32.const 0)
-          (local.get $l54))
+          (local.get $l50))
         (i32.store offset=2097192
           (i32.const 0)
-          (local.get $l13))
+          (i32.and
+            (local.get $l13)
+            (i32.const 4095)))
         (i32.store offset=2097196
           (i32.const 0)
-          (local.get $l14))
+          (i32.and
+            (i32.shr_u
+              (local.get $l13)
+              (i32.const 12))
+            (i32.const 255)))
         (i32.store offset=2097200
           (i32.const 0)
-          (local.get $l15))
+          (i32.shr_u
+            (local.get $l13)
+            (i32.const 20)))
         (i32.store offset=2097204
           (i32.const 0)
-          (local.get $l16))
+          (local.get $l14))
         (i32.store offset=2097208
           (i32.const 0)
-          (local.get $l17))
+          (local.get $l15))
         (i32.store offset=2097212
           (i32.const 0)
-          (local.get $l18))
+          (local.get $l16))
         (i32.store offset=2097152
           (i32.const 0)
           (local.get $l1))
