@@ -47,6 +47,20 @@ interface CachedInsn {
   eip: number;
   insn: Instruction;
   sem: Sem;
+  /** Does a translator block start after it even when it does not jump? See Interpreter.endedBlock. */
+  ends: boolean;
+}
+
+/**
+ * Does a translator block (translator/emit/region.ts) start after `insn`,
+ * whose first byte is at page offset `offset`, when it falls through? After
+ * a control transfer (a branch not taken too), a sensitive instruction, a
+ * REP string instruction, and at a page boundary.
+ */
+function endsBlock(insn: Instruction, offset: number): boolean {
+  const row = insn.row;
+  return row.ends !== undefined || row.sensitive === true || (insn.rep !== 0 && row.rep !== undefined)
+    || offset + insn.length >= 0x1000 || insn.nextEip !== ((insn.eip + insn.length) >>> 0);
 }
 
 /**
@@ -64,6 +78,12 @@ export class Interpreter {
   readonly mmu: Mmu;
   /** Instructions retired since creation (the virtual TSC source). */
   retired = 0;
+  /**
+   * After step(): does a translator block start at the new EIP (the
+   * instruction transferred control, or fell through past a block end)?
+   * The JIT looks translations up and counts hotness only there.
+   */
+  endedBlock = true;
   /**
    * Decoded instructions by physical page. One map per page keeps the
    * lookups of a page's code in a small table (the lookup in one map of
@@ -162,7 +182,7 @@ export class Interpreter {
       return this.mem.read8(p);
     }, eip, code32);
     if (isFault(result)) throw new GuestFault(result.fault, 0);
-    const entry = { eip, insn: result, sem: SEMANTICS[result.row.sem]! };
+    const entry: CachedInsn = { eip, insn: result, sem: SEMANTICS[result.row.sem]!, ends: endsBlock(result, pa & 0xfff) };
     if (!entry.sem) throw new Error(`no semantics for ${result.row.mnemonic} (${result.row.sem})`);
     this.decodedPage(pageNumber).slots.set(slot, entry);
     if (page1 >= 0) this.decodedPage(page1).into.push([pageNumber, slot]);
@@ -193,7 +213,8 @@ export class Interpreter {
     // Instruction breakpoints come before the faults of fetching the instruction (vol. 3, 6.9);
     // RF = 1 suppresses them for this instruction.
     if (cpu.dr[7]! & DR7_ENABLES && !(debug & Flag.RF)) this.checkCodeBreakpoints();
-    const { insn, sem } = this.fetchDecode();
+    const entry = this.fetchDecode();
+    const insn = entry.insn;
     const row = insn.row;
     const shadowBefore = debug ? cpu.interruptShadow : 0;
     // RF is cleared at the start of the instruction, after the instruction-breakpoint check it
@@ -203,7 +224,7 @@ export class Interpreter {
     const b = this.backend;
     b.begin(insn);
     try {
-      sem(b, insn);
+      entry.sem(b, insn);
     } catch (e) {
       // A fault reports the faulting instruction's EIP (even if the routine already set a
       // branch target); a trap reports the next instruction's. A faulting instruction gets
@@ -212,6 +233,7 @@ export class Interpreter {
       throw e;
     }
     if (!b.jumped) cpu.eip = insn.nextEip;
+    this.endedBlock = b.jumped || entry.ends;
     this.retired++;
     // Only sensitive instructions (POPF, IRET, task switches, MOV DR7) can set TF or enable breakpoints.
     if (debug & Flag.TF) this.singleStepTrap(insn, shadowBefore);

@@ -26,6 +26,7 @@ import { BUDGET_EXHAUSTED, exitOf, type Interpreter, type VmExit } from '../inte
 import { Access, tlbMask } from '../mmu.js';
 import { debugStepping } from '../system/debug.js';
 import { CODE_HASH_DELETED, CODE_HASH_EMPTY, CODE_HASH_PROBES, CODE_HASH_SLOTS, codeHashStart } from '../host-area.js';
+import { inPageKey, inPageOfKey, MODE_BITS, PageKeyMap, pageOfKey, wholeKey } from './page-keys.js';
 
 /** How the JIT decides what to compile, and how. */
 export interface JitStrategy {
@@ -301,29 +302,34 @@ export function translateJob(job: CompileJob): TranslatedJob | null {
   };
 }
 
+/** The data segment registers flatSegments() looks at. */
+const DATA_SEGS: readonly Seg[] = [Seg.ES, Seg.SS, Seg.DS, Seg.FS, Seg.GS];
+
 /** Segments flat enough for the inline fast path: usable read/write data, base 0, limit 4 GiB. */
 function flatSegments(interp: Interpreter): number {
+  if (!interp.cpu.mode.protectedMode) return 0;
   let mask = 0;
   const segs = interp.cpu.segs;
-  for (const s of [Seg.ES, Seg.SS, Seg.DS, Seg.FS, Seg.GS]) {
+  for (let k = 0; k < DATA_SEGS.length; k++) {
+    const s = DATA_SEGS[k]!;
     const c = segs[s]!;
     const type = c.access & 0xf;
     const dataRw = (type & 0xa) === 0x2; // data, writable, expand-up (bit 2 clear checked below)
     if (!c.unusable && c.base === 0 && c.limit === 0xffffffff && dataRw && !(type & 4)) mask |= 1 << s;
   }
-  if (!interp.cpu.mode.protectedMode) mask = 0;
   return mask;
 }
 
 export class JitTier {
   readonly stats: JitStats = this.newStats();
-  private readonly cache = new Map<number, Translation>();
+  /** Translations by (physical page, in-page key): see page-keys.ts. */
+  private readonly cache = new PageKeyMap<Translation>();
   private readonly byPage = new Map<number, Set<CodeModule>>();
   /** Live modules, oldest first (the eviction order). */
   private readonly modules = new Set<CodeModule>();
-  /** Executions counted towards compilation, by physical page, then cache key. */
-  private readonly counts = new Map<number, Map<number, number>>();
-  private readonly untranslatable = new Set<number>();
+  /** Executions counted towards compilation, by physical page and in-page key. */
+  private readonly counts = new PageKeyMap<number>();
+  private readonly untranslatable = new PageKeyMap<true>();
   /** An exception a runtime call raised inside translated code. */
   private pending: unknown = null;
   /** Set when a write invalidated translated code (for the SMC exit of the running region). */
@@ -343,8 +349,25 @@ export class JitTier {
    * or another entry within one iteration).
    */
   private midBlock = false;
-  /** Cache keys of the block starts of live modules (with how many modules have each). */
-  private readonly blockKeys = new Map<number, number>();
+  /** Block starts of live modules by (page, in-page key), with how many modules have each. */
+  private readonly blockKeys = new PageKeyMap<number>();
+  /**
+   * Does a translator block start at the current EIP? Lookups and hotness
+   * counts happen only there: after a control transfer, a sensitive or REP
+   * string instruction, a page crossing, at the start of a run (unless it
+   * resumes the straight-line code the last one stopped in), and where
+   * translated code returned. A translation cannot begin in the middle
+   * of straight-line code except at a loop header reached by falling into
+   * it, which the next iteration's jump finds.
+   */
+  private atBlockStart = true;
+  /** Linear address where the last run stopped in straight-line code (-1: it did not). */
+  private straightLin = -1;
+  /** Where currentKey() found the current EIP: physical address, linear address, page and in-page key. */
+  private curPa = 0;
+  private curLin = 0;
+  private curPage = 0;
+  private curInPage = 0;
   private readonly imports: Record<string, WebAssembly.ImportValue>;
   private readonly memoryPages: number;
   /** Every registered region's run(), for dispatch()'s call_indirect. */
@@ -452,14 +475,14 @@ export class JitTier {
    * reached directly from translated code, and the loop goes on).
    */
   private noteSlowSite(): void {
-    const cur = this.currentKey();
-    if (!cur) return;
-    const page = cur.pa >>> 12, off = cur.pa & 0xfff;
+    if (!this.currentKey()) return;
+    const pa = this.curPa;
+    const page = pa >>> 12, off = pa & 0xfff;
     let sites = this.directSites.get(page);
     if (sites?.has(off)) return;
-    const n = (this.slowSites.get(cur.pa) ?? 0) + 1;
-    if (n < SLOW_SITE_LIMIT) { this.slowSites.set(cur.pa, n); return; }
-    this.slowSites.delete(cur.pa);
+    const n = (this.slowSites.get(pa) ?? 0) + 1;
+    if (n < SLOW_SITE_LIMIT) { this.slowSites.set(pa, n); return; }
+    this.slowSites.delete(pa);
     if (!sites) this.directSites.set(page, (sites = new Set()));
     sites.add(off);
     for (const mod of [...this.byPage.get(page) ?? []]) {
@@ -560,32 +583,38 @@ export class JitTier {
       this.stats.invalidations++;
       this.invalidated = true;
     }
-    for (const k of [...this.untranslatable]) if (Math.floor(k / 4096 / 4096) === page) this.untranslatable.delete(k);
+    this.untranslatable.deletePage(page);
     return this.byPage.has(page) || this.pendingPages.has(page);
   }
 
   /** Is the current EIP the start of a block of a live translation? */
   private atTranslatedBlock(): boolean {
-    const cur = this.currentKey();
-    return cur !== null && this.blockKeys.has(cur.key);
+    return this.currentKey() && this.blockKeys.has(this.curPage, this.curInPage);
   }
 
-  /** Cache key of the current EIP: physical address and mode bits; null if the fetch would fault. */
-  private currentKey(): { key: number; pa: number; lin: number } | null {
+  /**
+   * Locate the current EIP: physical and linear address, page and in-page
+   * key (offset and mode bits) into curPa, curLin, curPage, curInPage.
+   * False if the fetch would fault (the interpreter raises the fault).
+   */
+  private currentKey(): boolean {
     const cpu = this.interp.cpu;
     const cs = cpu.segs[Seg.CS]!;
     const eip = cpu.eip;
-    if (eip > cs.limit) return null;
+    if (eip > cs.limit) return false;
     const lin = (cs.base + eip) >>> 0;
     let pa: number;
     try {
       pa = this.interp.mmu.translate(lin, Access.Fetch);
     } catch {
-      return null; // the interpreter raises the fault
+      return false;
     }
-    if (pa >= this.interp.mem.size) return null;
-    const m = cpu.mode;
-    return { key: pa * 4096 + this.modeBits(), pa, lin };
+    if (pa >= this.interp.mem.size) return false;
+    this.curPa = pa;
+    this.curLin = lin;
+    this.curPage = pa >>> 12;
+    this.curInPage = inPageKey(pa, this.modeBits());
+    return true;
   }
 
   /** The mode bits a translation is specialised for (the low part of its key). */
@@ -606,32 +635,32 @@ export class JitTier {
   }
 
   private lookup(): Translation | null {
-    const cur = this.currentKey();
-    if (!cur) return null;
-    const cs = this.interp.cpu.segs[Seg.CS]!;
-    const t = this.cache.get(cur.key);
-    if (t && t.csBase === cs.base && t.csLimit === cs.limit && t.eip === this.interp.cpu.eip) {
-      if (!t.module.saved || this.unchanged(t.module)) {
-        this.stats.hits++;
-        return t;
+    if (!this.currentKey()) return null;
+    const page = this.curPage, k = this.curInPage;
+    const t = this.cache.get(page, k);
+    if (t) {
+      const cpu = this.interp.cpu;
+      const cs = cpu.segs[Seg.CS]!;
+      if (t.csBase === cs.base && t.csLimit === cs.limit && t.eip === cpu.eip) {
+        if (!t.module.saved || this.unchanged(t.module)) {
+          this.stats.hits++;
+          return t;
+        }
+        this.dropModule(t.module);
+        this.stats.invalidations++;
       }
-      this.dropModule(t.module);
-      this.stats.invalidations++;
     }
     this.stats.misses++;
-    if (this.untranslatable.has(cur.key) || this.midBlock) return null;
-    const page = Math.floor(cur.pa / 4096);
+    if (this.midBlock || this.untranslatable.has(page, k)) return null;
     // A job for this page is in flight: what runs here now is likely in it (counting resumes when it lands).
-    if (this.pendingPages.has(page)) return null;
-    let counts = this.counts.get(page);
-    if (!counts) this.counts.set(page, (counts = new Map()));
-    const n = (counts.get(cur.key) ?? 0) + 1;
+    if (this.pendingPages.size && this.pendingPages.has(page)) return null;
+    const n = (this.counts.get(page, k) ?? 0) + 1;
     if (n <= this.strategy.threshold) {
-      counts.set(cur.key, n);
+      this.counts.set(page, k, n);
       return null;
     }
-    counts.delete(cur.key);
-    return this.compile(cur.key, cur.pa, cur.lin);
+    this.counts.delete(page, k);
+    return this.compile(wholeKey(page, k), this.curPa, this.curLin);
   }
 
   private compile(key: number, pa: number, lin: number): Translation | null {
@@ -651,7 +680,7 @@ export class JitTier {
         if (left) this.pendingPages.set(job.page, left); else this.pendingPages.delete(job.page);
         this.stats.workerCompileMs += result?.ms ?? 0;
         if ((this.pageGen.get(job.page) ?? 0) !== gen) { this.stats.asyncDiscarded++; return; }
-        if (!result) { this.untranslatable.add(key); return; }
+        if (!result) { this.untranslatable.set(pageOfKey(key), inPageOfKey(key), true); return; }
         this.install(job, result, gen);
       });
       return null;
@@ -659,7 +688,7 @@ export class JitTier {
     const result = translateJob(job);
     this.stats.compileMs += result?.ms ?? 0;
     if (!result) {
-      this.untranslatable.add(key);
+      this.untranslatable.set(pageOfKey(key), inPageOfKey(key), true);
       return null;
     }
     return this.install(job, result, this.pageGen.get(job.page) ?? 0);
@@ -706,13 +735,13 @@ export class JitTier {
     const cs = cpu.segs[Seg.CS]!;
     const mem = interp.mem;
     const pagePa = pa & ~0xfff;
-    const bits = key % 4096;
+    const bits = key % MODE_BITS;
     const pageLin = lin & ~0xfff;
     // Entries of this page's other translations for the same mode, CS and linear page: link, do not translate again.
     const linked: number[] = [];
     for (const mod of this.byPage.get(pagePa >>> 12) ?? []) {
       for (const t of mod.entries) {
-        if (t.key % 4096 === bits && t.csBase === cs.base && t.csLimit === cs.limit && (((t.csBase + t.eip) >>> 0) & ~0xfff) === pageLin) linked.push(t.eip);
+        if (t.key % MODE_BITS === bits && t.csBase === cs.base && t.csLimit === cs.limit && (((t.csBase + t.eip) >>> 0) & ~0xfff) === pageLin) linked.push(t.eip);
       }
     }
     return {
@@ -754,9 +783,9 @@ export class JitTier {
     const mem = this.interp.mem;
     const env = { ...this.imports, [IMPORTS.helper.name]: this.helperImport(job, result.helperSites) };
     const instance = new WebAssembly.Instance(new WebAssembly.Module(result.binary as Uint8Array<ArrayBuffer>), { env });
-    this.strategy.dump?.(`${job.pa.toString(16).padStart(8, '0')}-${(job.key % 4096).toString(16)}-${this.stats.compiles}`, result.binary);
-    const bits = job.key % 4096;
-    const keyOf = (eip: number): number => (job.page * 4096 + (((job.csBase + eip) >>> 0) & 0xfff)) * 4096 + bits;
+    this.strategy.dump?.(`${job.pa.toString(16).padStart(8, '0')}-${(job.key % MODE_BITS).toString(16)}-${this.stats.compiles}`, result.binary);
+    const bits = job.key % MODE_BITS;
+    const keyOf = (eip: number): number => wholeKey(job.page, inPageKey((job.csBase + eip) >>> 0, bits));
     const up = this.strategy.tierUp;
     const counter = up && !tieredUp && job.options.optimize < up.optimize ? instance.exports[ENTRY_COUNTER] as WebAssembly.Global : null;
     const mod: CodeModule = {
@@ -775,7 +804,10 @@ export class JitTier {
     this.evictIfFull();
     this.modules.add(mod);
     this.liveBytes += mod.bytes;
-    for (const k of mod.blockKeys) this.blockKeys.set(k, (this.blockKeys.get(k) ?? 0) + 1);
+    for (const key of mod.blockKeys) {
+      const page = pageOfKey(key), k = inPageOfKey(key);
+      this.blockKeys.set(page, k, (this.blockKeys.get(page, k) ?? 0) + 1);
+    }
     if (counter) this.tierCandidates.add(mod);
     let set = this.byPage.get(job.page);
     if (!set) this.byPage.set(job.page, (set = new Set()));
@@ -786,8 +818,8 @@ export class JitTier {
     let primary: Translation | null = null;
     result.entries.forEach((eip, k) => {
       const key = keyOf(eip);
-      const pa = Math.floor(key / 4096);
-      const old = this.cache.get(key);
+      const pa = Math.floor(key / MODE_BITS);
+      const old = this.cache.get(job.page, inPageOfKey(key));
       // The entry the job was made for replaces an older translation (the same frame entered through another
       // virtual address, or an asynchronous race); another module's entry stays where it is.
       if (old && k > 0) return;
@@ -796,7 +828,7 @@ export class JitTier {
         key, eip, csBase: job.csBase, csLimit: job.csLimit, module: mod,
         run: instance.exports[`e${k}`] as () => number, slot: null,
       };
-      this.cache.set(key, t);
+      this.cache.set(job.page, inPageOfKey(key), t);
       mod.entries.add(t);
       if (dispatchable) this.register(t, pa, bits);
       if (k === 0) primary = t;
@@ -804,14 +836,7 @@ export class JitTier {
     if (mod.entries.size === 0) this.dropModule(mod);
     // Counts inside the new module were made while its code was interpreted (before it existed, or in
     // the interpreter's catching up with it): they start again.
-    const counts = this.counts.get(job.page);
-    if (counts) {
-      for (const key of counts.keys()) {
-        const off = Math.floor(key / 4096) & 0xfff;
-        if (off >= result.byteStart && off < result.byteEnd) counts.delete(key);
-      }
-      if (counts.size === 0) this.counts.delete(job.page);
-    }
+    this.counts.deleteWhere(job.page, (k) => (k >>> 12) >= result.byteStart && (k >>> 12) < result.byteEnd);
     this.markCodePage(job.page);
     if (tieredUp) {
       this.stats.tieredUp++;
@@ -838,9 +863,15 @@ export class JitTier {
   /** Forget one entry; the module goes when its last entry does. */
   private dropEntry(t: Translation): void {
     this.unregister(t);
-    if (this.cache.get(t.key) === t) this.cache.delete(t.key);
+    this.uncache(t);
     t.module.entries.delete(t);
     if (t.module.entries.size === 0) this.dropModule(t.module);
+  }
+
+  /** Remove the translation from the cache (if it is still the one there). */
+  private uncache(t: Translation): void {
+    const page = pageOfKey(t.key), k = inPageOfKey(t.key);
+    if (this.cache.get(page, k) === t) this.cache.delete(page, k);
   }
 
   /** Forget a module and every entry of it. */
@@ -848,13 +879,14 @@ export class JitTier {
     if (!this.modules.delete(mod)) return;
     this.tierCandidates.delete(mod);
     this.liveBytes -= mod.bytes;
-    for (const k of mod.blockKeys) {
-      const n = (this.blockKeys.get(k) ?? 1) - 1;
-      if (n) this.blockKeys.set(k, n); else this.blockKeys.delete(k);
+    for (const key of mod.blockKeys) {
+      const page = pageOfKey(key), k = inPageOfKey(key);
+      const n = (this.blockKeys.get(page, k) ?? 1) - 1;
+      if (n) this.blockKeys.set(page, k, n); else this.blockKeys.delete(page, k);
     }
     for (const t of mod.entries) {
       this.unregister(t);
-      if (this.cache.get(t.key) === t) this.cache.delete(t.key);
+      this.uncache(t);
     }
     mod.entries.clear();
     const set = this.byPage.get(mod.page);
@@ -879,8 +911,7 @@ export class JitTier {
 
   /** The translation's text (when the strategy keeps it), for debugging. */
   textAt(): string | undefined {
-    const cur = this.currentKey();
-    return cur ? this.cache.get(cur.key)?.module.text : undefined;
+    return this.currentKey() ? this.cache.get(this.curPage, this.curInPage)?.module.text : undefined;
   }
 
   /**
@@ -891,17 +922,35 @@ export class JitTier {
    * instead, in the interpreter while debugStepping() holds.
    */
   private step(): VmExit | null {
-    const st = this.interp.cpu.state;
+    const interp = this.interp;
+    const st = interp.cpu.state;
     const left = st[StateSlot.Budget]! - 1;
     st[StateSlot.Budget] = left;
     this.stats.interpretedSteps++;
-    const exit = this.interp.stepExit();
-    if (!exit && debugStepping(this.interp.cpu)) st[StateSlot.Budget] = left;
+    const exit = interp.stepExit();
+    // After an exit the next run starts where the VMM left the guest: a block start.
+    this.atBlockStart = exit !== null || interp.endedBlock;
+    if (!exit && debugStepping(interp.cpu)) st[StateSlot.Budget] = left;
     return exit;
+  }
+
+  /** The linear address of the current EIP (CS base + EIP). */
+  private linearEip(): number {
+    const cpu = this.interp.cpu;
+    return (cpu.segs[Seg.CS]!.base + cpu.eip) >>> 0;
   }
 
   /** Run until a VM exit or until `budget` instructions have retired. */
   run(budget: number): VmExit | { reason: typeof BUDGET_EXHAUSTED } {
+    // A run resuming the straight-line code the last one stopped in is not at a block start; anything else
+    // (an event delivered, the interpreter run by the vCPU, an exit's emulation) is.
+    if (!this.atBlockStart && this.linearEip() !== this.straightLin) this.atBlockStart = true;
+    const exit = this.runSlice(budget);
+    this.straightLin = this.atBlockStart ? -1 : this.linearEip();
+    return exit;
+  }
+
+  private runSlice(budget: number): VmExit | { reason: typeof BUDGET_EXHAUSTED } {
     const interp = this.interp;
     const cpu = interp.cpu;
     const st = cpu.state;
@@ -914,6 +963,13 @@ export class JitTier {
         // Translated code neither single-steps nor checks breakpoints: the interpreter runs.
         const exit = this.step();
         if (exit) return exit;
+        continue;
+      }
+      if (!this.atBlockStart) {
+        // Straight-line code in the interpreter: no translation begins here, and nothing is counted.
+        const exit = this.step();
+        if (exit) return exit;
+        if (interp.backend.jumped && this.midBlock) this.midBlock = this.atTranslatedBlock();
         continue;
       }
       let code: number = JitExit.Miss;
@@ -948,6 +1004,8 @@ export class JitTier {
         this.running = null;
         interp.retired += before - st[StateSlot.Budget]!;
       }
+      // Translated code returns at block boundaries (the instruction of a Slow or Vmm exit is then stepped).
+      this.atBlockStart = true;
       this.midBlock = false;
       switch (code) {
         case JitExit.Continue:
