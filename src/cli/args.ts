@@ -31,7 +31,7 @@ export interface NicSpec {
   mac?: string;
 }
 
-/** A virtio console: where its output goes (a file, or stdout). */
+/** A virtio console: where its output goes (a file, or stdout; on stdout it may take stdin too: src/cli/stdin.ts). */
 export interface ConsoleSpec {
   path?: string;
 }
@@ -111,6 +111,8 @@ Runs a 32-bit x86 guest. Without -kernel, runs the bundled demo guest.
                  a CPUID feature the engine implements, -FEATURE hides one
   -nographic     serial console (COM1) on stdin/stdout; on a terminal, in
                  raw mode: Ctrl-A X quits, Ctrl-A Ctrl-A sends Ctrl-A
+                 (without -nographic, or with COM1 elsewhere, COM1 gets
+                 no input)
   -serial DEV    where COM1 goes: stdio (the default), file:PATH, none
   -debugcon DEV  the debug console on port 0xe9: stdio, file:PATH, none
   -device isa-debug-exit[,iobase=ADDR][,iosize=N]
@@ -131,7 +133,12 @@ Runs a 32-bit x86 guest. Without -kernel, runs the bundled demo guest.
   -device virtio-console[,path=FILE]
                  a virtio console (/dev/hvc0, ...) writing to FILE, or to
                  stdout without path= (our short form of QEMU's
-                 -device virtio-serial-pci -device virtconsole)
+                 -device virtio-serial-pci -device virtconsole). When COM1
+                 is not on stdio (-serial none or file:PATH), stdin feeds
+                 the first virtio console on stdout, with -nographic's
+                 raw mode and Ctrl-A keys; input that comes before its
+                 driver is ready is held for it (Linux drops what arrives
+                 while its driver starts: type once the guest is up)
   -icount [shift=]N
                  guest time advances 2^N ns per instruction retired (and
                  jumps to the next timer when the guest idles): the same

@@ -5,7 +5,8 @@
  * rate with -icount shift=N), load the kernel (bzImage, multiboot or flat; or the bundled demo
  * guest) or a BIOS, run it with COM1 where -serial says (stdout by
  * default; with -nographic, stdin feeds it too, in raw mode on a
- * terminal, where Ctrl-A X quits), and map the outcome to an exit status.
+ * terminal, where Ctrl-A X quits; with COM1 elsewhere, stdin feeds the
+ * first virtio console on stdout instead), and map the outcome to an exit status.
  * virtio devices get their backends here: raw image files for -drive, TCP
  * sockets for -netdev socket (a connect= that fails stops the start-up, as
  * in QEMU), files or stdout for virtio consoles; all closed after the run. With --dump-wasm, every module the JIT compiles is written out
@@ -27,6 +28,7 @@ import { JitTier } from '../../runtime/jit/jit.js';
 import { JIT_STRATEGIES } from '../../runtime/jit/strategies.js';
 import { WorkerCompileService } from '../compile-service.js';
 import { HELP, parseArgs, UsageError, type CharDev, type CliOptions } from './args.js';
+import { attachStdin } from './stdin.js';
 import { FileBlockBackend } from '../../runtime/devices/virtio/block-backend.js';
 import { socketNetBackend, type SocketNetBackend } from '../../runtime/devices/virtio/net-backend.js';
 import type { VirtioBlkOptions } from '../../runtime/devices/virtio/blk.js';
@@ -36,7 +38,7 @@ import type { VirtioConsoleOptions } from '../../runtime/devices/virtio/console.
 export interface CliIo {
   stdout: (bytes: Uint8Array | string) => void;
   stderr: (text: string) => void;
-  /** The console's input (-nographic); absent: the guest gets no input. */
+  /** The terminal's input, for COM1 (-nographic) or a virtio console on stdout (see stdin.ts); absent: the guest gets no input. */
   stdin?: NodeJS.ReadStream;
 }
 
@@ -45,42 +47,6 @@ const processIo: CliIo = {
   stderr: (t) => { process.stderr.write(t); },
   stdin: process.stdin,
 };
-
-/** Ctrl-A: the escape character of QEMU's -nographic console. */
-const ESCAPE = 0x01;
-
-/**
- * Feed the console's input to COM1, as QEMU's mux does: Ctrl-A X ends the
- * run, Ctrl-A Ctrl-A sends one Ctrl-A, any other Ctrl-A pair is dropped.
- * On a terminal, raw mode hands every key to the guest (its own line
- * discipline echoes). Returns the function that lets the input go.
- */
-function attachConsole(machine: Machine, stdin: NodeJS.ReadStream): () => void {
-  let escaped = false;
-  const raw = stdin.isTTY === true;
-  if (raw) stdin.setRawMode(true);
-  const onData = (chunk: Buffer): void => {
-    const bytes: number[] = [];
-    for (const b of chunk) {
-      if (escaped) {
-        escaped = false;
-        if (b === 0x78 || b === 0x58) machine.requestStop('Ctrl-A X');
-        else if (b === ESCAPE) bytes.push(ESCAPE);
-        continue;
-      }
-      if (b === ESCAPE) escaped = true;
-      else bytes.push(b);
-    }
-    if (bytes.length) machine.uart.receive(bytes);
-  };
-  stdin.on('data', onData);
-  stdin.resume();
-  return () => {
-    stdin.off('data', onData);
-    stdin.pause();
-    if (raw) stdin.setRawMode(false);
-  };
-}
 
 /** Open a -serial/-debugcon destination; the files it opened are closed by `close`. */
 function openCharDev(dev: CharDev | undefined, io: CliIo, opened: number[]): SerialSink | undefined {
@@ -364,7 +330,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   }
 
   let result;
-  const detach = opts.nographic && opts.serial.kind === 'stdio' && io.stdin ? attachConsole(machine, io.stdin) : null;
+  // COM1 with -nographic, else a virtio console on stdout (src/cli/stdin.ts).
+  const detach = io.stdin ? attachStdin(machine, opts, io.stdin) : null;
   try {
     // Asynchronous JIT strategies get their compiled code through the event loop, which this run yields to.
     result = await machine.runAsync();
