@@ -322,6 +322,11 @@ function flatSegments(interp: Interpreter): number {
 
 export class JitTier {
   readonly stats: JitStats = this.newStats();
+
+  /** What the translation cache holds now: live translations, the modules holding them, their Wasm bytes. */
+  cacheSize(): { translations: number; modules: number; wasmBytes: number } {
+    return { translations: this.cache.size, modules: this.modules.size, wasmBytes: this.liveBytes };
+  }
   /** Translations by (physical page, in-page key): see page-keys.ts. */
   private readonly cache = new PageKeyMap<Translation>();
   private readonly byPage = new Map<number, Set<CodeModule>>();

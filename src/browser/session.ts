@@ -14,7 +14,6 @@ import { JitTier, type CompileService } from '../../runtime/jit/jit.js';
 import { JIT_STRATEGIES } from '../../runtime/jit/strategies.js';
 import type { PagingPolicyName } from '../../runtime/mmu.js';
 import { loadGuest } from './guest-loader.js';
-import { translationCacheSize } from './cache-size.js';
 import type { GuestImages, LoadedFormat, MachineOptions, StatsSample } from './protocol.js';
 
 export interface SessionHooks {
@@ -143,7 +142,7 @@ export class VmSession {
       t: performance.now(),
       retired: this.machine.interpreter.retired,
       exits,
-      cache: jit ? translationCacheSize(jit) : null,
+      cache: jit ? jit.cacheSize() : null,
       compiles: jit?.stats.compiles ?? 0,
     };
   }

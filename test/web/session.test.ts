@@ -1,6 +1,6 @@
 /**
  * The browser's machine front end (src/browser/session.ts, guest-loader.ts,
- * cache-size.ts, node-globals.ts) run in Node: the same code the VM
+ * node-globals.ts) run in Node: the same code the VM
  * worker runs, without a browser.
  */
 import { readFileSync } from 'node:fs';
@@ -89,7 +89,7 @@ describe('VmSession', () => {
     expect(s.typeAhead).toBe(0);
     const sample = s.sample();
     expect(sample.exits['IO_INSTRUCTION']).toBeGreaterThan(100);
-    // The tier's own bookkeeping (cache-size.ts reads it): a JitTier change that loses it fails here.
+    // The tier's own bookkeeping (JitTier.cacheSize()).
     expect(sample.cache).not.toBeNull();
     expect(sample.cache!.translations).toBeGreaterThan(0);
     expect(sample.cache!.modules).toBeGreaterThan(0);

@@ -1,0 +1,14 @@
+/**
+ * Imported first by the CLI's entries (src/cli.ts, bin/wasmvisor.js) and the
+ * Linux bench's wasmvisor runs (node --import): sets the V8 flags of
+ * src/cli/v8-flags.ts before anything compiles Wasm (binaryen's own module
+ * included).
+ */
+import { applyV8Flags } from './v8-flags.js';
+
+try {
+  applyV8Flags();
+} catch (e) {
+  process.stderr.write(`wasmvisor: ${(e as Error).message}\n`);
+  process.exit(2);
+}
