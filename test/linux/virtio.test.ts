@@ -12,14 +12,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, CACHE, INITRD, KERNEL, RUN_TIMEOUT_MS } from './guest-files.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'wasmvisor.js');
-const CACHE = join(ROOT, 'guests', 'linux', 'cache');
-const KERNEL = join(CACHE, 'vmlinuz-686');
-const INITRD = join(CACHE, 'initramfs-686.cpio.gz');
-/** One boot to the shell takes two to six minutes on a loaded 2-core host; a hung guest fails at this bound. */
-const RUN_TIMEOUT_MS = 600_000;
 
 const missing = !existsSync(KERNEL) || !existsSync(INITRD);
 if (missing) console.warn(`test/linux: skipping the virtio tests: ${CACHE} lacks vmlinuz-686 and initramfs-686.cpio.gz (build them with npm run guest:linux)`);
