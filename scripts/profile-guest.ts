@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { JitTier, useCompileClock } from '../runtime/jit/jit.js';
 import { JIT_STRATEGIES } from '../runtime/jit/strategies.js';
+import { readKallsyms, symbolAt } from './kallsyms.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -103,25 +104,12 @@ for (;;) {
 }
 const wall = (performance.now() - t0) / 1000;
 
-// kallsyms lines: "c1000000 T startup_32"
-const syms: Array<{ addr: number; name: string }> = [];
-for (const line of out.slice(out.indexOf(MARK)).split('\n')) {
-  const m = /^([0-9a-f]{8}) [tTwW] (\S+)/.exec(line.trim());
-  if (m) syms.push({ addr: parseInt(m[1]!, 16), name: m[2]! });
-}
-syms.sort((a, b) => a.addr - b.addr);
+const syms = readKallsyms(out.slice(out.indexOf(MARK)));
 const symbolOf = (s: Sample): string => {
   const eip = s.eip;
   if (!s.paging) return `(paging off: bzImage decompressor, ${(eip >>> 20).toString(16)}xxxxx)`;
   if (s.cpl === 3) return '(user space)';
-  let lo = 0;
-  let hi = syms.length - 1;
-  if (hi < 0 || eip < syms[0]!.addr) return '(kernel, no symbol)';
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (syms[mid]!.addr <= eip) lo = mid; else hi = mid - 1;
-  }
-  return syms[lo]!.name;
+  return symbolAt(syms, eip) ?? '(kernel, no symbol)';
 };
 
 const used = dumpAt > 0 ? samples.slice(0, dumpAt) : samples;

@@ -26,6 +26,7 @@ import { Access, type PagingPolicyName } from '../runtime/mmu.js';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { readKallsyms, symbolAt } from './kallsyms.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -177,23 +178,11 @@ for (const [k, v] of Object.entries(end.paging)) {
 }
 
 // Guest EIP samples: by kernel symbol (the guest's kallsyms) or user page.
-const table: Array<{ addr: number; name: string }> = [];
-for (const line of out.slice(out.indexOf(END)).split('\n')) {
-  const m = /^([0-9a-f]{8}) [tTwW] (\S+)/.exec(line.trim());
-  if (m) table.push({ addr: parseInt(m[1]!, 16), name: m[2]! });
-}
-table.sort((a, b) => a.addr - b.addr);
+const table = readKallsyms(out.slice(out.indexOf(END)));
 const nameOf = (s: Sample): string => {
   if (s.halted) return '(halted)';
   if (s.cpl === 3) return `(user) page ${(s.eip >>> 12).toString(16)}`;
-  let lo = 0;
-  let hi = table.length - 1;
-  if (hi < 0 || s.eip < table[0]!.addr) return `(kernel) ${s.eip.toString(16)}`;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (table[mid]!.addr <= s.eip) lo = mid; else hi = mid - 1;
-  }
-  return table[lo]!.name;
+  return symbolAt(table, s.eip) ?? `(kernel) ${s.eip.toString(16)}`;
 };
 const counts = new Map<string, number>();
 for (const s of samples) counts.set(nameOf(s), (counts.get(nameOf(s)) ?? 0) + 1);

@@ -15,7 +15,7 @@ import { BUDGET_EXHAUSTED, type VmExit } from '../../runtime/interpreter.js';
 import { ExitReason } from '../../runtime/exit-reason.js';
 import { createMachine, type ExecutionTier, type Machine } from '../../src/machine.js';
 import { loadFlat, readImageFile } from '../../src/loaders/flat.js';
-import { buildFlatGuest, GUEST_BUILD_DIR, PROJECT_ROOT } from '../../src/toolchain.js';
+import { buildFlatGuest, buildLinkedGuest, GUEST_BUILD_DIR, PROJECT_ROOT } from '../../src/toolchain.js';
 import { exitReasonName } from '../../src/exit-names.js';
 
 export const GUEST_SOURCE_DIR = join(PROJECT_ROOT, 'test', 'jit', 'guests');
@@ -25,6 +25,22 @@ export function guestImage(name: string): Uint8Array {
   const out = join(GUEST_BUILD_DIR, 'jit-test', `${name}.bin`);
   buildFlatGuest([join(GUEST_SOURCE_DIR, `${name}.S`)], out);
   return readImageFile(out);
+}
+
+const SYSTEM_GUESTS = join(PROJECT_ROOT, 'test', 'system', 'guests');
+
+/**
+ * Build (if stale) test/jit/guests/NAME.S linked with the system guests'
+ * library (test/system/guests: lib.S, link.ld; a multiboot ELF) into the
+ * build folder `dir`; returns its path.
+ */
+export function systemLinkedGuest(name: string, dir: string): string {
+  const out = join(GUEST_BUILD_DIR, dir, `${name}.elf`);
+  buildLinkedGuest([join(SYSTEM_GUESTS, 'lib.S'), join(GUEST_SOURCE_DIR, `${name}.S`)], out, {
+    linkerScript: join(SYSTEM_GUESTS, 'link.ld'),
+    dependencies: [join(SYSTEM_GUESTS, 'lib.inc')],
+  });
+  return out;
 }
 
 /** One tier the SMC tests run a guest in: the interpreter (no strategy) or a JIT strategy. */

@@ -17,7 +17,6 @@
  *
  *   npx vitest run test/jit/inline.test.ts
  */
-import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DebugCon, DebugConBuffer, DEBUGCON_PORT } from '../../runtime/devices/debugcon.js';
@@ -26,22 +25,13 @@ import { BUDGET_EXHAUSTED } from '../../runtime/interpreter.js';
 import { createMachine, type Machine } from '../../src/machine.js';
 import { loadFlat } from '../../src/loaders/flat.js';
 import { loadMultiboot } from '../../src/loaders/multiboot.js';
-import { buildLinkedGuest, GUEST_BUILD_DIR, PROJECT_ROOT } from '../../src/toolchain.js';
+import { systemLinkedGuest } from './harness.js';
 import { guestByName } from '../system/catalog.js';
 import { readExpected, runWasmvisor } from '../system/runner.js';
 
-const SYSTEM_GUESTS = join(PROJECT_ROOT, 'test', 'system', 'guests');
-const INLINE_GUESTS = join(PROJECT_ROOT, 'test', 'jit', 'guests');
 const TIERS = ['interpreter', 'jit-hot', 'jit-inline', 'jit-eager-inline'] as const;
 
-function buildGuest(name: string): string {
-  const out = join(GUEST_BUILD_DIR, 'jit-inline', `${name}.elf`);
-  buildLinkedGuest([join(SYSTEM_GUESTS, 'lib.S'), join(INLINE_GUESTS, `${name}.S`)], out, {
-    linkerScript: join(SYSTEM_GUESTS, 'link.ld'),
-    dependencies: [join(SYSTEM_GUESTS, 'lib.inc')],
-  });
-  return out;
-}
+const buildGuest = (name: string): string => systemLinkedGuest(name, 'jit-inline');
 
 interface GuestRun {
   readonly lines: string[];

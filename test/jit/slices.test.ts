@@ -8,29 +8,20 @@
  *
  *   npx vitest run test/jit/slices.test.ts
  */
-import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DebugCon, DebugConBuffer, DEBUGCON_PORT } from '../../runtime/devices/debugcon.js';
 import { InstructionTimeSource, VirtualClock } from '../../runtime/devices/clock.js';
 import { createMachine, type Machine } from '../../src/machine.js';
 import { loadMultiboot } from '../../src/loaders/multiboot.js';
-import { buildLinkedGuest, GUEST_BUILD_DIR, PROJECT_ROOT } from '../../src/toolchain.js';
+import { systemLinkedGuest } from './harness.js';
 
-const SYSTEM_GUESTS = join(PROJECT_ROOT, 'test', 'system', 'guests');
 const TIERS = ['interpreter', 'jit-eager', 'jit-hot', 'jit-hot-O2'] as const;
 /** The port of the test's device, and the IRQ it drives (slice-irq.S). */
 const DEVICE_PORT = 0x81;
 const DEVICE_IRQ = 5;
 
-function buildGuest(name: string): string {
-  const out = join(GUEST_BUILD_DIR, 'jit-slices', `${name}.elf`);
-  buildLinkedGuest([join(SYSTEM_GUESTS, 'lib.S'), join(PROJECT_ROOT, 'test', 'jit', 'guests', `${name}.S`)], out, {
-    linkerScript: join(SYSTEM_GUESTS, 'link.ld'),
-    dependencies: [join(SYSTEM_GUESTS, 'lib.inc')],
-  });
-  return out;
-}
+const buildGuest = (name: string): string => systemLinkedGuest(name, 'jit-slices');
 
 interface Run {
   readonly lines: string[];
