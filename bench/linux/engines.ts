@@ -11,7 +11,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { PROJECT_ROOT } from '../../src/project-root.js';
 
 export type EngineKind = 'native' | 'qemu' | 'v86' | 'wasmvisor';
@@ -56,8 +55,6 @@ export const SEABIOS_VGA_BIOS = 'vgabios-stdvga.bin';
 /** The compiled CLI and v86 runner (npm run bench builds dist/ before it starts; tests run from the sources and need a build). */
 export const WASMVISOR_CLI = join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
 const V86_RUNNER = join(PROJECT_ROOT, 'dist', 'bench', 'linux', 'v86-runner.js');
-/** Loaded before the CLI (node --import) as bin/wasmvisor.js loads it: the CLI's V8 flags (src/cli/v8-flags.ts). */
-const WASMVISOR_V8_FLAGS = pathToFileURL(join(PROJECT_ROOT, 'dist', 'src', 'cli', 'v8-flags-init.js')).href;
 
 export function engineLabel(kind: EngineKind, strategy?: string): string {
   if (kind === 'qemu') return 'qemu-tcg';
@@ -110,7 +107,7 @@ export function guestCommand(engine: Engine, setup: GuestSetup): EngineCommand {
     case 'wasmvisor':
       return {
         file: process.execPath,
-        args: ['--import', WASMVISOR_V8_FLAGS, WASMVISOR_CLI, '-m', String(memoryMiB), '-kernel', kernel, '-initrd', initrd, '-append', cmdline, '-nographic', '-no-reboot',
+        args: [WASMVISOR_CLI, '-m', String(memoryMiB), '-kernel', kernel, '-initrd', initrd, '-append', cmdline, '-nographic', '-no-reboot',
           '--strategy', engine.strategy ?? 'jit-hot'],
       };
     case 'qemu':

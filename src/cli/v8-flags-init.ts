@@ -1,6 +1,6 @@
 /**
- * Imported first by the CLI's entries (src/cli.ts, bin/wasmvisor.js) and the
- * Linux bench's wasmvisor runs (node --import): sets the V8 flags of
+ * Imported first by the CLI's entry, src/cli.ts (which bin/wasmvisor.js,
+ * npm run demo and the Linux bench's wasmvisor runs start): sets the V8 flags of
  * src/cli/v8-flags.ts before anything compiles Wasm (binaryen's own module
  * included).
  */

@@ -1,8 +1,9 @@
 /**
  * The V8 flags the Node CLI sets for itself before any Wasm module is
- * compiled (src/cli/v8-flags-init.ts applies them; src/cli.ts and
- * bin/wasmvisor.js import that first, and the Linux bench's wasmvisor runs
- * too, so that they measure what users run). The integer corpus bench
+ * compiled (src/cli/v8-flags-init.ts applies them; the CLI's entry,
+ * src/cli.ts, imports that first, so bin/wasmvisor.js, npm run demo and the
+ * Linux bench's wasmvisor runs all have them: the bench measures what users
+ * run). The integer corpus bench
  * (bench/measure.ts) and the library API run at V8's default, as a browser
  * does: that bench measures translated code in steady state.
  *

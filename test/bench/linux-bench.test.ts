@@ -181,10 +181,7 @@ describe('engine commands', () => {
     expect(qemu.file).toBe('qemu-system-i386');
     expect(qemu.args.join(' ')).toBe('-accel tcg -m 256 -kernel K -initrd I -append console=ttyS0 x -nographic -no-reboot');
     const ours = guestCommand({ kind: 'wasmvisor', strategy: 'jit-hot', label: 'wasmvisor jit-hot' }, setup);
-    // The CLI's V8 flags first, as bin/wasmvisor.js applies them (src/cli/v8-flags.ts).
-    expect(ours.args[0]).toBe('--import');
-    expect(ours.args[1]).toMatch(/^file:.*\/dist\/src\/cli\/v8-flags-init\.js$/);
-    expect(ours.args.slice(3).join(' ')).toBe('-m 256 -kernel K -initrd I -append console=ttyS0 x -nographic -no-reboot --strategy jit-hot');
+    expect(ours.args.slice(1).join(' ')).toBe('-m 256 -kernel K -initrd I -append console=ttyS0 x -nographic -no-reboot --strategy jit-hot');
     const v86 = guestCommand({ kind: 'v86', label: 'v86' }, setup);
     expect(v86.args.slice(1).join(' ')).toBe('--bios B --vga-bios V --kernel K --initrd I --append console=ttyS0 x --memory 256');
   });

@@ -2,8 +2,9 @@
  * The CLI's V8 flags (src/cli/v8-flags.ts): which budget is chosen, that
  * setting it in a fresh process does keep a Wasm function in Liftoff where
  * V8's default budget sends it to TurboFan (V8 traces each compile with
- * --trace-wasm-compilation-times), and that bin/wasmvisor.js and the bench
- * load the flags before the CLI.
+ * --trace-wasm-compilation-times), and that the CLI's entry, src/cli.ts
+ * (which bin/wasmvisor.js, npm run demo and the Linux bench run), loads
+ * them before anything else.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -80,19 +81,18 @@ describe('in a fresh node', () => {
   });
 
   const init = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'v8-flags-init.js');
-  it.skipIf(!existsSync(init))('the compiled init module (bin/wasmvisor.js, the bench) sets it before the program runs', () => {
+  it.skipIf(!existsSync(init))('the compiled init module (the CLI, the Linux bench) sets it before the program runs', () => {
     const nodeArgs = ['--import', pathToFileURL(init).href];
     expect(turboFanCompiles({ nodeArgs })).toBe(0);
     expect(turboFanCompiles({ nodeArgs, env: { [TIERING_BUDGET_ENV]: 'default' } })).toBeGreaterThan(0);
   });
 });
 
-describe('bin/wasmvisor.js', () => {
-  it('loads the init module before it runs the CLI', () => {
-    const text = readFileSync(join(PROJECT_ROOT, 'bin', 'wasmvisor.js'), 'utf8').replace(/^\s*\/\/.*$/gm, '');
-    const flags = text.indexOf("await import('../dist/src/cli/v8-flags-init.js')");
-    expect(flags).toBeGreaterThan(text.indexOf('ensureBuilt();'));
-    expect(flags).toBeLessThan(text.indexOf('await runEntry('));
-    expect(text.indexOf('ensureBuilt();')).toBeGreaterThan(0);
+describe('src/cli.ts (the entry of bin/wasmvisor.js and npm run demo)', () => {
+  it('loads the init module before anything else it imports', () => {
+    const text = readFileSync(join(PROJECT_ROOT, 'src', 'cli.ts'), 'utf8');
+    const imports = [...text.matchAll(/^import\s[^;]*;/gm)].map((m) => m[0]);
+    expect(imports[0]).toBe("import './cli/v8-flags-init.js';");
+    expect(imports.length).toBeGreaterThan(1);
   });
 });
