@@ -55,6 +55,7 @@ import type { PhysicalMemory } from '../../runtime/memory.js';
 import { Seg } from '../../translator/table/types.js';
 import { ConfigError } from '../errors.js';
 import { decodeXz, isXz, XzError } from './xz.js';
+import { type Elf32Executable, type ElfSegment, ElfError, readElf32Executable } from './elf.js';
 
 const MiB = 1024 * 1024;
 
@@ -399,53 +400,31 @@ function placeKernel(h: SetupHeader, ramSize: number, what: string): { loadAddre
   return best;
 }
 
-/** A PT_LOAD segment of the unpacked kernel: its bytes in the file and its size in memory. */
-interface KernelSegment {
-  paddr: number;
-  file: Uint8Array;
-  memsz: number;
-}
-
 interface UnpackedKernel {
   format: 'xz' | 'gzip' | 'elf';
   entry: number;
-  segments: KernelSegment[];
+  segments: readonly ElfSegment[];
 }
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46] as const;
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
-const PT_LOAD = 1;
-const ET_EXEC = 2;
-const EM_386 = 3;
 
 const startsWith = (b: Uint8Array, magic: readonly number[]): boolean => b.length >= magic.length && magic.every((m, i) => b[i] === m);
 
 /**
  * The PT_LOAD segments and entry of a vmlinux, or the reason it is not
  * one we can place: a 32-bit little-endian i386 executable whose
- * segments lie inside the file.
+ * segments lie inside the file and hold its entry (a physical address).
  */
-function readVmlinux(elf: Uint8Array): { entry: number; segments: KernelSegment[] } | string {
-  if (!startsWith(elf, ELF_MAGIC)) return 'the unpacked payload is not an ELF file';
-  if (elf.length < 52 || elf[4] !== 1 || elf[5] !== 1) return 'the unpacked kernel is not a 32-bit little-endian ELF file (a 64-bit kernel?)';
-  if (u16(elf, 16) !== ET_EXEC || u16(elf, 18) !== EM_386) return 'the unpacked kernel is not an i386 ELF executable';
-  const entry = u32(elf, 24);
-  const phoff = u32(elf, 28);
-  const phentsize = u16(elf, 42);
-  const phnum = u16(elf, 44);
-  if (phentsize < 32 || phoff + phnum * phentsize > elf.length) return 'the unpacked kernel\'s program headers lie outside the file';
-  const segments: KernelSegment[] = [];
-  for (let k = 0; k < phnum; k++) {
-    const ph = phoff + k * phentsize;
-    if (u32(elf, ph) !== PT_LOAD) continue;
-    const offset = u32(elf, ph + 4);
-    const paddr = u32(elf, ph + 12);
-    const filesz = u32(elf, ph + 16);
-    const memsz = u32(elf, ph + 20);
-    if (offset + filesz > elf.length || filesz > memsz) return `the unpacked kernel's segment ${k} lies outside the file`;
-    if (memsz > 0) segments.push({ paddr, file: elf.subarray(offset, offset + filesz), memsz });
+function readVmlinux(image: Uint8Array): { entry: number; segments: readonly ElfSegment[] } | string {
+  let elf: Elf32Executable;
+  try {
+    elf = readElf32Executable(image);
+  } catch (e) {
+    if (e instanceof ElfError) return `the unpacked kernel ${e.message}`;
+    throw e;
   }
-  if (segments.length === 0) return 'the unpacked kernel has no PT_LOAD segment';
+  const { entry, segments } = elf;
   if (!segments.some((s) => entry >= s.paddr && entry < s.paddr + s.memsz)) return `the unpacked kernel's entry ${hex(entry)} is in none of its segments`;
   return { entry, segments };
 }
@@ -545,10 +524,10 @@ export function planLinuxBoot(image: Uint8Array, options: LinuxBootOptions): Lin
       unpack = { how: 'guest', reason: `the unpacked kernel has a segment at ${hex(outside.paddr)}-${hex(outside.paddr + outside.memsz)}, outside ${hex(runtimeStart)}-${hex(runtimeEnd)} where its setup header says it runs` };
     } else {
       kernelRegions = k.segments.map((seg) => {
-        if (seg.memsz === seg.file.length) return { what: 'kernel', address: seg.paddr, bytes: seg.file };
+        if (seg.memsz === seg.data.length) return { what: 'kernel', address: seg.paddr, bytes: seg.data };
         // The part past the file's bytes (.bss, .brk) is zeroed, as an ELF loader does.
         const bytes = new Uint8Array(seg.memsz);
-        bytes.set(seg.file);
+        bytes.set(seg.data);
         return { what: 'kernel', address: seg.paddr, bytes };
       });
       entryEip = k.entry;

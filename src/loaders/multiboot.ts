@@ -19,6 +19,7 @@
 import type { Machine } from '../machine.js';
 import { ConfigError } from '../errors.js';
 import { enterFlatProtectedMode, FLAT_INITIAL_ESP } from './flat.js';
+import { type Elf32Executable, ElfError, isElf, readElf32Executable } from './elf.js';
 
 export const MULTIBOOT_HEADER_MAGIC = 0x1badb002;
 /** What the loader leaves in EAX. */
@@ -92,7 +93,6 @@ export interface MultibootLoad {
 }
 
 const u32 = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
-const u16 = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 const alignUp = (v: number, a: number): number => Math.ceil(v / a) * a;
 
@@ -160,40 +160,19 @@ function parseKludge(image: Uint8Array, at: number, flags: number, name: string)
   };
 }
 
-const PT_LOAD = 1;
-
 function parseElf(image: Uint8Array, at: number, flags: number, name: string): MultibootImage {
-  const isElf = image.length >= 52 && image[0] === 0x7f && image[1] === 0x45 && image[2] === 0x4c && image[3] === 0x46;
-  if (!isElf) throw new ConfigError(`kernel image '${name}' is neither ELF nor marked with the multiboot a.out kludge (header flag 16)`);
-  if (image[4] !== 1) throw new ConfigError(`kernel image '${name}' is a 64-bit ELF; a multiboot kernel for this i686 machine must be ELF32`);
-  if (image[5] !== 1) throw new ConfigError(`kernel image '${name}' is a big-endian ELF`);
-  if (u16(image, 18) !== 3) throw new ConfigError(`kernel image '${name}' is an ELF for machine ${u16(image, 18)}, not i386 (3)`);
-  if (u16(image, 16) !== 2) throw new ConfigError(`kernel image '${name}' is not an executable ELF (e_type ${u16(image, 16)})`);
-  const phoff = u32(image, 28);
-  const phentsize = u16(image, 42);
-  const phnum = u16(image, 44);
-  if (phentsize < 32 || phoff + phnum * phentsize > image.length) throw new ConfigError(`kernel image '${name}': its ELF program headers run past the end of the file`);
-  let entry = u32(image, 24);
-  let entryTranslated = false;
-  const segments: LoadSegment[] = [];
-  for (let k = 0; k < phnum; k++) {
-    const ph = phoff + k * phentsize;
-    if (u32(image, ph) !== PT_LOAD) continue;
-    const offset = u32(image, ph + 4);
-    const vaddr = u32(image, ph + 8);
-    const paddr = u32(image, ph + 12);
-    const filesz = u32(image, ph + 16);
-    const memsz = u32(image, ph + 20);
-    if (memsz === 0) continue;
-    if (filesz > memsz) throw new ConfigError(`kernel image '${name}': ELF segment ${k} has more file bytes (${filesz}) than memory bytes (${memsz})`);
-    if (offset + filesz > image.length) throw new ConfigError(`kernel image '${name}': ELF segment ${k} runs past the end of the file`);
-    segments.push({ address: paddr, data: image.subarray(offset, offset + filesz), memorySize: memsz });
-    if (!entryTranslated && entry >= vaddr && entry - vaddr < memsz) {
-      entry = (entry - vaddr + paddr) >>> 0;
-      entryTranslated = true;
-    }
+  if (!isElf(image)) throw new ConfigError(`kernel image '${name}' is neither ELF nor marked with the multiboot a.out kludge (header flag 16)`);
+  let elf: Elf32Executable;
+  try {
+    elf = readElf32Executable(image);
+  } catch (e) {
+    if (e instanceof ElfError) throw new ConfigError(`kernel image '${name}' ${e.message}`);
+    throw e;
   }
-  if (segments.length === 0) throw new ConfigError(`kernel image '${name}' has no loadable ELF segment`);
+  // GRUB enters a kernel linked high at the physical address of its virtual entry.
+  const holder = elf.segments.find((s) => elf.entry >= s.vaddr && elf.entry - s.vaddr < s.memsz);
+  const entry = holder ? (elf.entry - holder.vaddr + holder.paddr) >>> 0 : elf.entry;
+  const segments: LoadSegment[] = elf.segments.map((s) => ({ address: s.paddr, data: s.data, memorySize: s.memsz }));
   return { format: 'elf', headerFlags: flags, headerOffset: at, entry, segments };
 }
 
