@@ -49,6 +49,13 @@ interface CachedInsn {
   sem: Sem;
   /** Does a translator block start after it even when it does not jump? See Interpreter.endedBlock. */
   ends: boolean;
+  /**
+   * For an instruction that runs into the next page: the frame its bytes
+   * there came from (-1: it lies in one page). The next linear page may be
+   * remapped since: a hit fetches through the MMU again, and decodes again
+   * when the frame differs (the fetch may also fault now).
+   */
+  page1: number;
 }
 
 /**
@@ -169,7 +176,7 @@ export class Interpreter {
       if (decoded) { this.lastPage = decoded; this.lastPageNumber = pageNumber; }
     }
     const hit = decoded?.slots.get(slot);
-    if (hit && hit.eip === eip) return hit;
+    if (hit && hit.eip === eip && (hit.page1 < 0 || this.mmu.translate(((lin | 0xfff) + 1) >>> 0, Access.Fetch) >>> 12 === hit.page1)) return hit;
     let page1 = -1;
     const limit = cs.limit;
     const result = decode((i) => {
@@ -182,7 +189,7 @@ export class Interpreter {
       return this.mem.read8(p);
     }, eip, code32);
     if (isFault(result)) throw new GuestFault(result.fault, 0);
-    const entry: CachedInsn = { eip, insn: result, sem: SEMANTICS[result.row.sem]!, ends: endsBlock(result, pa & 0xfff) };
+    const entry: CachedInsn = { eip, insn: result, sem: SEMANTICS[result.row.sem]!, ends: endsBlock(result, pa & 0xfff), page1 };
     if (!entry.sem) throw new Error(`no semantics for ${result.row.mnemonic} (${result.row.sem})`);
     this.decodedPage(pageNumber).slots.set(slot, entry);
     if (page1 >= 0) this.decodedPage(page1).into.push([pageNumber, slot]);

@@ -7,7 +7,8 @@
  * Translations are keyed by the physical address of their entry and the
  * mode bits their code was specialised for; they are dropped when their
  * physical page is written (the write takes the TLB's slow path because the
- * page is marked as holding code). One compiled module (a region) has
+ * page is marked as holding code), or the next page, for an instruction
+ * that runs into it. One compiled module (a region) has
  * several entries (its own, its return points and loop headers), each a
  * translation; a region stops where another translation already begins,
  * so the dispatcher links the two instead of translating the code twice.
@@ -181,6 +182,9 @@ interface CodeModule {
   /** Guest bytes translated: offsets within the page. */
   readonly byteStart: number;
   readonly byteEnd: number;
+  /** The physical page an instruction at the page's end runs into, and how many of its bytes it reads (tailEnd 0: none). */
+  readonly tailPage: number;
+  readonly tailEnd: number;
   /** For the 'verify' policy: the guest bytes the module was made from. */
   readonly saved: Uint8Array | null;
   /** Its entries still in the cache. */
@@ -228,6 +232,12 @@ export interface CompileJob {
   readonly eip: number;
   /** EIPs on the page where other translations begin: the region links to them instead of translating them again. */
   readonly linked: readonly number[];
+  /**
+   * The first bytes of the frame the next linear page maps for fetches
+   * (for an instruction that runs into it; options.tail says where they
+   * came from), absent when that page does not map to RAM.
+   */
+  readonly tailBytes?: Uint8Array;
   readonly options: CompileOptions;
   /** The strategy's region limits (JitStrategy.regionLimits). */
   readonly limits?: RegionLimits;
@@ -238,6 +248,8 @@ export interface TranslatedJob {
   readonly text?: string;
   readonly byteStart: number;
   readonly byteEnd: number;
+  /** Bytes of the next page its instructions read (Region.tailEnd). */
+  readonly tailEnd: number;
   readonly instructionCount: number;
   /** Entry EIPs, in the order of the module's exports e0, e1, ... */
   readonly entries: readonly number[];
@@ -280,13 +292,28 @@ function jobReader(job: CompileJob): (eip: number) => number {
   };
 }
 
+/** The bytes of the next page an instruction of the job's page may run into, by EIP (-1 where the job has none), or null. */
+function jobTailReader(job: CompileJob): ((eip: number) => number) | null {
+  const bytes = job.tailBytes, tail = job.options.tail;
+  if (!bytes || !tail) return null;
+  return (e: number): number => {
+    if (e > job.csLimit) return -1;
+    const l = (job.csBase + e) >>> 0;
+    if ((l & ~0xfff) !== tail.lin || (l & 0xfff) >= bytes.length) return -1;
+    return bytes[l & 0xfff]!;
+  };
+}
+
+/** The longest x86 instruction: the most bytes of the next page one may read. */
+const MAX_INSTRUCTION_LENGTH = 15;
+
 /** Form and compile the region of a job (pure: runs on any thread). */
 export function translateJob(job: CompileJob): TranslatedJob | null {
   const started = compileClock();
   const linked = new Set(job.linked);
   linked.delete(job.eip);
   const inline = job.options.sensitive === 'inline' ? job.options.mode : null;
-  const region = formRegion(jobReader(job), job.eip, job.options.mode.code32, job.limits ?? DEFAULT_LIMITS, (e) => linked.has(e), inline);
+  const region = formRegion(jobReader(job), job.eip, job.options.mode.code32, job.limits ?? DEFAULT_LIMITS, (e) => linked.has(e), inline, jobTailReader(job));
   if (!region) return null;
   let compiled;
   try {
@@ -296,7 +323,7 @@ export function translateJob(job: CompileJob): TranslatedJob | null {
     throw e;
   }
   return {
-    binary: compiled.binary, text: compiled.text, byteStart: region.byteStart, byteEnd: region.byteEnd,
+    binary: compiled.binary, text: compiled.text, byteStart: region.byteStart, byteEnd: region.byteEnd, tailEnd: region.tailEnd,
     instructionCount: region.instructionCount, entries: compiled.entries, blocks: [...region.blocks.keys()], helperSites: compiled.helperSites,
     ms: compileClock() - started,
   };
@@ -521,9 +548,12 @@ export class JitTier {
    * backend (the state block is exact when translated code calls it).
    */
   private helperImport(job: CompileJob, sites: readonly HelperSite[]): (site: number, left: number) => void {
-    const read = jobReader(job);
+    const read = jobReader(job), tail = jobTailReader(job);
     const decoded = sites.map((s) => {
-      const r = decode((k) => read((s.eip + k) >>> 0), s.eip, job.options.mode.code32);
+      const r = decode((k) => {
+        const v = read((s.eip + k) >>> 0);
+        return v >= 0 || !tail ? v : tail((s.eip + k) >>> 0);
+      }, s.eip, job.options.mode.code32);
       if (isFault(r)) throw new Error(`helper site at ${s.eip.toString(16)} no longer decodes`);
       return { insn: r as Instruction, name: s.name };
     });
@@ -576,10 +606,11 @@ export class JitTier {
     const mods = this.byPage.get(page);
     if (!mods) return this.pendingPages.has(page);
     const off = pa & 0xfff;
-    const overlaps = (t: CodeModule): boolean => t.byteStart < off + len && off < t.byteEnd;
+    // The module's bytes on this page: its own range, and the start of the page when it runs into it from the one before.
+    const overlaps = (t: CodeModule): boolean => (t.page === page && t.byteStart < off + len && off < t.byteEnd) || (t.tailPage === page && off < t.tailEnd);
     if (this.strategy.smc === 'verify') {
       // Translations stay; they are checked when next entered. Only the running one must stop now.
-      if (this.running && this.running.page === page && overlaps(this.running)) this.invalidated = true;
+      if (this.running && overlaps(this.running)) this.invalidated = true;
       return true;
     }
     for (const mod of [...mods]) {
@@ -684,7 +715,7 @@ export class JitTier {
         const left = (this.pendingPages.get(job.page) ?? 1) - 1;
         if (left) this.pendingPages.set(job.page, left); else this.pendingPages.delete(job.page);
         this.stats.workerCompileMs += result?.ms ?? 0;
-        if ((this.pageGen.get(job.page) ?? 0) !== gen) { this.stats.asyncDiscarded++; return; }
+        if ((this.pageGen.get(job.page) ?? 0) !== gen || (result && !this.tailUnchanged(job, result))) { this.stats.asyncDiscarded++; return; }
         if (!result) { this.untranslatable.set(pageOfKey(key), inPageOfKey(key), true); return; }
         this.install(job, result, gen);
       });
@@ -697,6 +728,18 @@ export class JitTier {
       return null;
     }
     return this.install(job, result, this.pageGen.get(job.page) ?? 0);
+  }
+
+  /**
+   * The bytes of the next page a result's instructions read are still
+   * those of the job (its page is watched for writes only from install
+   * on, so a write while the job was on the worker is found here).
+   */
+  private tailUnchanged(job: CompileJob, result: TranslatedJob): boolean {
+    if (result.tailEnd === 0) return true;
+    const u8 = this.interp.mem.u8, pa = job.options.tail!.pa;
+    for (let k = 0; k < result.tailEnd; k++) if (u8[pa + k] !== job.tailBytes![k]) return false;
+    return true;
   }
 
   /** Modules whose entry counters are watched for tier-up. */
@@ -749,10 +792,12 @@ export class JitTier {
         if (t.key % MODE_BITS === bits && t.csBase === cs.base && t.csLimit === cs.limit && (((t.csBase + t.eip) >>> 0) & ~0xfff) === pageLin) linked.push(t.eip);
       }
     }
+    const tail = this.nextPage(pageLin);
     return {
       key, pa, page: pagePa >>> 12, pageLin,
       bytes: mem.u8.slice(pagePa, pagePa + 4096),
       csBase: cs.base, csLimit: cs.limit, eip: cpu.eip, linked,
+      ...(tail ? { tailBytes: mem.u8.slice(tail.pa, tail.pa + MAX_INSTRUCTION_LENGTH) } : {}),
       ...(this.strategy.regionLimits ? { limits: this.strategy.regionLimits } : {}),
       options: {
         memoryPages: this.memoryPages, stateBase: mem.host.state, tlbBase: mem.host.tlb,
@@ -761,8 +806,27 @@ export class JitTier {
         sensitive: this.strategy.sensitive ?? 'trap',
         ...(this.strategy.encoder ? { encoder: this.strategy.encoder } : {}),
         directAccess: this.directEips(pagePa, pageLin, cs.base),
+        ...(tail ? { tail } : {}),
       },
     };
+  }
+
+  /**
+   * The frame the linear page after `pageLin` maps for fetches now, for
+   * instructions that run into it (null: it does not map RAM, or the
+   * 'verify' policy, whose saved bytes cover one page). Its code checks
+   * the mapping again at run time.
+   */
+  private nextPage(pageLin: number): { lin: number; pa: number } | null {
+    if (this.strategy.smc === 'verify' || pageLin === 0xfffff000) return null;
+    const lin = pageLin + 0x1000;
+    let pa: number;
+    try {
+      pa = this.interp.mmu.translate(lin, Access.Fetch);
+    } catch {
+      return null;
+    }
+    return pa + 0x1000 <= this.interp.mem.size ? { lin, pa } : null;
   }
 
   /** The EIPs (through the job's linear page and CS) of the page's instructions with direct accesses. */
@@ -802,6 +866,8 @@ export class JitTier {
       bytes: result.binary.length,
       byteStart: result.byteStart,
       byteEnd: result.byteEnd,
+      tailPage: result.tailEnd > 0 ? job.options.tail!.pa >>> 12 : -1,
+      tailEnd: result.tailEnd,
       saved: this.strategy.smc === 'verify' ? mem.u8.slice(job.page * 4096 + result.byteStart, job.page * 4096 + result.byteEnd) : null,
       entries: new Set(),
       text: result.text,
@@ -814,9 +880,12 @@ export class JitTier {
       this.blockKeys.set(page, k, (this.blockKeys.get(page, k) ?? 0) + 1);
     }
     if (counter) this.tierCandidates.add(mod);
-    let set = this.byPage.get(job.page);
-    if (!set) this.byPage.set(job.page, (set = new Set()));
-    set.add(mod);
+    for (const page of mod.tailEnd > 0 ? [mod.page, mod.tailPage] : [mod.page]) {
+      let set = this.byPage.get(page);
+      if (!set) this.byPage.set(page, (set = new Set()));
+      set.add(mod);
+      this.markCodePage(page);
+    }
     const cs = this.interp.cpu.segs[Seg.CS]!;
     const pm = job.options.mode.protectedMode;
     const dispatchable = this.dispatchableWith(cs.base, cs.limit, pm) && this.dispatchableWith(job.csBase, job.csLimit, pm);
@@ -894,9 +963,11 @@ export class JitTier {
       this.uncache(t);
     }
     mod.entries.clear();
-    const set = this.byPage.get(mod.page);
-    set?.delete(mod);
-    if (set && set.size === 0) this.byPage.delete(mod.page);
+    for (const page of mod.tailEnd > 0 ? [mod.page, mod.tailPage] : [mod.page]) {
+      const set = this.byPage.get(page);
+      set?.delete(mod);
+      if (set && set.size === 0) this.byPage.delete(page);
+    }
   }
 
   private evictIfFull(): void {

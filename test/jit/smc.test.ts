@@ -104,6 +104,16 @@ const SCENARIOS: readonly Scenario[] = [
     expected: () => [fold(range1(N).map((i) => i * i + 7)), fold(range1(N).map((i) => i * i + 7))],
     stats: invalidated,
   },
+  {
+    name: '(f) an instruction straddling two pages: a write to its bytes on the second, then that page remapped',
+    guest: 'smc-straddle',
+    results: ['as loaded', 'second frame written', 'second page remapped'],
+    expected: () => [0x11223344, 0x55663344, 0x77883344].map((imm) => fold(range1(N).map((i) => (i + imm) >>> 0))),
+    // The 'verify' policy saves one page of bytes per translation: it leaves straddling instructions to the interpreter.
+    stats: (r) => {
+      if (r.config.strategy!.smc !== 'verify') invalidated(r);
+    },
+  },
 ];
 
 /** Run a scenario's guest in one tier (each pair once: the accounting tests reuse the run). */

@@ -71,6 +71,14 @@ export interface CompileOptions {
    * levels and text).
    */
   readonly encoder?: Encoder;
+  /**
+   * For regions whose last instructions run into the next page
+   * (Region.tailEnd > 0): that page's linear address and the physical
+   * address of the frame its bytes were read from. Such an instruction
+   * first checks the TLB still maps one to the other, else leaves for the
+   * interpreter (EmitBackend.requireFetchPage).
+   */
+  readonly tail?: { readonly lin: number; readonly pa: number };
 }
 
 export interface CompiledRegion {
@@ -266,6 +274,10 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
       block.insns.forEach((insn, k) => {
         b.beginInstruction(insn, n - k, after[k]!, observable[k]!);
         b.exitOnMiss = inLoop && !direct.has(insn.eip);
+        if ((insn.eip & 0xfff) + insn.length > 0x1000) {
+          if (!o.tail) throw new Error(`instruction at ${insn.eip.toString(16)} runs into the next page, which the job did not map`);
+          b.requireFetchPage(o.tail.lin, o.tail.pa);
+        }
         if (bulkString(insn, o.flatSegments)) emitBulkString(b, insn, maxPath.get(eip)! - n);
         const flagsInstruction = inline && (insn.row.sem === 'pushf' || insn.row.sem === 'popf');
         if (flagsInstruction) b.countInline();

@@ -978,6 +978,21 @@ export class EmitBackend implements Backend<Val> {
     this.terminated = true;
   }
 
+  /**
+   * Before an instruction that runs into the next page: leave for the
+   * interpreter (JitExit.Slow, as a TLB miss does) unless the TLB maps
+   * linear page `lin` for fetches to physical page `pa`, the frame whose
+   * bytes were translated. The guest may have remapped that page since.
+   */
+  requireFetchPage(lin: number, pa: number): void {
+    const m = this.m;
+    const e = this.val(m.i32.load(this.o.tlbBase, 4, this.c((lin >>> 12) << 2)));
+    const miss = m.i32.or(
+      m.i32.ne(m.i32.and(this.x(e), this.c(tlbMask(Access.Fetch, this.mode.cpl === 3))), this.c(TLB_VALID)),
+      m.i32.ne(m.i32.xor(m.i32.and(this.x(e), this.c(~0xfff)), this.c(lin)), this.c(pa)));
+    this.emit(this.w.if_(miss, this.w.block(this.exitStmts(this.insn!.eip, this.left, 0, 0, JitExit.Slow))));
+  }
+
   raiseTrap(vector: number): void {
     // A trap retires the instruction: one fewer instruction to give back to the budget.
     this.emit(this.w.block(this.exitStmts(this.insn!.nextEip, this.left - 1, vector, 0, JitExit.Trap)));

@@ -1,7 +1,9 @@
 /**
  * Block and region formation. A basic block runs until a control transfer,
  * an instruction translated code must leave to the runtime (a sensitive
- * instruction, an encoding that faults), or the end of the 4 KiB page; a
+ * instruction, an encoding that faults), or the end of the 4 KiB page (an
+ * instruction that runs into the next page is translated with that page's
+ * bytes when the job has them, and ends its block); a
  * REP string instruction is a block of its own (it branches back to
  * itself). Blocks of one page reachable by direct jumps and fall-through
  * are joined into a region, the unit of one Wasm module. A region has
@@ -32,6 +34,13 @@ export interface Region {
   /** Offsets (within the page) of the first and one past the last guest byte translated. */
   readonly byteStart: number;
   readonly byteEnd: number;
+  /**
+   * Bytes of the next page that instructions straddling the page end read
+   * (0: none). Such an instruction is the last of its block; its code
+   * checks at run time that the next linear page still maps the frame its
+   * bytes came from (CompileOptions.tail).
+   */
+  readonly tailEnd: number;
   readonly instructionCount: number;
   /** Blocks that follow a CALL of the region: where RET comes back, so entries and in-region targets of a RET. */
   readonly returnPoints: readonly number[];
@@ -82,10 +91,12 @@ export function repeated(i: Instruction): boolean {
 /**
  * Form the region entered at `entry` (an offset in CS). `readByte(eip)`
  * returns the byte at CS:eip, or -1 when it lies outside the entry's
- * 4 KiB page. Returns null if the first instruction cannot be translated.
+ * 4 KiB page; `readTail(eip)`, when given, the bytes of the next page an
+ * instruction that starts on this one may run into (-1 where unknown).
+ * Returns null if the first instruction cannot be translated.
  */
 export function formRegion(readByte: (eip: number) => number, entry: number, code32: boolean, limits: RegionLimits = DEFAULT_LIMITS,
-  linked: (eip: number) => boolean = () => false, inline: ModeInfo | null = null): Region | null {
+  linked: (eip: number) => boolean = () => false, inline: ModeInfo | null = null, readTail: ((eip: number) => number) | null = null): Region | null {
   const blocks = new Map<number, Block>();
   const queue = [entry];
   const returnPoints: number[] = [];
@@ -98,13 +109,18 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
     let eip = start;
     let successors: number[] = [];
     for (;;) {
-      let outside = false;
+      let outside = false, straddles = false;
       const r = decode((k) => {
-        const v = readByte(wrap(eip + k));
+        let v = readByte(wrap(eip + k));
+        if (v < 0 && k > 0 && readTail) {
+          // A byte of the next page, for an instruction that starts on this one.
+          v = readTail(wrap(eip + k));
+          if (v >= 0) straddles = true;
+        }
         if (v < 0) { outside = true; return 0; }
         return v;
       }, eip, code32);
-      if (outside || isFault(r) || !translatable(r, inline)) {
+      if (outside || isFault(r) || !translatable(r, inline) || (straddles && repeated(r))) {
         successors = [eip];
         break;
       }
@@ -132,6 +148,11 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
         successors = [r.eip, r.nextEip];
         break;
       }
+      if (straddles) {
+        // The next instruction starts on the next page: outside the region.
+        successors = [r.nextEip];
+        break;
+      }
       eip = r.nextEip;
       if (insns.length >= limits.maxBlockInstructions || blocks.has(eip)) {
         successors = [eip];
@@ -152,12 +173,15 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
     const cut = block.insns.findIndex((i, k) => k > 0 && blocks.has(i.eip));
     if (cut > 0) blocks.set(start, { eip: start, insns: block.insns.slice(0, cut), successors: [block.insns[cut]!.eip] });
   }
+  let tailEnd = 0;
   for (const block of blocks.values()) {
     for (const i of block.insns) {
       count++;
+      const end = (i.eip & 0xfff) + i.length;
       byteStart = Math.min(byteStart, i.eip & 0xfff);
-      byteEnd = Math.max(byteEnd, (i.eip & 0xfff) + i.length);
+      byteEnd = Math.max(byteEnd, Math.min(end, 0x1000));
+      if (end > 0x1000) tailEnd = Math.max(tailEnd, end - 0x1000);
     }
   }
-  return { entry, blocks, byteStart, byteEnd, instructionCount: count, returnPoints: returnPoints.filter((e) => blocks.has(e)) };
+  return { entry, blocks, byteStart, byteEnd, tailEnd, instructionCount: count, returnPoints: returnPoints.filter((e) => blocks.has(e)) };
 }

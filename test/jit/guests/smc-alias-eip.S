@@ -12,12 +12,7 @@
         .code32
         .include "alias-paging.inc"
 
-        .text
-        .globl _start
-_start:
-        cli
-        cld
-        ALIAS_PAGING 1
+        ALIAS_GUEST_START 1
         xorl    %esi, %esi
         xorl    %edi, %edi
         movl    $1, %ecx

@@ -9,12 +9,7 @@
         .code32
         .include "alias-paging.inc"
 
-        .text
-        .globl _start
-_start:
-        cli
-        cld
-        ALIAS_PAGING 2
+        ALIAS_GUEST_START 2
         # Written through the alias, run through the identity map.
         xorl    %esi, %esi
         movl    $1, %ecx

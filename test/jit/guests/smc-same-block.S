@@ -14,26 +14,15 @@
 
         .include "guest.inc"
 
-        .macro LOOP_OVER fn, slot
-        xorl    %esi, %esi
-        movl    $1, %ecx
-1:      call    \fn
-        FOLD    %eax
-        incl    %ecx
-        cmpl    $N+1, %ecx
-        jne     1b
-        movl    %esi, RESULTS+\slot
-        .endm
-
         .text
         .globl _start
 _start:
         cli
         cld
-        LOOP_OVER patch_imm, 0
-        LOOP_OVER patch_op, 4
-        LOOP_OVER patch_rep, 8
-        LOOP_OVER patch_prev, 12
+        FOLD_CALLS patch_imm, RESULTS+0
+        FOLD_CALLS patch_op, RESULTS+4
+        FOLD_CALLS patch_rep, RESULTS+8
+        FOLD_CALLS patch_prev, RESULTS+12
         hlt
 
 # EAX = 2 * ECX: the store gives the next instruction the immediate ECX.
