@@ -549,19 +549,24 @@ export class JitTier {
    */
   private helperImport(job: CompileJob, sites: readonly HelperSite[]): (site: number, left: number) => void {
     const read = jobReader(job), tail = jobTailReader(job);
-    const decoded = sites.map((s) => {
+    const decodeAt = (s: { eip: number; name: string }): { insn: Instruction; name: string } => {
       const r = decode((k) => {
         const v = read((s.eip + k) >>> 0);
         return v >= 0 || !tail ? v : tail((s.eip + k) >>> 0);
       }, s.eip, job.options.mode.code32);
       if (isFault(r)) throw new Error(`helper site at ${s.eip.toString(16)} no longer decodes`);
       return { insn: r as Instruction, name: s.name };
-    });
+    };
+    const runs = sites.map((s) => [decodeAt(s), ...s.more.map(decodeAt)]);
     const b = this.interp.backend;
+    // A site runs its instructions in order; the k-th of them has k fewer instructions of the block left.
     return (site: number, left: number): void => {
-      const s = decoded[site]!;
-      b.begin(s.insn);
-      try { b.helper(s.name, s.insn); } catch (e) { this.fail(e, s.insn.eip, left); }
+      const run = runs[site]!;
+      for (let k = 0; k < run.length; k++) {
+        const s = run[k]!;
+        b.begin(s.insn);
+        try { b.helper(s.name, s.insn); } catch (e) { this.fail(e, s.insn.eip, left - k); }
+      }
     };
   }
 

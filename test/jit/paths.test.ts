@@ -126,6 +126,7 @@ describe('JIT faults in the middle of loops', () => {
     { n: 1, name: 'a store loop reaching a read-only page', vector: 14, errorCode: 3, cr2: 0x302000 },
     { n: 2, name: 'a divide loop reaching a zero divisor', vector: 0, errorCode: 0, cr2: 0 },
     { n: 3, name: 'REP MOVSD reaching an absent page', vector: 14, errorCode: 2, cr2: 0x300000 },
+    { n: 4, name: 'an x87 store, the last of four x87 instructions in a row, reaching an absent page', vector: 14, errorCode: 2, cr2: 0x300000 },
   ];
   for (const s of scenarios) {
     it(s.name, () => {

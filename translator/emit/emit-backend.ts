@@ -118,10 +118,15 @@ class KindField extends Val {
   }
 }
 
-/** A call of a runtime helper in translated code. */
+/**
+ * A call of a runtime helper in translated code: the instruction at `eip`,
+ * then those of `more`, which followed it in the block with nothing in
+ * between to translate (EmitBackend.helper): one call runs them all.
+ */
 export interface HelperSite {
   readonly eip: number;
   readonly name: string;
+  readonly more: Array<{ readonly eip: number; readonly name: string }>;
 }
 
 /** Raised at translation time for an instruction the emitter cannot translate (it is left to the interpreter). */
@@ -1081,8 +1086,17 @@ export class EmitBackend implements Backend<Val> {
    * fault in the helper throws through the import into the catch_all.
    */
   helper(name: string, insn: Instruction): void {
+    const run = this.helperRun;
+    if (run && run.stmts === this.stmts && run.length === this.stmts.length) {
+      // The helper instruction before this one was the last thing emitted: its call runs this one too,
+      // and its reloads serve both. (Not after one that writes a general register: a fault in this one
+      // would make the catch_all store the registers' locals over it.)
+      this.helperSites[run.site]!.more.push({ eip: insn.eip, name });
+      if (insn.operands.some((o) => o.kind === 'reg')) this.helperRun = null;
+      return;
+    }
     const site = this.helperSites.length;
-    this.helperSites.push({ eip: insn.eip, name });
+    this.helperSites.push({ eip: insn.eip, name, more: [] });
     this.forgetPages();
     this.regIdent.fill(null);
     this.forgetRegisterParts();
@@ -1095,7 +1109,11 @@ export class EmitBackend implements Backend<Val> {
       ...this.loadFlagState(),
     );
     this.flags = { recs: [], mainMay: ARITH_FLAGS, cfMay: false };
+    this.helperRun = insn.operands.some((o) => o.kind === 'reg') ? null : { site, stmts: this.stmts, length: this.stmts.length };
   }
+
+  /** The last helper call emitted, while more helper instructions may join it (see helper()). */
+  private helperRun: { readonly site: number; readonly stmts: Expr[]; readonly length: number } | null = null;
 
   // --- flags -------------------------------------------------------------------
 

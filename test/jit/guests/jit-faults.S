@@ -7,6 +7,8 @@
 #   1  a store loop that runs into a read-only page (#PF, write)
 #   2  a loop whose divisor counts down to 0 (#DE)
 #   3  a REP MOVSD whose destination runs into a page that is not present
+#   4  an x87 loop whose FSTP, the last of four x87 instructions in a row,
+#      runs into a page that is not present (#PF, write)
 #
 # Paging: 0 - 4 MiB identity-mapped, except ABSENT (not present) and
 # READONLY (not writable).
@@ -23,7 +25,7 @@ _start:
 
         .p2align 2
 table:
-        .long   load_loop, store_loop, divide_loop, rep_loop
+        .long   load_loop, store_loop, divide_loop, rep_loop, x87_loop
 
 load_loop:
         movl    $ABSENT - 0x800, %esi
@@ -65,4 +67,18 @@ rep_loop:
         movl    $0x2000, %ecx
         cmpl    %ecx, %esi              # flags of this CMP stay through the REP
         rep movsl
+        hlt
+
+x87_loop:
+        fninit
+        movl    $ABSENT - 0x800, %edi
+        movl    $3, %ebx
+1:      addl    $8, %edi
+        decl    %ebx                    # flags of this DEC are pending through the x87 instructions
+        fld1
+        fld1
+        faddp
+        fstpl   -8(%edi)
+        cmpl    $ABSENT + 0x1000, %edi
+        jb      1b
         hlt
