@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { buildFlatGuest, GUEST_BUILD_DIR, PROJECT_ROOT } from '../src/toolchain.js';
 
 /** Which part of the corpus a workload belongs to: the project's targets are set on the integer one. */
-export type Corpus = 'integer' | 'x87';
+export type Corpus = 'integer' | 'x87' | 'control';
 
 export interface Workload {
   readonly name: string;
@@ -24,6 +24,7 @@ export const WORKLOADS: readonly Workload[] = [
   { name: 'sort', description: 'quicksort of 12000 pseudo-random dwords', corpus: 'integer' },
   { name: 'memcpy', description: 'REP MOVSD and a byte loop over 32 KiB, 4 rounds', corpus: 'integer' },
   { name: 'md5', description: 'MD5 of 48 KiB', corpus: 'integer' },
+  { name: 'calls', description: 'CALL/RET between 33 pages: 256 cross-page calls per round, 400 rounds', corpus: 'control' },
   { name: 'mandel', description: 'Mandelbrot escape counts, 96x64 points, x87 under double precision control', corpus: 'x87' },
 ];
 
