@@ -10,6 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type FlowNode, naturalLoops, reducible, structure, type Target } from '../../translator/emit/structure.js';
+import { dispatchLoopFlow } from '../../translator/emit/compile.js';
 import { type Expr, WasmModule } from '../../translator/emit/wasm.js';
 
 /**
@@ -42,8 +43,15 @@ function walk(g: Graph, decisions: readonly number[]): { trace: number[]; exit: 
   }
 }
 
-/** Compile the graph through structure() and run it: the same observations as walk(). */
-function run(g: Graph, decisions: readonly number[]): { trace: number[]; exit: number } {
+/**
+ * How run() builds the code: structure() or the region compiler's dispatch
+ * loop (its fallback for irreducible graphs), and multi-way nodes as a
+ * chain of tests ('switch') or one br_table ('table', as a region's entries).
+ */
+interface Lowering { readonly flow: 'structure' | 'dispatch'; readonly multiway: 'switch' | 'table' }
+
+/** Compile the graph and run it: the same observations as walk(). */
+function run(g: Graph, decisions: readonly number[], how: Lowering = { flow: 'structure', multiway: 'switch' }): { trace: number[]; exit: number } {
   const mod = new WasmModule(1);
   try {
     mod.beginFunction(0);
@@ -63,12 +71,18 @@ function run(g: Graph, decisions: readonly number[]): { trace: number[]; exit: n
         mod.set(di, m.i32.add(mod.get(di), mod.k(1))),
       );
       if (out.length === 2) return { code, term: { kind: 'if', cond: m.i32.and(mod.get(dec), mod.k(1)), then: to(out[0]!), else: to(out[1]!) } };
-      const cases = out.slice(1).map((t, k) => ({ cond: m.i32.eq(m.i32.rem_u(mod.get(dec), mod.k(out.length)), mod.k(k + 1)), to: to(t) }));
+      const choice = (): Expr => m.i32.rem_u(mod.get(dec), mod.k(out.length));
+      if (how.multiway === 'table') {
+        // Choice 0 is the default: index -1, outside the table.
+        return { code, term: { kind: 'table', index: m.i32.sub(choice(), mod.k(1)), cases: out.slice(1).map(to), default: to(out[0]!) } };
+      }
+      const cases = out.slice(1).map((t, k) => ({ cond: m.i32.eq(choice(), mod.k(k + 1)), to: to(t) }));
       return { code, term: { kind: 'switch', cases, default: to(out[0]!) } };
     });
     expect(reducible(nodes, 0), 'the graph is reducible').toBe(true);
     const exits = [[mod.ret(m.i32.shr_u(mod.get(pos), mod.k(2)))], [mod.ret(m.i32.add(mod.k(10000), m.i32.shr_u(mod.get(pos), mod.k(2))))]];
-    mod.endFunction('f', mod.block([structure(mod, nodes, 0, exits), mod.unreachable()], true), true);
+    const flow = how.flow === 'structure' ? structure(mod, nodes, 0, exits) : dispatchLoopFlow(mod, nodes, 0, exits);
+    mod.endFunction('f', mod.block([flow, mod.unreachable()], true), true);
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(mod.finish(0) as Uint8Array<ArrayBuffer>), { env: { memory } });
     const words = new Int32Array(memory.buffer);
@@ -108,6 +122,17 @@ describe('structured control flow', () => {
       for (let seed = 1; seed <= 12; seed++) {
         const decisions = decisionsFrom(seed * 7919, 64);
         expect(run(g, decisions), `seed ${seed}`).toEqual(walk(g, decisions));
+      }
+    });
+  }
+
+  for (const how of [{ flow: 'structure', multiway: 'table' }, { flow: 'dispatch', multiway: 'switch' }, { flow: 'dispatch', multiway: 'table' }] as const) {
+    it(`every graph through ${how.flow === 'structure' ? 'structure()' : 'the dispatch loop'} with multi-way nodes as ${how.multiway === 'table' ? 'a br_table' : 'tests'}`, () => {
+      for (const [name, g] of Object.entries(GRAPHS)) {
+        for (let seed = 1; seed <= 12; seed++) {
+          const decisions = decisionsFrom(seed * 7919, 64);
+          expect(run(g, decisions, how), `${name}, seed ${seed}`).toEqual(walk(g, decisions));
+        }
       }
     });
   }

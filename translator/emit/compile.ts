@@ -38,7 +38,7 @@ import { EmitBackend, type HelperSite, IMPORTS, JitExit, type Next, Untranslatab
 import { regionLiveness } from './liveness.js';
 import { type Block, type Region, translatedSemantics } from './region.js';
 import { bulkString, emitBulkString } from './string-ops.js';
-import { type FlowNode, naturalLoops, reducible, structure, type Target, type Terminator } from './structure.js';
+import { type FlowNode, naturalLoops, reducible, structure, tableCode, type Target, type Terminator } from './structure.js';
 import { type Encoder, type Expr, WasmModule } from './wasm.js';
 
 export interface CompileOptions {
@@ -348,8 +348,10 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
       b.settleToLocals(live.liveIn.get(e)!);
       return { node: copyIndex.get(e)?.get(e) ?? original(e), code: b.take() };
     };
-    const cases: Array<{ cond: Expr; to: Target }> = [];
-    for (let k = 1; k < entries.length; k++) cases.push({ cond: m.i32.eq(w.get(entryParam), w.k(k)), to: enter(entries[k]!) });
+    // Entry k of the module's exports is case k of one br_table (entry 0 the default): a chain of comparisons
+    // would cost a return into a region with many calls as many tests as its return points.
+    const cases: Target[] = [];
+    for (let k = 1; k < entries.length; k++) cases.push(enter(entries[k]!));
     // The entry counter: the runtime reads it to find the modules worth optimising (JitStrategy.tierUp).
     w.exportedGlobal(ENTRY_COUNTER, 0);
     nodes[prologueIndex] = {
@@ -357,7 +359,7 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
         w.globalSet(ENTRY_COUNTER, m.i32.add(w.globalGet(ENTRY_COUNTER), w.k(1))),
         ...b.loadRegisters(), ...b.loadFlagState(), w.set(b.smcLocal, w.k(0)), w.set(b.budgetLocal, b.loadState(StateSlot.Budget)),
       ],
-      term: { kind: 'switch', cases, default: enter(entries[0]!) },
+      term: cases.length ? { kind: 'table', index: m.i32.sub(w.get(entryParam), w.k(1)), cases, default: enter(entries[0]!) } : { kind: 'goto', to: enter(entries[0]!) },
     };
 
     /** Leave for the dispatcher with the dynamic form in the locals and the EIP in nextLocal. */
@@ -438,7 +440,7 @@ function targetsOf(next: Next, inRegion: ReadonlySet<number>, returns: readonly 
  * jumps to it. Slower (an indirect jump per block) but always possible;
  * exits are the same labelled blocks around the flow as structure() makes.
  */
-function dispatchLoopFlow(mod: WasmModule, nodes: readonly FlowNode[], root: number, exits: readonly Expr[][]): Expr {
+export function dispatchLoopFlow(mod: WasmModule, nodes: readonly FlowNode[], root: number, exits: readonly Expr[][]): Expr {
   const w = mod;
   const m = w.m;
   const label = mod.newLocal();
@@ -447,6 +449,7 @@ function dispatchLoopFlow(mod: WasmModule, nodes: readonly FlowNode[], root: num
     const t = n.term;
     if (t.kind === 'goto') return [...n.code, ...go(t.to)];
     if (t.kind === 'if') return [...n.code, w.if_(t.cond, w.block(go(t.then)), w.block(go(t.else)))];
+    if (t.kind === 'table') return [...n.code, ...tableCode(w, 't', t.index, t.cases.map(go), go(t.default))];
     let out = go(t.default);
     for (let k = t.cases.length - 1; k >= 0; k--) out = [w.if_(t.cases[k]!.cond, w.block(go(t.cases[k]!.to)), w.block(out))];
     return [...n.code, ...out];

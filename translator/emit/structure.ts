@@ -22,7 +22,9 @@ export type Terminator =
   | { readonly kind: 'goto'; readonly to: Target }
   | { readonly kind: 'if'; readonly cond: Expr; readonly then: Target; readonly else: Target }
   /** The first case whose condition holds, else the default. */
-  | { readonly kind: 'switch'; readonly cases: ReadonlyArray<{ readonly cond: Expr; readonly to: Target }>; readonly default: Target };
+  | { readonly kind: 'switch'; readonly cases: ReadonlyArray<{ readonly cond: Expr; readonly to: Target }>; readonly default: Target }
+  /** Case `index` (one br_table), else the default: for dense case numbers (a region's entries). */
+  | { readonly kind: 'table'; readonly index: Expr; readonly cases: readonly Target[]; readonly default: Target };
 
 export interface FlowNode {
   readonly code: readonly Expr[];
@@ -32,7 +34,23 @@ export interface FlowNode {
 function targetsOf(t: Terminator): Target[] {
   if (t.kind === 'goto') return [t.to];
   if (t.kind === 'if') return [t.then, t.else];
+  if (t.kind === 'table') return [...t.cases, t.default];
   return [...t.cases.map((c) => c.to), t.default];
+}
+
+/**
+ * A br_table terminator as nested blocks: block $d { block $t(n-1) { ...
+ * block $t0 { br_table $t0..$t(n-1) $d (index) } case 0 ... } case n-1 }
+ * default. Each case's code leaves by a branch (`go` ends in one), so none
+ * runs into the next.
+ */
+export function tableCode(w: WasmModule, prefix: string, index: Expr, cases: readonly Expr[][], dflt: readonly Expr[]): Expr[] {
+  const labels = cases.map((_, k) => `${prefix}${k}`);
+  let inner: Expr[] = [w.m.switch(labels, `${prefix}d`, index)];
+  cases.forEach((code, k) => {
+    inner = [w.named(labels[k]!, inner), ...code];
+  });
+  return [w.named(`${prefix}d`, inner), ...dflt];
 }
 
 /** Successor node indices of a node. */
@@ -146,6 +164,7 @@ export function structure(w: WasmModule, nodes: readonly FlowNode[], root: numbe
     const t = nodes[n]!.term;
     if (t.kind === 'goto') return branch(n, t.to);
     if (t.kind === 'if') return [w.if_(t.cond, w.block(branch(n, t.then)), w.block(branch(n, t.else)))];
+    if (t.kind === 'table') return tableCode(w, `T${n}_`, t.index, t.cases.map((c) => branch(n, c)), branch(n, t.default));
     let out: Expr[] = branch(n, t.default);
     for (let k = t.cases.length - 1; k >= 0; k--) {
       const c = t.cases[k]!;
