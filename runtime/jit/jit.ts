@@ -304,6 +304,9 @@ function jobTailReader(job: CompileJob): ((eip: number) => number) | null {
   };
 }
 
+/** Thrown through translated code by a helper whose store dropped translations (see helperImport). */
+const CODE_CHANGED = Symbol('translated code changed');
+
 /** The longest x86 instruction: the most bytes of the next page one may read. */
 const MAX_INSTRUCTION_LENGTH = 15;
 
@@ -560,12 +563,17 @@ export class JitTier {
     const runs = sites.map((s) => [decodeAt(s), ...s.more.map(decodeAt)]);
     const b = this.interp.backend;
     // A site runs its instructions in order; the k-th of them has k fewer instructions of the block left.
+    // One whose store dropped translated code (the running region's, maybe the rest of this very run)
+    // ends the region right after it, as a slow-path store does: the runtime goes on at the next EIP.
+    // (Such an instruction writes no general register: the catch_all's register stores lose nothing.)
     return (site: number, left: number): void => {
       const run = runs[site]!;
       for (let k = 0; k < run.length; k++) {
         const s = run[k]!;
         b.begin(s.insn);
+        this.invalidated = false;
         try { b.helper(s.name, s.insn); } catch (e) { this.fail(e, s.insn.eip, left - k); }
+        if (this.invalidated) this.fail(CODE_CHANGED, s.insn.nextEip, left - k - 1);
       }
     };
   }
@@ -1128,6 +1136,8 @@ export class JitTier {
         case JitExit.Exception: {
           const e = this.pending;
           this.pending = null;
+          // A helper's store changed translated code: carry on at the EIP it left in the state block.
+          if (e === CODE_CHANGED) break;
           return exitOf(e);
         }
         default:

@@ -42,12 +42,15 @@ const SCENARIOS: readonly Scenario[] = [
   {
     name: '(a) a write to the next instruction in the same block',
     guest: 'smc-same-block',
-    results: ['next imm32', 'next opcode', 'REP MOVSB over the next instruction', 'an instruction that already ran'],
+    results: ['next imm32', 'next opcode', 'REP MOVSB over the next instruction', 'an instruction that already ran',
+      'x87 store over the next imm32', 'x87 store over a later x87 instruction of its run'],
     expected: () => [
       fold(range1(N).map((i) => 2 * i)),
       fold(range1(N).map((i) => (i & 1 ? i - 1 : i + 1))),
       fold(range1(N).map((i) => 3 * i)),
       fold(range1(N).map((i) => (i === 1 ? 0x100 : i - 1))),
+      fold(range1(N).map((i) => 5 * i)),
+      fold(range1(N).map((i) => 11 * i)),
     ],
     stats: invalidated,
   },

@@ -7,6 +7,9 @@
 #   RESULTS+4  fold of patch_op(i)   = i+1 or i-1 (next opcode INC or DEC)
 #   RESULTS+8  fold of patch_rep(i)  = 3i       (REP MOVSB over the next MOV)
 #   RESULTS+12 fold of patch_prev(i) = i-1, 0x100 for i=1 (rewrites an instruction that already ran)
+#   RESULTS+16 fold of patch_x87(i)  = 5i       (an x87 store, FISTP, writes the next MOV's imm32)
+#   RESULTS+20 fold of patch_x87_run(i) = 11i   (FISTP rewrites the address of the FILD after it,
+#                                                two x87 instructions later in the same run)
 # for i = 1..N, with fold(s, v) = 3s + v.
         .code32
         .set RESULTS, 0x70000
@@ -23,6 +26,9 @@ _start:
         FOLD_CALLS patch_op, RESULTS+4
         FOLD_CALLS patch_rep, RESULTS+8
         FOLD_CALLS patch_prev, RESULTS+12
+        fninit
+        FOLD_CALLS patch_x87, RESULTS+16
+        FOLD_CALLS patch_x87_run, RESULTS+20
         hlt
 
 # EAX = 2 * ECX: the store gives the next instruction the immediate ECX.
@@ -71,6 +77,36 @@ patch_prev:
         movl    %ecx, 5b+1
         ret
 
+# EAX = 5 * ECX: FISTP stores 5i over the immediate of the MOV after it.
+patch_x87:
+        leal    (%ecx,%ecx,4), %eax
+        movl    %eax, x87_scratch
+        fildl   x87_scratch
+        fistpl  6f+1
+6:      movl    $0xdeadbeef, %eax
+        ret
+
+# EAX = 11 * ECX: FISTP writes the address of x87_b into the displacement
+# of the FILD two instructions on (DB 05 disp32), which then loads 11i
+# instead of x87_a's 1.
+patch_x87_run:
+        imull   $11, %ecx, %eax
+        movl    %eax, x87_b
+        fildl   x87_b_address
+        fistpl  7f+2
+7:      fildl   x87_a
+        fistpl  x87_scratch
+        movl    x87_scratch, %eax
+        ret
+
         .data
+x87_scratch:
+        .long   0
+x87_a:
+        .long   1
+x87_b:
+        .long   0
+x87_b_address:
+        .long   x87_b
 template:
         movl    $0, %eax
