@@ -199,6 +199,11 @@ interface CodeModule {
   readonly text?: string;
 }
 
+/** The physical pages whose writes concern a module: its own, and the one its last instruction runs into. */
+function codePagesOf(mod: CodeModule): number[] {
+  return mod.tailEnd > 0 ? [mod.page, mod.tailPage] : [mod.page];
+}
+
 /** An entry of a compiled region: what the cache holds, and what dispatch() calls. */
 interface Translation {
   readonly key: number;
@@ -893,7 +898,7 @@ export class JitTier {
       this.blockKeys.set(page, k, (this.blockKeys.get(page, k) ?? 0) + 1);
     }
     if (counter) this.tierCandidates.add(mod);
-    for (const page of mod.tailEnd > 0 ? [mod.page, mod.tailPage] : [mod.page]) {
+    for (const page of codePagesOf(mod)) {
       let set = this.byPage.get(page);
       if (!set) this.byPage.set(page, (set = new Set()));
       set.add(mod);
@@ -924,7 +929,6 @@ export class JitTier {
     // Counts inside the new module were made while its code was interpreted (before it existed, or in
     // the interpreter's catching up with it): they start again.
     this.counts.deleteWhere(job.page, (k) => (k >>> 12) >= result.byteStart && (k >>> 12) < result.byteEnd);
-    this.markCodePage(job.page);
     if (tieredUp) {
       this.stats.tieredUp++;
     } else {
@@ -976,7 +980,7 @@ export class JitTier {
       this.uncache(t);
     }
     mod.entries.clear();
-    for (const page of mod.tailEnd > 0 ? [mod.page, mod.tailPage] : [mod.page]) {
+    for (const page of codePagesOf(mod)) {
       const set = this.byPage.get(page);
       set?.delete(mod);
       if (set && set.size === 0) this.byPage.delete(page);

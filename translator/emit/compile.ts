@@ -36,7 +36,7 @@ import { Flag, type ModeInfo } from '../semantics/backend.js';
 import { StateSlot } from '../../runtime/cpu.js';
 import { EmitBackend, type HelperSite, IMPORTS, JitExit, type Next, Untranslatable } from './emit-backend.js';
 import { regionLiveness } from './liveness.js';
-import { type Block, type Region, translatedSemantics } from './region.js';
+import { type Block, type Region, runsIntoNextPage, translatedSemantics } from './region.js';
 import { bulkString, emitBulkString } from './string-ops.js';
 import { type FlowNode, naturalLoops, reducible, structure, tableCode, type Target, type Terminator } from './structure.js';
 import { type Encoder, type Expr, WasmModule } from './wasm.js';
@@ -274,7 +274,7 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
       block.insns.forEach((insn, k) => {
         b.beginInstruction(insn, n - k, after[k]!, observable[k]!);
         b.exitOnMiss = inLoop && !direct.has(insn.eip);
-        if ((insn.eip & 0xfff) + insn.length > 0x1000) {
+        if (runsIntoNextPage(insn)) {
           if (!o.tail) throw new Error(`instruction at ${insn.eip.toString(16)} runs into the next page, which the job did not map`);
           b.requireFetchPage(o.tail.lin, o.tail.pa);
         }
@@ -442,23 +442,19 @@ function targetsOf(next: Next, inRegion: ReadonlySet<number>, returns: readonly 
  */
 export function dispatchLoopFlow(mod: WasmModule, nodes: readonly FlowNode[], root: number, exits: readonly Expr[][]): Expr {
   const w = mod;
-  const m = w.m;
   const label = mod.newLocal();
   const go = (t: Target): Expr[] => [...(t.code ?? []), ...('exit' in t ? [w.br(`exit${t.exit}`)] : [w.set(label, w.k(t.node)), w.br('top')])];
-  const caseCode = (n: FlowNode): Expr[] => {
+  const caseCode = (n: FlowNode, k: number): Expr[] => {
     const t = n.term;
     if (t.kind === 'goto') return [...n.code, ...go(t.to)];
     if (t.kind === 'if') return [...n.code, w.if_(t.cond, w.block(go(t.then)), w.block(go(t.else)))];
-    if (t.kind === 'table') return [...n.code, ...tableCode(w, 't', t.index, t.cases.map(go), go(t.default))];
+    if (t.kind === 'table') return [...n.code, ...tableCode(w, `t${k}_`, t.index, t.cases.map(go), go(t.default))];
     let out = go(t.default);
-    for (let k = t.cases.length - 1; k >= 0; k--) out = [w.if_(t.cases[k]!.cond, w.block(go(t.cases[k]!.to)), w.block(out))];
+    for (let c = t.cases.length - 1; c >= 0; c--) out = [w.if_(t.cases[c]!.cond, w.block(go(t.cases[c]!.to)), w.block(out))];
     return [...n.code, ...out];
   };
-  // block $c(n-1) { ... block $c0 { br_table $c0..$c(n-1) (label) } case 0 ... } case n-1
-  let inner: Expr = m.switch(nodes.map((_, k) => `c${k}`), `c${nodes.length - 1}`, w.get(label));
-  nodes.forEach((n, k) => {
-    inner = w.block([w.named(`c${k}`, [inner]), ...caseCode(n)]);
-  });
+  // One br_table on the label: node k is case k, the last node the default.
+  const inner = w.block(tableCode(w, 'c', w.get(label), nodes.slice(0, -1).map(caseCode), caseCode(nodes[nodes.length - 1]!, nodes.length - 1)));
   let out: Expr = w.block([w.set(label, w.k(root)), w.loop('top', inner), w.unreachable()]);
   exits.forEach((code, k) => {
     out = w.block([w.named(`exit${k}`, [out]), ...code]);

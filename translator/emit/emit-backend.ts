@@ -1087,12 +1087,14 @@ export class EmitBackend implements Backend<Val> {
    */
   helper(name: string, insn: Instruction): void {
     const run = this.helperRun;
+    // No helper instruction joins a run after one that writes a general register: a fault in it would
+    // make the catch_all store the registers' locals over that write.
+    const endsRun = insn.operands.some((o) => o.kind === 'reg');
     if (run && run.stmts === this.stmts && run.length === this.stmts.length) {
       // The helper instruction before this one was the last thing emitted: its call runs this one too,
-      // and its reloads serve both. (Not after one that writes a general register: a fault in this one
-      // would make the catch_all store the registers' locals over it.)
+      // and its reloads serve both.
       this.helperSites[run.site]!.more.push({ eip: insn.eip, name });
-      if (insn.operands.some((o) => o.kind === 'reg')) this.helperRun = null;
+      if (endsRun) this.helperRun = null;
       return;
     }
     const site = this.helperSites.length;
@@ -1109,7 +1111,7 @@ export class EmitBackend implements Backend<Val> {
       ...this.loadFlagState(),
     );
     this.flags = { recs: [], mainMay: ARITH_FLAGS, cfMay: false };
-    this.helperRun = insn.operands.some((o) => o.kind === 'reg') ? null : { site, stmts: this.stmts, length: this.stmts.length };
+    this.helperRun = endsRun ? null : { site, stmts: this.stmts, length: this.stmts.length };
   }
 
   /** The last helper call emitted, while more helper instructions may join it (see helper()). */

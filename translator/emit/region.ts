@@ -83,6 +83,11 @@ export function translatedSemantics(i: Instruction, inline: boolean): InlineSem 
   return (inline && i.row.sensitive && INLINE_SEMANTICS[i.row.sem]) || SEMANTICS[i.row.sem]!;
 }
 
+/** Does the instruction run into the next 4 KiB page (Region.tailEnd)? */
+export function runsIntoNextPage(i: Instruction): boolean {
+  return (i.eip & 0xfff) + i.length > 0x1000;
+}
+
 /** A string instruction with a REP prefix (it may run many iterations). */
 export function repeated(i: Instruction): boolean {
   return i.rep !== 0 && i.row.rep !== undefined;
@@ -180,7 +185,7 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
       const end = (i.eip & 0xfff) + i.length;
       byteStart = Math.min(byteStart, i.eip & 0xfff);
       byteEnd = Math.max(byteEnd, Math.min(end, 0x1000));
-      if (end > 0x1000) tailEnd = Math.max(tailEnd, end - 0x1000);
+      if (runsIntoNextPage(i)) tailEnd = Math.max(tailEnd, end - 0x1000);
     }
   }
   return { entry, blocks, byteStart, byteEnd, tailEnd, instructionCount: count, returnPoints: returnPoints.filter((e) => blocks.has(e)) };
