@@ -107,6 +107,19 @@ export interface JitStrategy {
    */
   readonly regionLimits?: RegionLimits;
   /**
+   * Which blocks a region takes in. 'executed' (the default when the
+   * threshold is above 0): past a control transfer, only blocks that have
+   * run in the interpreter (a jump, branch or call target, a return point),
+   * so the cold paths of a function (error handling, rare cases) are not
+   * translated until they run often enough to be compiled as regions of
+   * their own. 'reachable': every block reachable on the page (the only
+   * choice at threshold 0, where nothing has run). Measured on Debian's 686
+   * boot (--stats): 259 k guest instructions translated into 60 MB of Wasm
+   * under 'reachable', 145 k into 35 MB under 'executed', for 12% more
+   * compilations and the same number of dispatches.
+   */
+  readonly regions?: 'executed' | 'reachable';
+  /**
    * Who writes unoptimised modules: 'direct', the baseline encoder that
    * writes Wasm bytes itself (translator/emit/wasm-bytes.ts, the default),
    * or 'binaryen' (building the module through binaryen.js, as optimised
@@ -243,6 +256,13 @@ export interface CompileJob {
    * came from), absent when that page does not map to RAM.
    */
   readonly tailBytes?: Uint8Array;
+  /**
+   * Block starts on the page that have run in the interpreter, one bit per
+   * byte offset (absent: every reachable block joins the region). A region
+   * grows along control transfers only to code that has run; the rest stays
+   * out of it until it runs often enough to be compiled itself.
+   */
+  readonly executed?: Uint8Array;
   readonly options: CompileOptions;
   /** The strategy's region limits (JitStrategy.regionLimits). */
   readonly limits?: RegionLimits;
@@ -309,6 +329,18 @@ function jobTailReader(job: CompileJob): ((eip: number) => number) | null {
   };
 }
 
+/** Has the block at EIP run (CompileJob.executed)? Null when the job does not say. */
+function jobExecuted(job: CompileJob): ((eip: number) => boolean) | null {
+  const bits = job.executed;
+  if (!bits) return null;
+  return (e: number): boolean => {
+    const l = (job.csBase + e) >>> 0;
+    if (e > job.csLimit || (l & ~0xfff) !== job.pageLin) return false;
+    const off = l & 0xfff;
+    return ((bits[off >>> 3]! >>> (off & 7)) & 1) !== 0;
+  };
+}
+
 /** Thrown through translated code by a helper whose store dropped translations (see helperImport). */
 const CODE_CHANGED = Symbol('translated code changed');
 
@@ -321,7 +353,8 @@ export function translateJob(job: CompileJob): TranslatedJob | null {
   const linked = new Set(job.linked);
   linked.delete(job.eip);
   const inline = job.options.sensitive === 'inline' ? job.options.mode : null;
-  const region = formRegion(jobReader(job), job.eip, job.options.mode.code32, job.limits ?? DEFAULT_LIMITS, (e) => linked.has(e), inline, jobTailReader(job));
+  const region = formRegion(jobReader(job), job.eip, job.options.mode.code32, job.limits ?? DEFAULT_LIMITS, (e) => linked.has(e), inline, jobTailReader(job),
+    jobExecuted(job));
   if (!region) return null;
   let compiled;
   try {
@@ -691,6 +724,12 @@ export class JitTier {
   private lookup(): Translation | null {
     if (!this.currentKey()) return null;
     const page = this.curPage, k = this.curInPage;
+    if (this.profiled) {
+      let bits = this.executed.get(page);
+      if (!bits) this.executed.set(page, (bits = new Uint8Array(512)));
+      const off = this.curPa & 0xfff;
+      bits[off >>> 3] |= 1 << (off & 7);
+    }
     const t = this.cache.get(page, k);
     if (t) {
       const cpu = this.interp.cpu;
@@ -715,6 +754,14 @@ export class JitTier {
     }
     this.counts.delete(page, k);
     return this.compile(wholeKey(page, k), this.curPa, this.curLin);
+  }
+
+  /** Block starts that have run in the interpreter, by physical page (CompileJob.executed). */
+  private readonly executed = new Map<number, Uint8Array>();
+
+  /** Do regions grow only into code that has run (JitStrategy.regions)? */
+  private get profiled(): boolean {
+    return this.strategy.threshold > 0 && this.strategy.regions !== 'reachable';
   }
 
   private compile(key: number, pa: number, lin: number): Translation | null {
@@ -816,6 +863,7 @@ export class JitTier {
       bytes: mem.u8.slice(pagePa, pagePa + 4096),
       csBase: cs.base, csLimit: cs.limit, eip: cpu.eip, linked,
       ...(tail ? { tailBytes: mem.u8.slice(tail.pa, tail.pa + MAX_INSTRUCTION_LENGTH) } : {}),
+      ...(this.profiled ? { executed: (this.executed.get(pagePa >>> 12) ?? new Uint8Array(512)).slice() } : {}),
       ...(this.strategy.regionLimits ? { limits: this.strategy.regionLimits } : {}),
       options: {
         memoryPages: this.memoryPages, stateBase: mem.host.state, tlbBase: mem.host.tlb,

@@ -12,6 +12,8 @@ export const JIT_STRATEGIES: Readonly<Record<string, JitStrategy>> = {
   'jit-eager': { name: 'jit-eager', threshold: 0, optimize: 0, smc: 'subpage', budget: 'approximate' },
   /** Interpret an entry until it has run 20 times, then compile it (optimiser off). */
   'jit-hot': { name: 'jit-hot', threshold: 20, optimize: 0, smc: 'subpage', budget: 'approximate' },
+  /** As jit-hot, each region taking in every block reachable on its page, not only those that have run. */
+  'jit-hot-reachable': { name: 'jit-hot-reachable', threshold: 20, optimize: 0, smc: 'subpage', budget: 'approximate', regions: 'reachable' },
   /** As jit-hot, invalidating whole pages on a write to translated code. */
   'jit-hot-page': { name: 'jit-hot-page', threshold: 20, optimize: 0, smc: 'page', budget: 'approximate' },
   /** As jit-hot, checking a translation's guest bytes when it is entered instead of invalidating on writes. */

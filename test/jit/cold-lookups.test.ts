@@ -15,6 +15,7 @@ import { createMachine } from '../../src/machine.js';
 import { loadFlat } from '../../src/loaders/flat.js';
 import { ExitReason } from '../../runtime/exit-reason.js';
 import { BUDGET_EXHAUSTED } from '../../runtime/interpreter.js';
+import { DEFAULT_LIMITS, formRegion } from '../../translator/emit/region.js';
 
 const HOT: JitStrategy = { name: 'test-hot', threshold: 20, optimize: 0, smc: 'subpage' };
 
@@ -85,6 +86,56 @@ describe('cold code: lookups at block starts only', () => {
     // ADD in every iteration would be ROUNDS steps more, the second page's code over 40 000.
     expect(jit.stats.interpretedSteps).toBeLessThan(20 * (before + 1 + after) + rounds / 2);
     expect(jit.stats.slowExits).toBe(0);
+  });
+});
+
+describe('regions grow only into code that has run (JitStrategy.regions)', () => {
+  // mov ecx, 100; xor eax, eax; L: cmp ecx, 40; jae H; add eax, 1000; H: inc eax; loop L; hlt
+  // The ADD runs only once ECX is below 40: after the loop at L has been compiled (its 21st arrival).
+  const COLD_LATE = [0xb9, 100, 0, 0, 0, 0x31, 0xc0, 0x83, 0xf9, 40, 0x73, 0x05, 0x05, 0xe8, 0x03, 0, 0, INC_EAX, 0xe2, 0xf3, HLT];
+  const RESULT = 100 + 39 * 1000;
+
+  it('a branch not yet taken stays out of the region, and is compiled on its own once it has run often', () => {
+    const { eax, jit } = runToHalt(COLD_LATE);
+    expect(eax).toBe(RESULT);
+    // The loop's region, formed at H (the JAE's target, hot first: the first pass falls into L): inc, loop,
+    // cmp, jae, without the ADD. The ADD's region, compiled once it got hot: add, inc, loop (straight on
+    // through H), cmp, jae (L has run); the JAE's target H is the first region's entry, linked to.
+    expect(jit.stats.compiles).toBe(2);
+    expect(jit.stats.guestInstructionsTranslated).toBe(4 + 5);
+  });
+
+  it('formation: a return point joins only once it has run; a block cut for length is followed regardless', () => {
+    const base = 0x1000;
+    const at = (bytes: readonly number[]) => (eip: number): number => (eip >= base && eip - base < bytes.length ? bytes[eip - base]! : -1);
+    // call (off the page); nop; hlt: the NOP is where the callee returns.
+    const call = [0xe8, 0x10, 0, 0, 0, NOP, HLT];
+    const cold = formRegion(at(call), base, true, DEFAULT_LIMITS, () => false, null, null, () => false)!;
+    expect([...cold.blocks.keys()]).toEqual([base]);
+    expect(cold.returnPoints).toEqual([]);
+    const warm = formRegion(at(call), base, true, DEFAULT_LIMITS, () => false, null, null, (e) => e === base + 5)!;
+    expect([...warm.blocks.keys()]).toEqual([base, base + 5]);
+    expect(warm.returnPoints).toEqual([base + 5]);
+    // Five INCs in blocks of at most two: nothing transfers control, so all of them join.
+    const cut = formRegion(at([...Array<number>(5).fill(INC_EAX), HLT]), base, true, { ...DEFAULT_LIMITS, maxBlockInstructions: 2 },
+      () => false, null, null, () => false)!;
+    expect(cut.instructionCount).toBe(5);
+    expect(cut.blocks.size).toBe(3);
+  });
+
+  it("'reachable' takes the branch in from the start", () => {
+    const { eax, jit } = runToHalt(COLD_LATE, { ...HOT, regions: 'reachable' });
+    expect(eax).toBe(RESULT);
+    expect(jit.stats.compiles).toBe(1);
+    expect(jit.stats.guestInstructionsTranslated).toBe(5);
+  });
+
+  it('a region compiled before anything ran (threshold 0) takes every reachable block', () => {
+    const { eax, jit } = runToHalt(COLD_LATE, { ...HOT, threshold: 0 });
+    expect(eax).toBe(RESULT);
+    // The entry's region (mov, xor, then the loop with the ADD) and nothing else: the HLT ends it.
+    expect(jit.stats.compiles).toBe(1);
+    expect(jit.stats.guestInstructionsTranslated).toBe(7);
   });
 });
 

@@ -81,7 +81,9 @@ describe('inline-ops guest: every tier agrees with the interpreter', () => {
     for (const tier of ['jit-inline', 'jit-eager-inline'] as const) {
       const m = runs.get(tier)!.machine;
       const s = m.jit!.stats;
-      expect(s.inlineOps).toBeGreaterThan(600);
+      // 658 under jit-inline with regions of every reachable block, 515 with only those that have run
+      // (the default: code past a branch not yet taken is compiled 20 runs later, on its own).
+      expect(s.inlineOps).toBeGreaterThan(500);
       expect(s.inlineIo).toBeGreaterThan(150);
       // CPL 3 with IOPL 0 (and the unclaimed port) left for the trap path.
       expect(s.inlineToVmm).toBeGreaterThanOrEqual(40);

@@ -6,7 +6,9 @@
  * bytes when the job has them, and ends its block); a
  * REP string instruction is a block of its own (it branches back to
  * itself). Blocks of one page reachable by direct jumps and fall-through
- * are joined into a region, the unit of one Wasm module. A region has
+ * are joined into a region, the unit of one Wasm module; given what has
+ * run (`executed`), a region follows a control transfer only to code that
+ * has, so cold paths stay out until they are compiled on their own. A region has
  * several entries: the one it was formed from, and the instruction after
  * each CALL in it, where the callee's RET comes back (the region compiler
  * adds its loop headers). Code that is already an entry of another
@@ -97,11 +99,16 @@ export function repeated(i: Instruction): boolean {
  * Form the region entered at `entry` (an offset in CS). `readByte(eip)`
  * returns the byte at CS:eip, or -1 when it lies outside the entry's
  * 4 KiB page; `readTail(eip)`, when given, the bytes of the next page an
- * instruction that starts on this one may run into (-1 where unknown).
- * Returns null if the first instruction cannot be translated.
+ * instruction that starts on this one may run into (-1 where unknown);
+ * `executed(eip)`, when given, whether a block starting there has run: the
+ * targets of a block's closing control transfer (branch, jump, the return
+ * point of a call) join only if so, while a block cut for its length, at
+ * a REP or page crossing goes on regardless. Returns null if the first
+ * instruction cannot be translated.
  */
 export function formRegion(readByte: (eip: number) => number, entry: number, code32: boolean, limits: RegionLimits = DEFAULT_LIMITS,
-  linked: (eip: number) => boolean = () => false, inline: ModeInfo | null = null, readTail: ((eip: number) => number) | null = null): Region | null {
+  linked: (eip: number) => boolean = () => false, inline: ModeInfo | null = null, readTail: ((eip: number) => number) | null = null,
+  executed: ((eip: number) => boolean) | null = null): Region | null {
   const blocks = new Map<number, Block>();
   const queue = [entry];
   const returnPoints: number[] = [];
@@ -113,6 +120,8 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
     const insns: Instruction[] = [];
     let eip = start;
     let successors: number[] = [];
+    // Did a control transfer end the block (its targets then join the region only if they have run)?
+    let transfer = false;
     for (;;) {
       let outside = false, straddles = false;
       const r = decode((k) => {
@@ -139,11 +148,13 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
       const rel = r.operands.find((o) => o.kind === 'rel');
       const target = rel && rel.kind === 'rel' ? rel.target : undefined;
       if (row.ends) {
+        transfer = true;
         if (row.ends === 'branch') successors = target !== undefined ? [target, r.nextEip] : [r.nextEip];
         else if ((row.ends === 'jump' || row.ends === 'call') && target !== undefined) successors = [target];
         else if (row.ends === 'event') successors = [r.nextEip];
         else successors = [];
-        if (row.ends === 'call' && readByte(r.nextEip) >= 0 && !linked(r.nextEip) && !returnPoints.includes(r.nextEip)) {
+        if (row.ends === 'call' && readByte(r.nextEip) >= 0 && !linked(r.nextEip) && !returnPoints.includes(r.nextEip)
+          && (!executed || executed(r.nextEip))) {
           returnPoints.push(r.nextEip);
           queue.push(r.nextEip);
         }
@@ -169,7 +180,9 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
       continue;
     }
     blocks.set(start, { eip: start, insns, successors });
-    for (const s of successors) if (!blocks.has(s) && readByte(s) >= 0 && !linked(s)) queue.push(s);
+    for (const s of successors) {
+      if (!blocks.has(s) && readByte(s) >= 0 && !linked(s) && (!transfer || !executed || executed(s))) queue.push(s);
+    }
   }
   // A block that runs into the start of a block found later ends there: each instruction is in one
   // block, and a loop is entered only through its header (a block running into the middle of a loop
