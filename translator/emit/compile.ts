@@ -235,9 +235,8 @@ export function encoderFor(o: CompileOptions): Encoder {
 export function compileRegion(region: Region, o: CompileOptions): CompiledRegion {
   const mod = new WasmModule(o.memoryPages, encoderFor(o));
   try {
-    // The inline strategy's imports only where it is used: trap-strategy modules stay as they were.
-    const inlineImports: readonly unknown[] = [IMPORTS.portIo, IMPORTS.stiShadow];
-    for (const f of Object.values(IMPORTS)) if (o.sensitive === 'inline' || !inlineImports.includes(f)) mod.importFunction(f);
+    // Imported where code calls them (WasmModule.declareImport).
+    for (const f of Object.values(IMPORTS)) mod.declareImport(f);
     mod.beginFunction(1);
     const entryParam = 0;
     const b = new EmitBackend({ mod, mode: o.mode, stateBase: o.stateBase, tlbBase: o.tlbBase, flatSegments: o.flatSegments, csLimit: o.csLimit });
