@@ -19,7 +19,7 @@
  */
 import type { Instruction } from '../translator/table/types.js';
 import { type HypercallHandler, VmExitSignal } from './concrete-backend.js';
-import type { CpuModel } from './cpu-model.js';
+import { type CpuModel, Feature } from './cpu-model.js';
 import { ExitReason } from './exit-reason.js';
 import { IoBus } from './io-bus.js';
 import type { Interpreter, VmExit } from './interpreter.js';
@@ -61,6 +61,9 @@ export function defaultControls(vmcs: Vmcs): void {
 
 /** CR4.DE */
 const CR4_DE = 0x8;
+/** CR4.TSD: RDTSC at CPL > 0 is #GP(0). */
+const CR4_TSD = 0x4;
+const MASK64 = (1n << 64n) - 1n;
 
 /** Could an I/O breakpoint match (CR4.DE and a breakpoint enabled with R/W = 10b, vol. 3, 17.2.4)? */
 function ioBreakpointsPossible(cr4: number, dr7: number): boolean {
@@ -150,6 +153,33 @@ export class DefaultVmm implements HypercallHandler {
       if (input) return ctx.io.read(port, size);
       ctx.io.write(port, size, value);
       return 0;
+    } finally {
+      interp.retired = saved;
+    }
+  }
+
+  /**
+   * The inline strategy's RDTSC (runtime/jit InlineVmm), `retired`
+   * instructions having retired before it: the TSC as the trap path would
+   * give it (the virtual TSC, plus the VMCS TSC offset under "use TSC
+   * offsetting", whether the instruction exits to this VMM or not), with
+   * no exit recorded; null when the trap path must run it: the model has
+   * no TSC (#UD), CR4.TSD at CPL > 0 (#GP), the embedder takes RDTSC
+   * exits, or an exit the embedder took is being completed.
+   */
+  inlineRdtsc(retired: number): bigint | null {
+    const ctx = this.ctx;
+    const cpu = ctx.cpu;
+    if (!(ctx.model.features & Feature.TSC) || ((cpu.cr4 & CR4_TSD) && cpu.cpl > 0) || this.completion) return null;
+    if (this.vmcs.has(ProcControl.RdtscExiting) && this.userExits.has(ExitReason.Rdtsc)) return null;
+    // interp.retired made exact for the read (a clock that counts retired instructions reads it).
+    const interp = ctx.interp;
+    const saved = interp.retired;
+    interp.retired = retired;
+    try {
+      this.endShadow(retired);
+      const tsc = this.msrs.tsc.read(retired);
+      return this.vmcs.has(ProcControl.UseTscOffsetting) ? (tsc + this.vmcs.tscOffset) & MASK64 : tsc;
     } finally {
       interp.retired = saved;
     }

@@ -21,7 +21,7 @@ import { formatLinuxTable, LINUX_LEGEND, LINUX_TARGETS } from './report.js';
 import { optionValue, parseCommandLine, UsageError } from '../usage.js';
 
 const STRATEGY_NAMES = ['interpreter', ...Object.keys(JIT_STRATEGIES)];
-const DEFAULT_STRATEGY = 'jit-hot';
+const DEFAULT_STRATEGY = 'jit-inline';
 const DEFAULT_RUNS = 3;
 const DEFAULT_NATIVE_RUNS = 5;
 

@@ -108,7 +108,7 @@ export function guestCommand(engine: Engine, setup: GuestSetup): EngineCommand {
       return {
         file: process.execPath,
         args: [WASMVISOR_CLI, '-m', String(memoryMiB), '-kernel', kernel, '-initrd', initrd, '-append', cmdline, '-nographic', '-no-reboot',
-          '--strategy', engine.strategy ?? 'jit-hot'],
+          '--strategy', engine.strategy ?? 'jit-inline'],
       };
     case 'qemu':
       return {

@@ -83,7 +83,7 @@ export interface JitStrategy {
   readonly budget?: 'exact' | 'approximate';
   /**
    * How the cheap sensitive instructions (CLI/STI, PUSHF/POPF, IN/OUT to
-   * ports of the VMM core's devices) are rewritten. 'trap' (the default):
+   * ports of the VMM core's devices, RDTSC) are rewritten. 'trap' (the default):
    * each ends translated code and runs as a hypervisor call through the
    * interpreter, with VT-x exit semantics (runtime/vmm.ts). 'inline': they
    * are translated into code that acts on the virtual CPU (flags in the
@@ -142,10 +142,12 @@ export interface InlineVmm {
   inlineIo(port: number, size: 1 | 2 | 4, input: boolean, value: number, retired: number): number | null;
   /** STI with IF = 0 retired inline, `retired` instructions having retired before it: blocking by STI, recorded exactly. */
   inlineSti(retired: number): void;
+  /** RDTSC run inline, `retired` instructions having retired before it: the TSC, or null when the trap path must run it. */
+  inlineRdtsc(retired: number): bigint | null;
 }
 
 function isInlineVmm(x: unknown): x is InlineVmm {
-  return typeof x === 'object' && x !== null && 'inlineIo' in x && 'inlineSti' in x;
+  return typeof x === 'object' && x !== null && 'inlineIo' in x && 'inlineSti' in x && 'inlineRdtsc' in x;
 }
 
 export interface JitStats {
@@ -497,6 +499,14 @@ export class JitTier {
           st[StateSlot.ExitArg] = v;
           // A device that wrote guest memory holding translated code (DMA): the region leaves after the instruction.
           return this.invalidated ? 2 : 0;
+        },
+        [IMPORTS.rdtsc.name]: (left: number): number => {
+          const tsc = this.inlineVmm?.inlineRdtsc(this.retiredAt(left)) ?? null;
+          if (tsc === null) return 1;
+          st[StateSlot.ExitArg] = Number(tsc & 0xffffffffn) | 0;
+          st[StateSlot.ExitError] = Number(tsc >> 32n) | 0;
+          st[StateSlot.InlineOps] = (st[StateSlot.InlineOps]! + 1) | 0;
+          return 0;
         },
         [IMPORTS.stiShadow.name]: (left: number): void => {
           if (this.inlineVmm) this.inlineVmm.inlineSti(this.retiredAt(left));

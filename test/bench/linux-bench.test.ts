@@ -155,8 +155,8 @@ describe('figures', () => {
 });
 
 describe('options', () => {
-  it('defaults to every engine, jit-hot, 3 runs, the full workload', () => {
-    expect(parseLinuxArgs([])).toMatchObject({ engines: ['wasmvisor', 'qemu', 'v86'], strategies: ['jit-hot'], runs: 3, size: 'full', flavour: '686', memoryMiB: 256 });
+  it('defaults to every engine, jit-inline, 3 runs, the full workload', () => {
+    expect(parseLinuxArgs([])).toMatchObject({ engines: ['wasmvisor', 'qemu', 'v86'], strategies: ['jit-inline'], runs: 3, size: 'full', flavour: '686', memoryMiB: 256 });
   });
 
   it('--quick is one run of the small workload; --runs still wins', () => {

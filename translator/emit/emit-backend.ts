@@ -87,6 +87,12 @@ export const IMPORTS = {
    * after the instruction, as after a store that hit translated code).
    */
   portIo: { name: 'portIo', params: 5, results: true },
+  /**
+   * (left) -> 0 when the VMM core gave the TSC (EDX:EAX in state.ExitError:
+   * state.ExitArg), 1 when the trap path must run RDTSC (the region leaves
+   * before it: JitExit.Vmm).
+   */
+  rdtsc: { name: 'rdtsc', params: 1, results: true },
   /** (left): STI with IF = 0 retires here: the runtime records the blocking by STI exactly. */
   stiShadow: { name: 'stiShadow', params: 1, results: false },
   /** (op, size, res, a, b) -> the flags a lazy record defines, at their EFLAGS positions (support module, pure). */
@@ -1072,6 +1078,21 @@ export class EmitBackend implements Backend<Val> {
     );
     this.stored = true;
     return input ? this.val(this.loadState(StateSlot.ExitArg)) : this.k(0);
+  }
+
+  /**
+   * RDTSC by the VMM core: the budget is made exact for the retired count
+   * the TSC may follow (nothing else of the state block is read, and the
+   * call does not throw); on a decline the region leaves before the
+   * instruction. The runtime counts it as an inline operation.
+   */
+  rdtsc(): [Val, Val] {
+    const w = this.w;
+    this.forgetPages();
+    this.emit(this.budgetToState(0));
+    const status = this.val(w.call(IMPORTS.rdtsc.name, [this.c(this.left)], true));
+    this.if_(status, () => this.leaveToVmm());
+    return [this.val(this.loadState(StateSlot.ExitArg)), this.val(this.loadState(StateSlot.ExitError))];
   }
 
   /** Count one sensitive instruction that translated code ran itself (state.InlineOps, shown by --stats). */

@@ -126,6 +126,7 @@ class FlagRecorder implements InlineBackend<number> {
   stiShadow(): void {}
   /** A device may throw, or the VMM decline (leaving before), or a device's DMA hit translated code (leaving after). */
   portIo(): number { this.mayExit = true; this.stores = true; return 0; }
+  rdtsc(): [number, number] { this.mayExit = true; return [0, 0]; }
   countInline(): void {}
 }
 

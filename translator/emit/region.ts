@@ -21,6 +21,7 @@ import type { ModeInfo } from '../semantics/backend.js';
 import { SEMANTICS } from '../semantics/index.js';
 import { type InlineSem, INLINE_SEMANTICS } from '../semantics/system.js';
 import { type Instruction, isFault } from '../table/types.js';
+import { ExitReason } from '../../runtime/exit-reason.js';
 
 export interface Block {
   readonly eip: number;
@@ -58,7 +59,8 @@ export const DEFAULT_LIMITS: RegionLimits = { maxBlocks: 64, maxBlockInstruction
 /**
  * The sensitive instructions the 'inline' rewriting strategy translates
  * (JitStrategy.sensitive): PUSHF/POPF (their own semantics), and outside
- * v8086 mode CLI/STI and IN/OUT with an imm8 or DX port (INLINE_SEMANTICS).
+ * v8086 mode CLI/STI, IN/OUT with an imm8 or DX port and RDTSC
+ * (INLINE_SEMANTICS).
  * In v8086 mode CLI/STI and port I/O have other IOPL rules (and the I/O
  * bitmap always applies): the trap path keeps them. Every other sensitive
  * instruction still ends its block.
@@ -67,6 +69,7 @@ export function inlineSensitive(i: Instruction, mode: ModeInfo): boolean {
   switch (i.row.sem) {
     case 'pushf': case 'popf': return true;
     case 'cli': case 'sti': case 'in': case 'out': return !mode.v86;
+    case 'hypercall': return !mode.v86 && i.row.exit === ExitReason.Rdtsc;
     default: return false;
   }
 }

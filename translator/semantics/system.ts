@@ -15,6 +15,7 @@ import { type Backend, Flag, type Sem } from './backend.js';
 import { read, write } from './operands.js';
 import type { Instruction, Size } from '../table/types.js';
 import { Reg } from '../table/types.js';
+import { ExitReason } from '../../runtime/exit-reason.js';
 
 const hypercall: Sem = (b, i) => b.hypercall(i);
 
@@ -42,6 +43,8 @@ export interface InlineBackend<V> extends Backend<V> {
   portIo(port: V, size: Size, input: boolean, value: V): V;
   /** Count one sensitive instruction run inline (statistics). */
   countInline(): void;
+  /** RDTSC by the VMM core, or a decline (the instruction leaves before it happened): EDX:EAX as [low, high]. */
+  rdtsc(): [V, V];
 }
 
 /** An inline semantic routine (the Sem of a tier that offers InlineBackend). */
@@ -95,6 +98,13 @@ export const INLINE_SEMANTICS: Record<string, InlineSem> = {
     const size = (dst.kind === 'reg' ? dst.size : 1) as Size;
     write(b, dst, b.portIo(portOf(b, i, 1), size, true, b.k(0)));
   }),
+  /** RDTSC, the one `hypercall` row inlineSensitive admits (CPUID stays on the trap path). */
+  hypercall: (b, i) => {
+    if (i.row.exit !== ExitReason.Rdtsc) throw new Error(`${i.row.mnemonic} has no inline form`);
+    const [lo, hi] = b.rdtsc();
+    b.setReg(Reg.EAX, 4, lo);
+    b.setReg(Reg.EDX, 4, hi);
+  },
   out: (b, i) => whenIoplAllows(b, () => {
     const src = i.operands[1]!;
     const size = (src.kind === 'reg' ? src.size : 1) as Size;
