@@ -109,14 +109,17 @@ export interface JitStrategy {
   /**
    * Which blocks a region takes in. 'executed' (the default when the
    * threshold is above 0): past a control transfer, only blocks that have
-   * run in the interpreter (a jump, branch or call target, a return point),
-   * so the cold paths of a function (error handling, rare cases) are not
+   * run in the interpreter (a jump, branch or call target, a return point)
+   * and blocks on a cycle through those (a loop's branch not taken yet:
+   * left out, it would cost two dispatches per iteration once taken), so
+   * the cold paths of a function (error handling, rare cases) are not
    * translated until they run often enough to be compiled as regions of
-   * their own. 'reachable': every block reachable on the page (the only
-   * choice at threshold 0, where nothing has run). Measured on Debian's 686
-   * boot (--stats): 259 k guest instructions translated into 60 MB of Wasm
-   * under 'reachable', 145 k into 35 MB under 'executed', for 12% more
-   * compilations and the same number of dispatches.
+   * their own (region.ts formRegion). 'reachable': every block reachable
+   * on the page (the only choice at threshold 0, where nothing has run).
+   * Measured on Debian's 686 boot (--stats): 259 k guest instructions
+   * translated into 60 MB of Wasm under 'reachable', 160 k into 39 MB
+   * under 'executed', for 12% more compilations and the same number of
+   * dispatches.
    */
   readonly regions?: 'executed' | 'reachable';
   /**

@@ -94,15 +94,37 @@ describe('regions grow only into code that has run (JitStrategy.regions)', () =>
   // The ADD runs only once ECX is below 40: after the loop at L has been compiled (its 21st arrival).
   const COLD_LATE = [0xb9, 100, 0, 0, 0, 0x31, 0xc0, 0x83, 0xf9, 40, 0x73, 0x05, 0x05, 0xe8, 0x03, 0, 0, INC_EAX, 0xe2, 0xf3, HLT];
   const RESULT = 100 + 39 * 1000;
+  // mov ecx, 100; xor eax, eax; L: cmp ecx, 40; jb OUT; inc eax; loop L; hlt; OUT: add eax, 1000; hlt
+  // The ADD at OUT runs once, when ECX reaches 39, and leads out of the loop.
+  const COLD_EXIT = [0xb9, 100, 0, 0, 0, 0x31, 0xc0, 0x83, 0xf9, 40, 0x72, 0x04, INC_EAX, 0xe2, 0xf8, HLT, 0x05, 0xe8, 0x03, 0, 0, HLT];
+  const EXIT_RESULT = 61 + 1000;
 
-  it('a branch not yet taken stays out of the region, and is compiled on its own once it has run often', () => {
+  it('a cold path that leads out stays out of the region', () => {
+    const { eax, jit } = runToHalt(COLD_EXIT);
+    expect(eax).toBe(EXIT_RESULT);
+    // cmp, jb, inc, loop: the ADD had not run when the loop was compiled, and it is on no cycle.
+    expect(jit.stats.compiles).toBe(1);
+    expect(jit.stats.guestInstructionsTranslated).toBe(4);
+    const all = runToHalt(COLD_EXIT, { ...HOT, regions: 'reachable' });
+    expect(all.eax).toBe(EXIT_RESULT);
+    expect(all.jit.stats.guestInstructionsTranslated).toBe(5);
+  });
+
+  it("a loop's branch not taken yet joins the loop's region (it would leave and come back on every iteration)", () => {
     const { eax, jit } = runToHalt(COLD_LATE);
     expect(eax).toBe(RESULT);
-    // The loop's region, formed at H (the JAE's target, hot first: the first pass falls into L): inc, loop,
-    // cmp, jae, without the ADD. The ADD's region, compiled once it got hot: add, inc, loop (straight on
-    // through H), cmp, jae (L has run); the JAE's target H is the first region's entry, linked to.
-    expect(jit.stats.compiles).toBe(2);
-    expect(jit.stats.guestInstructionsTranslated).toBe(4 + 5);
+    // Formed at H (the JAE's target, hot first: the first pass falls into L): inc, loop, cmp, jae and the
+    // ADD, on the cycle through L though it had not run.
+    expect(jit.stats.compiles).toBe(1);
+    expect(jit.stats.guestInstructionsTranslated).toBe(5);
+  });
+
+  it('a region compiled before anything ran (threshold 0) takes every reachable block', () => {
+    const { eax, jit } = runToHalt(COLD_LATE, { ...HOT, threshold: 0 });
+    expect(eax).toBe(RESULT);
+    // The entry's region (mov, xor, then the loop with the ADD) and nothing else: the HLT ends it.
+    expect(jit.stats.compiles).toBe(1);
+    expect(jit.stats.guestInstructionsTranslated).toBe(7);
   });
 
   it('formation: a return point joins only once it has run; a block cut for length is followed regardless', () => {
@@ -121,21 +143,6 @@ describe('regions grow only into code that has run (JitStrategy.regions)', () =>
       () => false, null, null, () => false)!;
     expect(cut.instructionCount).toBe(5);
     expect(cut.blocks.size).toBe(3);
-  });
-
-  it("'reachable' takes the branch in from the start", () => {
-    const { eax, jit } = runToHalt(COLD_LATE, { ...HOT, regions: 'reachable' });
-    expect(eax).toBe(RESULT);
-    expect(jit.stats.compiles).toBe(1);
-    expect(jit.stats.guestInstructionsTranslated).toBe(5);
-  });
-
-  it('a region compiled before anything ran (threshold 0) takes every reachable block', () => {
-    const { eax, jit } = runToHalt(COLD_LATE, { ...HOT, threshold: 0 });
-    expect(eax).toBe(RESULT);
-    // The entry's region (mov, xor, then the loop with the ADD) and nothing else: the HLT ends it.
-    expect(jit.stats.compiles).toBe(1);
-    expect(jit.stats.guestInstructionsTranslated).toBe(7);
   });
 });
 

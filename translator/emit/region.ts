@@ -8,7 +8,8 @@
  * itself). Blocks of one page reachable by direct jumps and fall-through
  * are joined into a region, the unit of one Wasm module; given what has
  * run (`executed`), a region follows a control transfer only to code that
- * has, so cold paths stay out until they are compiled on their own. A region has
+ * has (or that lies on a loop through it), so cold paths stay out until
+ * they are compiled on their own. A region has
  * several entries: the one it was formed from, and the instruction after
  * each CALL in it, where the callee's RET comes back (the region compiler
  * adds its loop headers). Code that is already an entry of another
@@ -93,6 +94,52 @@ export function runsIntoNextPage(i: Instruction): boolean {
   return (i.eip & 0xfff) + i.length > 0x1000;
 }
 
+/**
+ * The blocks of a region that formRegion keeps given what has run: those
+ * reached from the entry by falling through (a block cut for its length,
+ * at a REP or a page crossing) and by control transfers to code that has
+ * run (a branch or jump target, the return point of a call), and those on
+ * a cycle through them (a branch of a loop not taken yet, which would
+ * otherwise leave the loop's region and come back through the dispatcher
+ * on every iteration once it is taken).
+ */
+function executedPart(blocks: ReadonlyMap<number, Block>, entry: number, executed: (eip: number) => boolean): Set<number> {
+  const lastOf = (b: Block): Instruction => b.insns[b.insns.length - 1]!;
+  // Control goes on from a block at its successors, and after a call at its return point.
+  const edges = (b: Block): number[] => {
+    const last = lastOf(b);
+    return (last.row.ends === 'call' ? [...b.successors, last.nextEip] : b.successors).filter((s) => blocks.has(s));
+  };
+  const keep = new Set([entry]);
+  const work = [entry];
+  while (work.length) {
+    const b = blocks.get(work.pop()!)!;
+    const transfer = lastOf(b).row.ends !== undefined;
+    for (const s of edges(b)) {
+      if (keep.has(s) || (transfer && !executed(s))) continue;
+      keep.add(s);
+      work.push(s);
+    }
+  }
+  const reach = new Map<number, Set<number>>();
+  const reachable = (from: number): Set<number> => {
+    let seen = reach.get(from);
+    if (seen) return seen;
+    seen = new Set();
+    const todo = [from];
+    while (todo.length) for (const s of edges(blocks.get(todo.pop()!)!)) if (!seen.has(s)) { seen.add(s); todo.push(s); }
+    reach.set(from, seen);
+    return seen;
+  };
+  const hot = [...keep];
+  for (const start of blocks.keys()) {
+    if (keep.has(start)) continue;
+    const ahead = reachable(start);
+    if (hot.some((k) => ahead.has(k) && reachable(k).has(start))) keep.add(start);
+  }
+  return keep;
+}
+
 /** A string instruction with a REP prefix (it may run many iterations). */
 export function repeated(i: Instruction): boolean {
   return i.rep !== 0 && i.row.rep !== undefined;
@@ -103,11 +150,9 @@ export function repeated(i: Instruction): boolean {
  * returns the byte at CS:eip, or -1 when it lies outside the entry's
  * 4 KiB page; `readTail(eip)`, when given, the bytes of the next page an
  * instruction that starts on this one may run into (-1 where unknown);
- * `executed(eip)`, when given, whether a block starting there has run: the
- * targets of a block's closing control transfer (branch, jump, the return
- * point of a call) join only if so, while a block cut for its length, at
- * a REP or page crossing goes on regardless. Returns null if the first
- * instruction cannot be translated.
+ * `executed(eip)`, when given, whether a block starting there has run:
+ * the region then keeps only executedPart() of the blocks reachable.
+ * Returns null if the first instruction cannot be translated.
  */
 export function formRegion(readByte: (eip: number) => number, entry: number, code32: boolean, limits: RegionLimits = DEFAULT_LIMITS,
   linked: (eip: number) => boolean = () => false, inline: ModeInfo | null = null, readTail: ((eip: number) => number) | null = null,
@@ -123,8 +168,6 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
     const insns: Instruction[] = [];
     let eip = start;
     let successors: number[] = [];
-    // Did a control transfer end the block (its targets then join the region only if they have run)?
-    let transfer = false;
     for (;;) {
       let outside = false, straddles = false;
       const r = decode((k) => {
@@ -151,13 +194,11 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
       const rel = r.operands.find((o) => o.kind === 'rel');
       const target = rel && rel.kind === 'rel' ? rel.target : undefined;
       if (row.ends) {
-        transfer = true;
         if (row.ends === 'branch') successors = target !== undefined ? [target, r.nextEip] : [r.nextEip];
         else if ((row.ends === 'jump' || row.ends === 'call') && target !== undefined) successors = [target];
         else if (row.ends === 'event') successors = [r.nextEip];
         else successors = [];
-        if (row.ends === 'call' && readByte(r.nextEip) >= 0 && !linked(r.nextEip) && !returnPoints.includes(r.nextEip)
-          && (!executed || executed(r.nextEip))) {
+        if (row.ends === 'call' && readByte(r.nextEip) >= 0 && !linked(r.nextEip) && !returnPoints.includes(r.nextEip)) {
           returnPoints.push(r.nextEip);
           queue.push(r.nextEip);
         }
@@ -183,9 +224,7 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
       continue;
     }
     blocks.set(start, { eip: start, insns, successors });
-    for (const s of successors) {
-      if (!blocks.has(s) && readByte(s) >= 0 && !linked(s) && (!transfer || !executed || executed(s))) queue.push(s);
-    }
+    for (const s of successors) if (!blocks.has(s) && readByte(s) >= 0 && !linked(s)) queue.push(s);
   }
   // A block that runs into the start of a block found later ends there: each instruction is in one
   // block, and a loop is entered only through its header (a block running into the middle of a loop
@@ -193,6 +232,10 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
   for (const [start, block] of [...blocks]) {
     const cut = block.insns.findIndex((i, k) => k > 0 && blocks.has(i.eip));
     if (cut > 0) blocks.set(start, { eip: start, insns: block.insns.slice(0, cut), successors: [block.insns[cut]!.eip] });
+  }
+  if (executed) {
+    const keep = executedPart(blocks, entry, executed);
+    for (const start of [...blocks.keys()]) if (!keep.has(start)) blocks.delete(start);
   }
   let tailEnd = 0;
   for (const block of blocks.values()) {
