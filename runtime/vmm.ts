@@ -19,17 +19,17 @@
  */
 import type { Instruction } from '../translator/table/types.js';
 import { type HypercallHandler, VmExitSignal } from './concrete-backend.js';
-import { type CpuModel, Feature } from './cpu-model.js';
+import type { CpuModel } from './cpu-model.js';
 import { ExitReason } from './exit-reason.js';
 import { IoBus } from './io-bus.js';
 import type { Interpreter, VmExit } from './interpreter.js';
 import { MSR_OPS, MsrFile, type MsrFileOptions } from './msr.js';
 import type { SystemContext, SystemOps } from './system/context.js';
-import { BASIC_OPS } from './system/basic-ops.js';
+import { BASIC_OPS, rdtscFault } from './system/basic-ops.js';
 import { SEGMENT_OPS } from './system/segment-ops.js';
 import { TRANSFER_OPS } from './system/transfer-ops.js';
 import { type InstructionExit, instructionExit } from './vmx/instruction-exits.js';
-import { emulateAfterExit, runNonRoot } from './vmx/non-root.js';
+import { emulateAfterExit, offsetTsc, runNonRoot } from './vmx/non-root.js';
 import { ExitStats } from './vmx/stats.js';
 import { ProcControl, ProcControl2, Vmcs } from './vmx/vmcs.js';
 
@@ -61,9 +61,6 @@ export function defaultControls(vmcs: Vmcs): void {
 
 /** CR4.DE */
 const CR4_DE = 0x8;
-/** CR4.TSD: RDTSC at CPL > 0 is #GP(0). */
-const CR4_TSD = 0x4;
-const MASK64 = (1n << 64n) - 1n;
 
 /** Could an I/O breakpoint match (CR4.DE and a breakpoint enabled with R/W = 10b, vol. 3, 17.2.4)? */
 function ioBreakpointsPossible(cr4: number, dr7: number): boolean {
@@ -169,8 +166,7 @@ export class DefaultVmm implements HypercallHandler {
    */
   inlineRdtsc(retired: number): bigint | null {
     const ctx = this.ctx;
-    const cpu = ctx.cpu;
-    if (!(ctx.model.features & Feature.TSC) || ((cpu.cr4 & CR4_TSD) && cpu.cpl > 0) || this.completion) return null;
+    if (rdtscFault(ctx) || this.completion) return null;
     if (this.vmcs.has(ProcControl.RdtscExiting) && this.userExits.has(ExitReason.Rdtsc)) return null;
     // interp.retired made exact for the read (a clock that counts retired instructions reads it).
     const interp = ctx.interp;
@@ -179,7 +175,7 @@ export class DefaultVmm implements HypercallHandler {
     try {
       this.endShadow(retired);
       const tsc = this.msrs.tsc.read(retired);
-      return this.vmcs.has(ProcControl.UseTscOffsetting) ? (tsc + this.vmcs.tscOffset) & MASK64 : tsc;
+      return this.vmcs.has(ProcControl.UseTscOffsetting) ? offsetTsc(this.vmcs, tsc) : tsc;
     } finally {
       interp.retired = saved;
     }

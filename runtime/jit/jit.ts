@@ -312,13 +312,18 @@ export function useCompileClock(clock: () => number): void {
   compileClock = clock;
 }
 
+/** The offset in linear page `pageLin` of the job's CS:eip, or -1 beyond the CS limit or outside that page. */
+function offsetIn(job: CompileJob, eip: number, pageLin: number): number {
+  if (eip > job.csLimit) return -1;
+  const l = (job.csBase + eip) >>> 0;
+  return (l & ~0xfff) === pageLin ? l & 0xfff : -1;
+}
+
 /** The bytes of a job's page by EIP (-1 beyond the CS limit or outside the page). */
 function jobReader(job: CompileJob): (eip: number) => number {
   return (e: number): number => {
-    if (e > job.csLimit) return -1;
-    const l = (job.csBase + e) >>> 0;
-    if ((l & ~0xfff) !== job.pageLin) return -1;
-    return job.bytes[l & 0xfff]!;
+    const off = offsetIn(job, e, job.pageLin);
+    return off < 0 ? -1 : job.bytes[off]!;
   };
 }
 
@@ -327,10 +332,8 @@ function jobTailReader(job: CompileJob): ((eip: number) => number) | null {
   const bytes = job.tailBytes, tail = job.options.tail;
   if (!bytes || !tail) return null;
   return (e: number): number => {
-    if (e > job.csLimit) return -1;
-    const l = (job.csBase + e) >>> 0;
-    if ((l & ~0xfff) !== tail.lin || (l & 0xfff) >= bytes.length) return -1;
-    return bytes[l & 0xfff]!;
+    const off = offsetIn(job, e, tail.lin);
+    return off < 0 || off >= bytes.length ? -1 : bytes[off]!;
   };
 }
 
@@ -339,10 +342,8 @@ function jobExecuted(job: CompileJob): ((eip: number) => boolean) | null {
   const bits = job.executed;
   if (!bits) return null;
   return (e: number): boolean => {
-    const l = (job.csBase + e) >>> 0;
-    if (e > job.csLimit || (l & ~0xfff) !== job.pageLin) return false;
-    const off = l & 0xfff;
-    return ((bits[off >>> 3]! >>> (off & 7)) & 1) !== 0;
+    const off = offsetIn(job, e, job.pageLin);
+    return off >= 0 && ((bits[off >>> 3]! >>> (off & 7)) & 1) !== 0;
   };
 }
 

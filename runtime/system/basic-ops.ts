@@ -14,10 +14,9 @@ import { GuestFault, Vector } from '../exceptions.js';
 import { ExitReason } from '../exit-reason.js';
 import { MISC_LIMIT_CPUID_MAXVAL, MISC_XD_DISABLE } from '../msr.js';
 import type { SystemContext, SystemOps } from './context.js';
+import { CR4_TSD } from './control-ops.js';
 import type { Instruction } from '../../translator/table/types.js';
 
-/** CR4.TSD: RDTSC is privileged (vol. 3, 2.5). */
-const CR4_TSD = 1 << 2;
 /** IA32_APIC_BASE.EN. */
 const APIC_GLOBAL_ENABLE = 1n << 11n;
 
@@ -34,14 +33,24 @@ function cpuidOp(ctx: SystemContext): void {
 }
 
 /**
+ * The fault RDTSC raises, or null: #UD on a model without a TSC, #GP(0)
+ * with CR4.TSD at CPL > 0 (virtual-8086 mode is CPL 3; CR4.TSD makes
+ * RDTSC privileged, vol. 3, 2.5). Both come before a VM exit.
+ */
+export function rdtscFault(ctx: SystemContext): GuestFault | null {
+  const cpu = ctx.cpu;
+  if (!(ctx.model.features & Feature.TSC)) return new GuestFault(Vector.UD);
+  const cpl = cpu.mode.v86 ? 3 : cpu.cpl;
+  return (cpu.cr4 & CR4_TSD) && cpl > 0 ? new GuestFault(Vector.GP, 0) : null;
+}
+
+/**
  * RDTSC: EDX:EAX ← the time-stamp counter. #GP(0) with CR4.TSD at CPL > 0
  * (virtual-8086 mode is CPL 3); #UD on a model without a TSC.
  */
 function rdtscOp(ctx: SystemContext): void {
-  const cpu = ctx.cpu;
-  if (!(ctx.model.features & Feature.TSC)) throw new GuestFault(Vector.UD);
-  const cpl = cpu.mode.v86 ? 3 : cpu.cpl;
-  if ((cpu.cr4 & CR4_TSD) && cpl > 0) throw new GuestFault(Vector.GP, 0);
+  const fault = rdtscFault(ctx);
+  if (fault) throw fault;
   const tsc = ctx.msrs.tsc.read(ctx.interp.retired);
   ctx.b.setReg(Reg.EAX, 4, Number(tsc & 0xffffffffn) | 0);
   ctx.b.setReg(Reg.EDX, 4, Number(tsc >> 32n) | 0);

@@ -17,14 +17,13 @@ import { effectiveAddress, read } from '../../translator/semantics/operands.js';
 import { Feature } from '../cpu-model.js';
 import { ExitReason } from '../exit-reason.js';
 import type { SystemContext } from '../system/context.js';
+import { rdtscFault } from '../system/basic-ops.js';
 import {
   CrAccessType, crAccessQualification, DescriptorTableIdentity, descriptorTableInfo, displacementQualification,
   type IoAccess, insOutsInfo, ioQualification, LdtrTrIdentity, ldtrTrInfo, movDrQualification,
 } from './qualification.js';
 import { type ExitInfo, exitInfo, ProcControl, ProcControl2, type Vmcs } from './vmcs.js';
 
-/** CR4.TSD: RDTSC at CPL > 0 is #GP(0). */
-const CR4_TSD = 1 << 2;
 /** CR0.TS, the bit CLTS clears. */
 const CR0_TS = 1 << 3;
 
@@ -79,9 +78,7 @@ export function instructionExit(vmcs: Vmcs, ctx: SystemContext, i: Instruction):
       if (i.row.exit === ExitReason.Cpuid) return exit(ExitReason.Cpuid);
       if (i.row.exit === ExitReason.Rdtsc) {
         // #UD (no TSC) and #GP (CR4.TSD at CPL > 0) have priority over the exit.
-        if (!(ctx.model.features & Feature.TSC)) return null;
-        const cpl = cpu.mode.v86 ? 3 : cpu.cpl;
-        if ((cpu.cr4 & CR4_TSD) && cpl > 0) return null;
+        if (rdtscFault(ctx)) return null;
         return vmcs.has(ProcControl.RdtscExiting) ? exit(ExitReason.Rdtsc) : null;
       }
       return null;

@@ -38,11 +38,15 @@ function readsTsc(ctx: SystemContext, i: Instruction): boolean {
   return i.row.sem === 'rdmsr' && ctx.b.reg(Reg.ECX, 4) >>> 0 === Msr.TimeStampCounter;
 }
 
+/** A TSC value plus the VMCS TSC offset (mod 2^64): what the guest reads under "use TSC offsetting". */
+export function offsetTsc(vmcs: Vmcs, tsc: bigint): bigint {
+  return (tsc + vmcs.tscOffset) & MASK64;
+}
+
 /** EDX:EAX += the TSC offset (mod 2^64). */
 function addTscOffset(vmcs: Vmcs, ctx: SystemContext): void {
   const b = ctx.b;
-  const tsc = (BigInt(b.reg(Reg.EDX, 4) >>> 0) << 32n) | BigInt(b.reg(Reg.EAX, 4) >>> 0);
-  const v = (tsc + vmcs.tscOffset) & MASK64;
+  const v = offsetTsc(vmcs, (BigInt(b.reg(Reg.EDX, 4) >>> 0) << 32n) | BigInt(b.reg(Reg.EAX, 4) >>> 0));
   b.setReg(Reg.EAX, 4, Number(v & 0xffffffffn) | 0);
   b.setReg(Reg.EDX, 4, Number(v >> 32n) | 0);
 }

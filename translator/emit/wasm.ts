@@ -73,7 +73,8 @@ export class WasmModule {
   /**
    * Make an import available without importing it yet: the module imports
    * it where code first calls it. V8's `new WebAssembly.Module` costs
-   * about 60 us per imported function (Node 20): on the modules of a Linux
+   * about 80 us more for a module with function imports than for one
+   * without (Node 20, most of it for the first): on the modules of a Linux
    * boot, declaring all ten imports in each made Module() 25% slower than
    * importing only those called.
    */
