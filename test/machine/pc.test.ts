@@ -133,23 +133,23 @@ describe('timer interrupts and HLT', () => {
     });
   }
 
-  it('waits in host time for the timer under the paced clock', async () => {
-    const m = createMachine({ memoryMiB: 2, clock: 'paced' });
-    loadFlat(m, pitGuest());
-    const r = await m.runAsync({ maxInstructions: 100_000 });
-    expect(r.status).toBe((5 << 1) | 1);
-    expect(r.seconds).toBeGreaterThanOrEqual(0.039);
-    m.close();
-  });
-
-  it('waits in host time for the timer under the host clock', async () => {
-    const m = createMachine({ memoryMiB: 2, clock: 'host' });
-    loadFlat(m, pitGuest());
-    const r = await m.runAsync({ maxInstructions: 100_000 });
-    expect(r.status).toBe((5 << 1) | 1);
-    expect(r.seconds).toBeGreaterThanOrEqual(0.039);
-    m.close();
-  });
+  // Under a clock that follows the host, the guest can count a sixth IRQ: its handler sends EOI and
+  // IRETs with IF = 1, so a tick that fell due while the host stalled the guest for more than 10 ms
+  // (a loaded CI machine) is delivered before the CLI that follows the HLT, as on real hardware.
+  // The count is exact only under guest-instruction time (the tests above).
+  for (const clock of ['paced', 'host'] as const) {
+    it(`waits in host time for the timer under the ${clock} clock`, async () => {
+      const m = createMachine({ memoryMiB: 2, clock });
+      loadFlat(m, pitGuest());
+      const r = await m.runAsync({ maxInstructions: 100_000 });
+      expect(r.status & 1).toBe(1);
+      expect(r.status >> 1).toBeGreaterThanOrEqual(5);
+      expect(r.seconds).toBeGreaterThanOrEqual(0.039);
+      // Each IRQ is 10 ms of host time: at least (count - 1) periods passed.
+      expect(r.seconds).toBeGreaterThanOrEqual(((r.status >> 1) - 1) * 0.01 - 0.001);
+      m.close();
+    });
+  }
 
   it('ends the run when the guest halts with interrupts off (status 0), and fails HLT with IF = 1 and no timer', () => {
     const m = createMachine({ memoryMiB: 2 });
