@@ -17,14 +17,14 @@ import { type CompileOptions, compileRegion, ENTRY_COUNTER } from '../../transla
 import type { Encoder } from '../../translator/emit/wasm.js';
 import { buildSupportModule } from '../../translator/emit/support.js';
 import { type HelperSite, JitExit, IMPORTS, Untranslatable } from '../../translator/emit/emit-backend.js';
-import { DEFAULT_LIMITS, formRegion, type RegionLimits } from '../../translator/emit/region.js';
+import { type CalleePages, DEFAULT_LIMITS, formRegion, type RegionLimits } from '../../translator/emit/region.js';
 import { decode } from '../../translator/decoder.js';
 import { type Instruction, isFault, Seg, type Size } from '../../translator/table/types.js';
 import { StateSlot } from '../cpu.js';
 import { GuestFault } from '../exceptions.js';
 import { ExitReason } from '../exit-reason.js';
 import { BUDGET_EXHAUSTED, exitOf, type Interpreter, type VmExit } from '../interpreter.js';
-import { Access, tlbMask } from '../mmu.js';
+import { Access, TLB_VALID, tlbMask } from '../mmu.js';
 import { debugStepping } from '../system/debug.js';
 import { CODE_HASH_DELETED, CODE_HASH_EMPTY, CODE_HASH_PROBES, CODE_HASH_SLOTS, codeHashStart } from '../host-area.js';
 import { inPageKey, inPageOfKey, MODE_BITS, PageKeyMap, pageOfKey, wholeKey } from './page-keys.js';
@@ -123,6 +123,17 @@ export interface JitStrategy {
    */
   readonly regions?: 'executed' | 'reachable';
   /**
+   * How many pages besides its own a region may take in: the pages of
+   * functions its direct CALLs reach that have run (region.ts
+   * CalleePages), so that a call and the callee's RET stay inside the
+   * region instead of going through the dispatcher twice (absent: 0).
+   * Only with 'executed' regions, a flat CS and a policy other than
+   * 'verify', and for compilations on the runtime's own thread (the pages
+   * are chosen as the region forms, from the TLB and what has run).
+   * No named strategy but jit-inline-callees sets it: see there.
+   */
+  readonly calleePages?: number;
+  /**
    * Who writes unoptimised modules: 'direct', the baseline encoder that
    * writes Wasm bytes itself (translator/emit/wasm-bytes.ts, the default),
    * or 'binaryen' (building the module through binaryen.js, as optimised
@@ -187,6 +198,14 @@ export interface JitStats {
   inlineToVmm: number;
   /** Inline strategy: modules dropped to be compiled again with direct runtime calls at accesses that keep missing the TLB. */
   directRecompiles: number;
+  /** Pages besides their own that compiled regions took in (JitStrategy.calleePages), summed over compilations. */
+  calleePages: number;
+  /**
+   * Entries into compiled regions, from the dispatcher or the runtime: each
+   * control transfer between regions is one (the prologue's count, the
+   * entry counter global of every module, dropped ones included).
+   */
+  readonly regionEntries: number;
 }
 
 /** Slow exits at one instruction before its accesses call the runtime directly (inline strategy). */
@@ -203,6 +222,8 @@ interface CodeModule {
   /** The physical page an instruction at the page's end runs into, and how many of its bytes it reads (tailEnd 0: none). */
   readonly tailPage: number;
   readonly tailEnd: number;
+  /** Code it took in from other pages (CompileJob.callees): physical page, and offsets of the first and one past the last byte. */
+  readonly callees: readonly CalleeExtent[];
   /** For the 'verify' policy: the guest bytes the module was made from. */
   readonly saved: Uint8Array | null;
   /** Its entries still in the cache. */
@@ -214,12 +235,29 @@ interface CodeModule {
   readonly gen: number;
   /** Its entry counter (the module's exported global), while it is a tier-up candidate. */
   counter: WebAssembly.Global | null;
+  /** The same global, for JitStats.regionEntries. */
+  readonly entryCount: WebAssembly.Global;
   readonly text?: string;
 }
 
-/** The physical pages whose writes concern a module: its own, and the one its last instruction runs into. */
+/** Guest bytes a module translated on a page other than its entry's. */
+interface CalleeExtent {
+  readonly page: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The physical pages whose writes concern a module: its own, the one its last instruction runs into, its callees'. */
 function codePagesOf(mod: CodeModule): number[] {
-  return mod.tailEnd > 0 ? [mod.page, mod.tailPage] : [mod.page];
+  const pages = mod.tailEnd > 0 ? [mod.page, mod.tailPage] : [mod.page];
+  for (const c of mod.callees) if (!pages.includes(c.page)) pages.push(c.page);
+  return pages;
+}
+
+/** Did the module translate guest bytes of physical page `page` in [off, off + len)? */
+function overlaps(mod: CodeModule, page: number, off: number, len: number): boolean {
+  return (mod.page === page && mod.byteStart < off + len && off < mod.byteEnd) || (mod.tailPage === page && off < mod.tailEnd)
+    || mod.callees.some((c) => c.page === page && c.start < off + len && off < c.end);
 }
 
 /** An entry of a compiled region: what the cache holds, and what dispatch() calls. */
@@ -268,10 +306,33 @@ export interface CompileJob {
    * out of it until it runs often enough to be compiled itself.
    */
   readonly executed?: Uint8Array;
+  /**
+   * Most pages besides its own the region may take in (JitStrategy.
+   * calleePages), and those it took in: filled as the region first forms
+   * (translateJob with an admitter), read when it forms again (tier-up,
+   * a worker), so that it forms the same way.
+   */
+  readonly calleeLimit?: number;
+  readonly callees?: CalleePage[];
   readonly options: CompileOptions;
   /** The strategy's region limits (JitStrategy.regionLimits). */
   readonly limits?: RegionLimits;
 }
+
+/** A page a region took in (CompileJob.callees): where it was, a copy of its bytes, what of it had run. */
+export interface CalleePage {
+  /** Linear address of the page and physical address of its frame. */
+  readonly lin: number;
+  readonly pa: number;
+  readonly bytes: Uint8Array;
+  /** Block starts that had run, one bit per byte offset (CompileJob.executed). */
+  readonly executed: Uint8Array;
+  /** EIPs of its instructions whose accesses call the runtime on a TLB miss (CompileOptions.directAccess). */
+  readonly direct: readonly number[];
+}
+
+/** Finds a page for a region to take in at run time (JitTier.admitCallee): the page holding a CALL's target EIP, or null. */
+export type CalleeAdmitter = (eip: number) => CalleePage | null;
 
 export interface TranslatedJob {
   readonly binary: Uint8Array;
@@ -280,6 +341,8 @@ export interface TranslatedJob {
   readonly byteEnd: number;
   /** Bytes of the next page its instructions read (Region.tailEnd). */
   readonly tailEnd: number;
+  /** What it translated of the pages it took in (CompileJob.callees). */
+  readonly callees: readonly CalleeExtent[];
   readonly instructionCount: number;
   /** Entry EIPs, in the order of the module's exports e0, e1, ... */
   readonly entries: readonly number[];
@@ -353,26 +416,89 @@ const CODE_CHANGED = Symbol('translated code changed');
 /** The longest x86 instruction: the most bytes of the next page one may read. */
 const MAX_INSTRUCTION_LENGTH = 15;
 
-/** Form and compile the region of a job (pure: runs on any thread). */
-export function translateJob(job: CompileJob): TranslatedJob | null {
+/**
+ * Form and compile the region of a job (pure: runs on any thread). With
+ * `admit`, the region may take in pages of callees up to the job's limit,
+ * which are added to job.callees; without, only those already there.
+ */
+export function translateJob(job: CompileJob, admit: CalleeAdmitter | null = null): TranslatedJob | null {
   const started = compileClock();
   const linked = new Set(job.linked);
   linked.delete(job.eip);
   const inline = job.options.sensitive === 'inline' ? job.options.mode : null;
+  const callees = jobCallees(job, admit);
   const region = formRegion(jobReader(job), job.eip, job.options.mode.code32, job.limits ?? DEFAULT_LIMITS, (e) => linked.has(e), inline, jobTailReader(job),
-    jobExecuted(job));
+    jobExecuted(job), callees);
   if (!region) return null;
+  // The pages the region kept blocks of: their frames for its run-time checks, their direct accesses.
+  const kept = [...region.callees.keys()].map((page) => job.callees!.find((c) => c.lin >>> 12 === page)!);
+  const options: CompileOptions = kept.length === 0 ? job.options : {
+    ...job.options,
+    callees: kept.map((c) => ({ lin: c.lin, pa: c.pa })),
+    directAccess: [...job.options.directAccess ?? [], ...kept.flatMap((c) => c.direct)],
+  };
   let compiled;
   try {
-    compiled = compileRegion(region, job.options);
+    compiled = compileRegion(region, options);
   } catch (e) {
     if (e instanceof Untranslatable) return null;
     throw e;
   }
   return {
     binary: compiled.binary, text: compiled.text, byteStart: region.byteStart, byteEnd: region.byteEnd, tailEnd: region.tailEnd,
+    callees: kept.map((c) => ({ page: c.pa >>> 12, ...region.callees.get(c.lin >>> 12)! })),
     instructionCount: region.instructionCount, entries: compiled.entries, blocks: [...region.blocks.keys()], helperSites: compiled.helperSites,
     ms: compileClock() - started,
+  };
+}
+
+/**
+ * The callee pages of a job's region as formation sees them (null when the
+ * job takes in none): a page is readable once admitted, in the order
+ * formation admits them, so that forming again from job.callees gives the
+ * same region as the first formation, which admitted them through `admit`.
+ */
+function jobCallees(job: CompileJob, admit: CalleeAdmitter | null): CalleePages | null {
+  const list = job.callees;
+  if (!list || !job.calleeLimit) return null;
+  const page = (eip: number): number => ((job.csBase + eip) >>> 0) >>> 12;
+  const admitted = new Map<number, CalleePage>();
+  const inPage = (eip: number): { p: CalleePage; off: number } | null => {
+    if (eip > job.csLimit) return null;
+    const p = admitted.get(page(eip));
+    return p ? { p, off: (job.csBase + eip) & 0xfff } : null;
+  };
+  return {
+    page,
+    admit(eip: number): boolean {
+      const n = page(eip);
+      if (admitted.has(n)) return true;
+      let p = list.find((c) => c.lin >>> 12 === n);
+      if (!p && admit && list.length < job.calleeLimit!) {
+        p = admit(eip) ?? undefined;
+        if (p) list.push(p);
+      }
+      if (p) admitted.set(n, p);
+      return p !== undefined;
+    },
+    read(eip: number): number {
+      const at = inPage(eip);
+      return at ? at.p.bytes[at.off]! : -1;
+    },
+    executed(eip: number): boolean {
+      const at = inPage(eip);
+      return at !== null && ((at.p.executed[at.off >>> 3]! >>> (at.off & 7)) & 1) !== 0;
+    },
+  };
+}
+
+/** The bytes of the pages a job's region took in, by EIP (-1 elsewhere). */
+function jobCalleeReader(job: CompileJob): (eip: number) => number {
+  return (e: number): number => {
+    if (e > job.csLimit) return -1;
+    const l = (job.csBase + e) >>> 0;
+    const p = job.callees?.find((c) => c.lin >>> 12 === l >>> 12);
+    return p ? p.bytes[l & 0xfff]! : -1;
   };
 }
 
@@ -523,9 +649,14 @@ export class JitTier {
     const tier = this;
     return {
       hits: 0, misses: 0, compiles: 0, evictions: 0, invalidations: 0, wasmBytes: 0, guestInstructionsTranslated: 0, compileMs: 0, interpretedSteps: 0,
-      dispatches: 0, slowExits: 0, asyncSubmitted: 0, asyncDiscarded: 0, workerCompileMs: 0, tieredUp: 0, inlineIo: 0, inlineToVmm: 0, directRecompiles: 0,
+      dispatches: 0, slowExits: 0, asyncSubmitted: 0, asyncDiscarded: 0, workerCompileMs: 0, tieredUp: 0, inlineIo: 0, inlineToVmm: 0, directRecompiles: 0, calleePages: 0,
       // Translated code counts the ones it runs without a runtime call in the state block.
       get inlineOps(): number { return (tier.interp.cpu.state[StateSlot.InlineOps]! >>> 0) + this.inlineIo; },
+      get regionEntries(): number {
+        let n = tier.droppedEntries;
+        for (const mod of tier.modules) n += (mod.entryCount.value as number) >>> 0;
+        return n;
+      },
     };
   }
 
@@ -573,7 +704,7 @@ export class JitTier {
     if (!sites) this.directSites.set(page, (sites = new Set()));
     sites.add(off);
     for (const mod of [...this.byPage.get(page) ?? []]) {
-      if (mod.byteStart <= off && off < mod.byteEnd) { this.dropModule(mod); this.stats.directRecompiles++; }
+      if (overlaps(mod, page, off, 1)) { this.dropModule(mod); this.stats.directRecompiles++; }
     }
   }
 
@@ -603,11 +734,15 @@ export class JitTier {
    * backend (the state block is exact when translated code calls it).
    */
   private helperImport(job: CompileJob, sites: readonly HelperSite[]): (site: number, left: number) => void {
-    const read = jobReader(job), tail = jobTailReader(job);
+    const read = jobReader(job), tail = jobTailReader(job), callee = jobCalleeReader(job);
     const decodeAt = (s: { eip: number; name: string }): { insn: Instruction; name: string } => {
+      // A helper instruction of a callee page lies on that page (region.ts: no instruction runs from one into another).
+      const onCallee = read(s.eip) < 0;
       const r = decode((k) => {
-        const v = read((s.eip + k) >>> 0);
-        return v >= 0 || !tail ? v : tail((s.eip + k) >>> 0);
+        const e = (s.eip + k) >>> 0;
+        if (onCallee) return callee(e);
+        const v = read(e);
+        return v >= 0 || !tail ? v : tail(e);
       }, s.eip, job.options.mode.code32);
       if (isFault(r)) throw new Error(`helper site at ${s.eip.toString(16)} no longer decodes`);
       return { insn: r as Instruction, name: s.name };
@@ -671,15 +806,13 @@ export class JitTier {
     const mods = this.byPage.get(page);
     if (!mods) return this.pendingPages.has(page);
     const off = pa & 0xfff;
-    // The module's bytes on this page: its own range, and the start of the page when it runs into it from the one before.
-    const overlaps = (t: CodeModule): boolean => (t.page === page && t.byteStart < off + len && off < t.byteEnd) || (t.tailPage === page && off < t.tailEnd);
     if (this.strategy.smc === 'verify') {
       // Translations stay; they are checked when next entered. Only the running one must stop now.
-      if (this.running && overlaps(this.running)) this.invalidated = true;
+      if (this.running && overlaps(this.running, page, off, len)) this.invalidated = true;
       return true;
     }
     for (const mod of [...mods]) {
-      if (this.strategy.smc === 'subpage' && !overlaps(mod)) continue;
+      if (this.strategy.smc === 'subpage' && !overlaps(mod, page, off, len)) continue;
       this.dropModule(mod);
       this.stats.invalidations++;
       this.invalidated = true;
@@ -800,7 +933,7 @@ export class JitTier {
       });
       return null;
     }
-    const result = translateJob(job);
+    const result = translateJob(job, job.calleeLimit ? (eip) => this.admitCallee(job, eip) : null);
     this.stats.compileMs += result?.ms ?? 0;
     if (!result) {
       this.untranslatable.set(pageOfKey(key), inPageOfKey(key), true);
@@ -820,6 +953,9 @@ export class JitTier {
     for (let k = 0; k < result.tailEnd; k++) if (u8[pa + k] !== job.tailBytes![k]) return false;
     return true;
   }
+
+  /** Entries counted by modules since dropped (JitStats.regionEntries). */
+  private droppedEntries = 0;
 
   /** Modules whose entry counters are watched for tier-up. */
   private readonly tierCandidates = new Set<CodeModule>();
@@ -872,6 +1008,9 @@ export class JitTier {
       }
     }
     const tail = this.nextPage(pageLin);
+    // Callee pages are chosen as the region forms on this thread (admitCallee), for code that dispatch() runs.
+    const callees = this.strategy.calleePages && this.profiled && !(this.service && !this.strategy.asyncTierUpOnly)
+      && this.dispatchableWith(cs.base, cs.limit, cpu.mode.protectedMode);
     return {
       key, pa, page: pagePa >>> 12, pageLin,
       bytes: mem.u8.slice(pagePa, pagePa + 4096),
@@ -879,6 +1018,7 @@ export class JitTier {
       ...(tail ? { tailBytes: mem.u8.slice(tail.pa, tail.pa + MAX_INSTRUCTION_LENGTH) } : {}),
       ...(this.profiled ? { executed: (this.executed.get(pagePa >>> 12) ?? new Uint8Array(512)).slice() } : {}),
       ...(this.strategy.regionLimits ? { limits: this.strategy.regionLimits } : {}),
+      ...(callees ? { calleeLimit: this.strategy.calleePages, callees: [] } : {}),
       options: {
         memoryPages: this.memoryPages, stateBase: mem.host.state, tlbBase: mem.host.tlb,
         mode: { ...cpu.mode }, flatSegments: flatSegments(interp), csLimit: cs.limit,
@@ -909,6 +1049,27 @@ export class JitTier {
     return pa + 0x1000 <= this.interp.mem.size ? { lin, pa } : null;
   }
 
+  /**
+   * The page holding `eip`, a CALL target a forming region met, if it may
+   * join the region (CompileJob.callees): the TLB maps it to RAM for
+   * fetches at the job's CPL now (no page walk: nothing of the guest's
+   * changes) and the target has run. Its code checks the mapping again
+   * at run time.
+   */
+  private admitCallee(job: CompileJob, eip: number): CalleePage | null {
+    const mem = this.interp.mem;
+    const lin = (job.csBase + eip) >>> 0;
+    const e = mem.tlb[lin >>> 12]!;
+    if ((e & tlbMask(Access.Fetch, job.options.mode.cpl === 3)) !== TLB_VALID) return null;
+    const pa = (((e & ~0xfff) ^ lin) >>> 0) & ~0xfff;
+    if (pa + 4096 > mem.size || pa >>> 12 === job.page) return null;
+    const bits = this.executed.get(pa >>> 12);
+    const off = lin & 0xfff;
+    if (!bits || !((bits[off >>> 3]! >>> (off & 7)) & 1)) return null;
+    const pageLin = (lin & ~0xfff) >>> 0;
+    return { lin: pageLin, pa, bytes: mem.u8.slice(pa, pa + 4096), executed: bits.slice(), direct: this.directEips(pa, pageLin, job.csBase) };
+  }
+
   /** The EIPs (through the job's linear page and CS) of the page's instructions with direct accesses. */
   private directEips(pagePa: number, pageLin: number, csBase: number): number[] {
     return [...this.directSites.get(pagePa >>> 12) ?? []].map((off) => ((pageLin | off) - csBase) >>> 0);
@@ -937,17 +1098,21 @@ export class JitTier {
     const keyOf = (eip: number): number => wholeKey(job.page, inPageKey((job.csBase + eip) >>> 0, bits));
     const up = this.strategy.tierUp;
     const counter = up && !tieredUp && job.options.optimize < up.optimize ? instance.exports[ENTRY_COUNTER] as WebAssembly.Global : null;
+    // Only the entry page's blocks and entries are looked up by their page (a callee page's code runs inside the region).
+    const own = (eip: number): boolean => offsetIn(job, eip, job.pageLin) >= 0;
     const mod: CodeModule = {
-      blockKeys: result.blocks.map(keyOf),
+      blockKeys: result.blocks.filter(own).map(keyOf),
       job,
       gen,
       counter,
+      entryCount: instance.exports[ENTRY_COUNTER] as WebAssembly.Global,
       page: job.page,
       bytes: result.binary.length,
       byteStart: result.byteStart,
       byteEnd: result.byteEnd,
       tailPage: result.tailEnd > 0 ? job.options.tail!.pa >>> 12 : -1,
       tailEnd: result.tailEnd,
+      callees: result.callees,
       saved: this.strategy.smc === 'verify' ? mem.u8.slice(job.page * 4096 + result.byteStart, job.page * 4096 + result.byteEnd) : null,
       entries: new Set(),
       text: result.text,
@@ -971,6 +1136,8 @@ export class JitTier {
     const dispatchable = this.dispatchableWith(cs.base, cs.limit, pm) && this.dispatchableWith(job.csBase, job.csLimit, pm);
     let primary: Translation | null = null;
     result.entries.forEach((eip, k) => {
+      // An entry on a callee page is never entered: the entry page's mapping is checked only by entering there.
+      if (!own(eip)) return;
       const key = keyOf(eip);
       const pa = Math.floor(key / MODE_BITS);
       const old = this.cache.get(job.page, inPageOfKey(key));
@@ -998,6 +1165,7 @@ export class JitTier {
       this.stats.wasmBytes += mod.bytes;
       this.stats.guestInstructionsTranslated += result.instructionCount;
     }
+    this.stats.calleePages += result.callees.length;
     return primary;
   }
 
@@ -1030,6 +1198,7 @@ export class JitTier {
   /** Forget a module and every entry of it. */
   private dropModule(mod: CodeModule): void {
     if (!this.modules.delete(mod)) return;
+    this.droppedEntries += (mod.entryCount.value as number) >>> 0;
     this.tierCandidates.delete(mod);
     this.liveBytes -= mod.bytes;
     for (const key of mod.blockKeys) {

@@ -35,6 +35,8 @@ export const JIT_STRATEGIES: Readonly<Record<string, JitStrategy>> = {
    * JitStrategy.sensitive) instead of trapping on each.
    */
   'jit-inline': { name: 'jit-inline', threshold: 20, optimize: 0, smc: 'subpage', budget: 'approximate', sensitive: 'inline' },
+  /** As jit-inline, regions taking in the pages of up to 32 callees that have run (JitStrategy.calleePages). */
+  'jit-inline-callees': { name: 'jit-inline-callees', threshold: 20, optimize: 0, smc: 'subpage', budget: 'approximate', sensitive: 'inline', calleePages: 32 },
   /** As jit-eager, with inline sensitive instructions. */
   'jit-eager-inline': { name: 'jit-eager-inline', threshold: 0, optimize: 0, smc: 'subpage', budget: 'approximate', sensitive: 'inline' },
   /** As jit-hot, its modules built through binaryen.js rather than written by the baseline encoder (the same bytes, slower to make). */

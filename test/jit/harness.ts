@@ -54,13 +54,26 @@ export const HOT_THRESHOLD = 20;
 
 export const SMC_POLICIES = ['page', 'subpage', 'verify'] as const;
 
-/** The interpreter, then every SMC policy at threshold 0 and at the hot threshold. */
+/** Callee pages the hot configurations with callees take in (JitStrategy.calleePages). */
+export const CALLEE_PAGES = 4;
+
+/**
+ * The interpreter, then every SMC policy at threshold 0 and at the hot
+ * threshold, and the page and sub-page policies at the hot threshold with
+ * regions taking in callees' pages (JitStrategy.calleePages: code of
+ * another page runs inside the caller's region, and must be dropped with
+ * it when written or remapped).
+ */
 export const TIER_CONFIGS: readonly TierConfig[] = [
   { label: 'interpreter', strategy: null },
   ...SMC_POLICIES.flatMap((smc) => [0, HOT_THRESHOLD].map((threshold): TierConfig => ({
     label: `jit smc=${smc} threshold=${threshold}`,
     strategy: { name: `test-${smc}-${threshold}`, threshold, optimize: 0, smc },
   }))),
+  ...(['page', 'subpage'] as const).map((smc): TierConfig => ({
+    label: `jit smc=${smc} threshold=${HOT_THRESHOLD} callees`,
+    strategy: { name: `test-${smc}-${HOT_THRESHOLD}-callees`, threshold: HOT_THRESHOLD, optimize: 0, smc, calleePages: CALLEE_PAGES },
+  })),
 ];
 
 /** Fixed address where the guests leave their results (below the flat loader's stack at 0x90000). */

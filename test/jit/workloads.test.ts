@@ -24,6 +24,8 @@ interface Outcome {
   readonly compiles: number;
   /** Modules compiled again at the tier-up level. */
   readonly tieredUp: number;
+  /** Pages besides their own that regions took in (jit-inline-callees). */
+  readonly calleePages: number;
 }
 
 /** Run to HLT in slices of the given sizes (cycled): the tier's own run(), as the machine's loop calls it. */
@@ -46,7 +48,7 @@ function outcome(name: string, tier: string, slices: readonly number[] | null, s
     else expect(m.run({ maxInstructions: 100_000_000 }).message).toBe('guest halted');
     return {
       eax: m.cpu.regs[0]! >>> 0, retired: m.tier.retired, regs: [...m.cpu.regs].map((r) => r >>> 0),
-      compiles: m.jit?.stats.compiles ?? 0, tieredUp: m.jit?.stats.tieredUp ?? 0,
+      compiles: m.jit?.stats.compiles ?? 0, tieredUp: m.jit?.stats.tieredUp ?? 0, calleePages: m.jit?.stats.calleePages ?? 0,
     };
   } finally {
     m.close();
@@ -59,21 +61,25 @@ const TINY = [7, 1, 33, 2, 129, 5, 64, 3, 1000, 11];
 describe('bench workloads under the JIT agree with the interpreter', () => {
   for (const w of WORKLOADS) {
     const reference = (): Outcome => outcome(w.name, 'interpreter', null);
-    it(`${w.name}: jit-eager, jit-hot, jit-hot-binaryen and jit-tiered, machine slices`, () => {
+    it(`${w.name}: jit-eager, jit-hot, jit-hot-binaryen, jit-tiered and jit-inline-callees, machine slices`, () => {
       const ref = reference();
-      for (const tier of ['jit-eager', 'jit-hot', 'jit-hot-binaryen', 'jit-tiered']) {
+      for (const tier of ['jit-eager', 'jit-hot', 'jit-hot-binaryen', 'jit-tiered', 'jit-inline-callees']) {
         // A hot loop's module is entered at least once per time slice: with slices of 10000
         // instructions, enough to tier up within one call of the workload.
         const got = outcome(w.name, tier, null, tier === 'jit-tiered' ? 10_000 : undefined);
         expect(got.compiles, `${tier} compiled something`).toBeGreaterThan(0);
         if (tier === 'jit-tiered' && w.corpus === 'integer') expect(got.tieredUp, 'a module compiled again at -O2').toBeGreaterThan(0);
-        expect({ ...got, compiles: 0, tieredUp: 0 }, tier).toEqual({ ...ref, compiles: 0, tieredUp: 0 });
+        // The calls workload's functions are each alone on a page: regions with callees take them in.
+        if (tier === 'jit-inline-callees' && w.name === 'calls') expect(got.calleePages, 'callee pages taken in').toBeGreaterThanOrEqual(32);
+        expect({ ...got, compiles: 0, tieredUp: 0, calleePages: 0 }, tier).toEqual({ ...ref, compiles: 0, tieredUp: 0, calleePages: 0 });
       }
     }, 120_000);
-    it(`${w.name}: jit-eager, tiny uneven slices`, () => {
+    it(`${w.name}: jit-eager and jit-inline-callees, tiny uneven slices`, () => {
       const ref = reference();
-      const got = outcome(w.name, 'jit-eager', TINY);
-      expect({ ...got, compiles: 0 }).toEqual({ ...ref, compiles: 0 });
+      for (const tier of ['jit-eager', 'jit-inline-callees']) {
+        const got = outcome(w.name, tier, TINY);
+        expect({ ...got, compiles: 0, calleePages: 0 }, tier).toEqual({ ...ref, compiles: 0, calleePages: 0 });
+      }
     }, 300_000);
   }
 });

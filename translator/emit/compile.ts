@@ -13,7 +13,14 @@
  *   state block.
  * - Entries: the region's own, the instruction after each CALL (where the
  *   RET comes back through the dispatcher) and every loop header (where
- *   the budget test may stop the region). An entry inside a loop it does
+ *   the budget test may stop the region). A return point is not an entry
+ *   when every RET of its callee branches to it within the region and the
+ *   callee leaves the region no other way: only the region reaches it, and
+ *   a loop through the call stays reducible.
+ * - Callee pages (Region.callees, CompileOptions.callees): the first
+ *   block of a callee page a run reaches checks that the TLB still maps
+ *   that page to the frame its code came from, else leaves for the
+ *   dispatcher there. An entry inside a loop it does
  *   not head runs a copy of the blocks from it to that loop's header, and
  *   enters the loop there: the graph stays reducible, and no loop pays for
  *   its entries on every iteration.
@@ -79,6 +86,17 @@ export interface CompileOptions {
    * interpreter (EmitBackend.requireFetchPage).
    */
   readonly tail?: { readonly lin: number; readonly pa: number };
+  /**
+   * The pages besides the entry's whose code the region took in
+   * (Region.callees): each one's linear address and the physical address
+   * of the frame its bytes were read from. Translations with callee pages
+   * run with a flat CS (EIP is the linear address). The first block of
+   * such a page that a run of the region reaches checks that the TLB still
+   * maps the one to the other, else leaves for the dispatcher at that
+   * block; the entry's page needs no check (the dispatcher's lookup made
+   * it, and no instruction a region runs changes a mapping the TLB holds).
+   */
+  readonly callees?: ReadonlyArray<{ readonly lin: number; readonly pa: number }>;
 }
 
 export interface CompiledRegion {
@@ -143,7 +161,9 @@ function shapeOf(region: Region): Shape {
 }
 
 function shapeWith(region: Region, returnsInRegion: boolean): Shape {
-  const returns = returnsInRegion ? returnCandidates(region) : new Map<number, number[]>();
+  const { returns, covered } = returnsInRegion ? returnCandidates(region) : { returns: new Map<number, number[]>(), covered: new Set<number>() };
+  // The return points control may reach from outside the region (covered ones only through its RETs).
+  const returnEntries = region.returnPoints.filter((e) => !covered.has(e));
   const succs = new Map<number, number[]>();
   for (const [eip, block] of region.blocks) {
     const s = new Set(block.successors.filter((t) => region.blocks.has(t)));
@@ -152,7 +172,7 @@ function shapeWith(region: Region, returnsInRegion: boolean): Shape {
   }
   const layout = (eip: number): number[] => succs.get(eip)!;
   // Loop headers: targets of back edges of a depth-first search (every cycle has one).
-  const roots = [region.entry, ...region.returnPoints];
+  const roots = [region.entry, ...returnEntries];
   const checks = new Set<number>();
   const state = new Map<number, 1 | 2>();
   for (const root of roots) {
@@ -177,7 +197,7 @@ function shapeWith(region: Region, returnsInRegion: boolean): Shape {
     }
   }
   const entries = [region.entry];
-  for (const e of [...region.returnPoints, ...[...region.blocks.keys()].filter((b) => checks.has(b))]) if (!entries.includes(e)) entries.push(e);
+  for (const e of [...returnEntries, ...[...region.blocks.keys()].filter((b) => checks.has(b))]) if (!entries.includes(e)) entries.push(e);
   for (const e of entries) checks.add(e);
   // Longest path (in instructions) from a block to the next check block or exit: the graph without
   // the edges into check blocks is acyclic.
@@ -196,7 +216,7 @@ function shapeWith(region: Region, returnsInRegion: boolean): Shape {
   // point is not a successor of its CALL: the callee's RET comes back through the dispatcher or a
   // RET of the region.)
   const ROOT = -1;
-  const loops = naturalLoops([ROOT, ...region.blocks.keys()], (e) => (e === ROOT ? [region.entry, ...region.returnPoints] : layout(e)), ROOT);
+  const loops = naturalLoops([ROOT, ...region.blocks.keys()], (e) => (e === ROOT ? [region.entry, ...returnEntries] : layout(e)), ROOT);
   const inLoop = new Set<number>(loops ? [...loops.values()].flatMap((body) => [...body]) : region.blocks.keys());
   let copies: Map<number, Set<number>> | null = null;
   if (loops) {
@@ -257,6 +277,8 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
     const prologueIndex = count++;
     const nodes: FlowNode[] = new Array<FlowNode>(count);
     const exitTo = (eip: number): Target => ({ exit: EXIT_CONTINUE, code: [w.set(b.nextLocal, w.k(eip))] });
+    // Per callee page: its frame, and a local set once this run has checked its mapping (locals start at 0).
+    const calleePages = new Map((o.callees ?? []).map((c) => [c.lin >>> 12, { ...c, checked: w.newLocal() }]));
 
     /** One block's code and terminator; `nodeOf` says which node a branch to an in-region block goes to. */
     const emitBlock = (eip: number, nodeOf: (t: number) => number): FlowNode => {
@@ -266,6 +288,19 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
       const n = block.insns.length;
       if (checks.has(eip)) {
         b.emit(w.if_(m.i32.lt_s(w.get(b.budgetLocal), w.k(maxPath.get(eip)!)), w.block([w.set(b.nextLocal, w.k(eip)), w.br(`exit${EXIT_BUDGET}`)])));
+      }
+      const callee = calleePages.get(eip >>> 12);
+      if (callee) {
+        // A block of a callee page: the page must still map the frame its code came from (else the
+        // dispatcher goes on here, with nothing of the block run).
+        const before = b.take();
+        const moved = b.fetchPageMoved(callee.lin, callee.pa);
+        const load = b.take();
+        b.emit(...before, w.if_(m.i32.eqz(w.get(callee.checked)), w.block([
+          ...load,
+          w.if_(moved, w.block([w.set(b.nextLocal, w.k(eip)), w.br(`exit${EXIT_CONTINUE}`)])),
+          w.set(callee.checked, w.k(1)),
+        ])));
       }
       b.emit(w.set(b.budgetLocal, m.i32.sub(w.get(b.budgetLocal), w.k(n))));
       const after = live.liveAfter.get(eip)!;
@@ -394,7 +429,7 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
  * point). A RET of no called function (the region's own caller returns
  * there) gets none.
  */
-function returnCandidates(region: Region): Map<number, number[]> {
+function returnCandidates(region: Region): { returns: Map<number, number[]>; covered: Set<number> } {
   const callers = new Map<number, number[]>();
   for (const block of region.blocks.values()) {
     const rp = returnPointAfter(block, region);
@@ -406,23 +441,39 @@ function returnCandidates(region: Region): Map<number, number[]> {
     callers.set(target.target, list);
   }
   const out = new Map<number, number[]>();
+  // Per called function: its RETs, and whether control may leave the region from it other than by a
+  // RET of the region or a call whose return point is in it (where a RET from outside could come back).
+  const walks: Array<{ points: number[]; rets: number[]; leaves: boolean }> = [];
   for (const [fn, points] of callers) {
     const seen = new Set([fn]);
     const work = [fn];
+    const walk = { points, rets: [] as number[], leaves: false };
+    walks.push(walk);
     while (work.length) {
       const eip = work.pop()!;
       const block = region.blocks.get(eip)!;
       const rp = returnPointAfter(block, region);
       const next = rp !== null ? [rp] : block.successors.filter((t) => region.blocks.has(t));
-      if (block.insns[block.insns.length - 1]!.row.ends === 'ret') {
+      const ends = block.insns[block.insns.length - 1]!.row.ends;
+      if (ends === 'ret') {
+        walk.rets.push(eip);
         const list = out.get(eip) ?? [];
         for (const p of points) if (!list.includes(p) && list.length < MAX_RETURN_CANDIDATES) list.push(p);
         out.set(eip, list);
+      } else if (rp === null && (ends === 'event' || block.successors.length === 0 || block.successors.some((t) => !region.blocks.has(t)))) {
+        walk.leaves = true;
       }
       for (const t of next) if (!seen.has(t)) { seen.add(t); work.push(t); }
     }
   }
-  return out;
+  // A return point every RET of its callee branches to, from a callee that leaves no other way, is
+  // reached only inside the region: it need not be an entry.
+  const covered = new Set<number>();
+  for (const w of walks) {
+    if (w.leaves || w.rets.length === 0) continue;
+    for (const p of w.points) if (w.rets.every((r) => out.get(r)!.includes(p))) covered.add(p);
+  }
+  return { returns: out, covered };
 }
 
 /** In-region blocks control can continue at after a block that ended with `next`. */

@@ -996,12 +996,16 @@ export class EmitBackend implements Backend<Val> {
    * bytes were translated. The guest may have remapped that page since.
    */
   requireFetchPage(lin: number, pa: number): void {
+    this.emit(this.w.if_(this.fetchPageMoved(lin, pa), this.w.block(this.exitStmts(this.insn!.eip, this.left, 0, 0, JitExit.Slow))));
+  }
+
+  /** True (an i32) unless the TLB maps linear page `lin` to the frame at `pa` for fetches at this CPL. */
+  fetchPageMoved(lin: number, pa: number): Expr {
     const m = this.m;
     const e = this.val(m.i32.load(this.o.tlbBase, 4, this.c((lin >>> 12) << 2)));
-    const miss = m.i32.or(
+    return m.i32.or(
       m.i32.ne(m.i32.and(this.x(e), this.c(tlbMask(Access.Fetch, this.mode.cpl === 3))), this.c(TLB_VALID)),
       m.i32.ne(m.i32.xor(m.i32.and(this.x(e), this.c(~0xfff)), this.c(lin)), this.c(pa)));
-    this.emit(this.w.if_(miss, this.w.block(this.exitStmts(this.insn!.eip, this.left, 0, 0, JitExit.Slow))));
   }
 
   raiseTrap(vector: number): void {

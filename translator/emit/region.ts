@@ -15,7 +15,9 @@
  * adds its loop headers). Code that is already an entry of another
  * translation is linked to, not translated again: formation stops there.
  * Under the inline strategy the cheap sensitive instructions
- * (inlineSensitive) are translated and do not end blocks.
+ * (inlineSensitive) are translated and do not end blocks. With CalleePages,
+ * a region also takes in functions on other pages that its direct CALLs
+ * reach, each block on one page.
  */
 import { decode } from '../decoder.js';
 import type { ModeInfo } from '../semantics/backend.js';
@@ -48,6 +50,34 @@ export interface Region {
   readonly instructionCount: number;
   /** Blocks that follow a CALL of the region: where RET comes back, so entries and in-region targets of a RET. */
   readonly returnPoints: readonly number[];
+  /**
+   * Blocks on other pages (CalleePages): per linear page number, the
+   * offsets within it of the first and one past the last guest byte
+   * translated. byteStart and byteEnd cover the entry's page only.
+   */
+  readonly callees: ReadonlyMap<number, { readonly start: number; readonly end: number }>;
+}
+
+/**
+ * Pages besides the entry's that a region may take in: code that a
+ * direct CALL of the region reaches, when it has run (JitStrategy.
+ * calleePages). The callee's blocks then join the region, and so do the
+ * RETs that come back to its return points: a call and its return stay
+ * inside translated code instead of going through the dispatcher twice.
+ * A block lies on one page (an instruction does not run from one of
+ * these pages into another); the region compiler checks at run time that
+ * a callee page still maps the frame its bytes came from before its
+ * blocks run (CompileOptions.callees).
+ */
+export interface CalleePages {
+  /** The linear page number of CS:eip. */
+  page(eip: number): number;
+  /** Take in the page holding CS:eip, the target of a CALL: true if its bytes can be read from now on. */
+  admit(eip: number): boolean;
+  /** The byte at CS:eip on an admitted page, else -1. */
+  read(eip: number): number;
+  /** Has the block at CS:eip (on an admitted page) run? */
+  executed(eip: number): boolean;
 }
 
 export interface RegionLimits {
@@ -156,12 +186,18 @@ export function repeated(i: Instruction): boolean {
  */
 export function formRegion(readByte: (eip: number) => number, entry: number, code32: boolean, limits: RegionLimits = DEFAULT_LIMITS,
   linked: (eip: number) => boolean = () => false, inline: ModeInfo | null = null, readTail: ((eip: number) => number) | null = null,
-  executed: ((eip: number) => boolean) | null = null): Region | null {
+  executed: ((eip: number) => boolean) | null = null, callees: CalleePages | null = null): Region | null {
   const blocks = new Map<number, Block>();
   const queue = [entry];
   const returnPoints: number[] = [];
   let byteStart = Infinity, byteEnd = -Infinity, count = 0;
   const wrap = (x: number): number => (code32 ? x >>> 0 : x & 0xffff);
+  // A byte of the entry's page or of an admitted callee page.
+  const byte = (e: number): number => {
+    const v = readByte(e);
+    return v >= 0 || !callees ? v : callees.read(e);
+  };
+  const samePage = (a: number, b: number): boolean => !callees || callees.page(a) === callees.page(b);
   while (queue.length && blocks.size < limits.maxBlocks) {
     const start = queue.shift()!;
     if (blocks.has(start)) continue;
@@ -169,13 +205,26 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
     let eip = start;
     let successors: number[] = [];
     for (;;) {
+      if (!samePage(eip, start)) {
+        // A block lies on one page: the next one begins here (a callee page's code is checked as it is entered).
+        successors = [eip];
+        break;
+      }
       let outside = false, straddles = false;
+      const onCalleePage = readByte(eip) < 0;
       const r = decode((k) => {
-        let v = readByte(wrap(eip + k));
-        if (v < 0 && k > 0 && readTail) {
-          // A byte of the next page, for an instruction that starts on this one.
-          v = readTail(wrap(eip + k));
-          if (v >= 0) straddles = true;
+        const e = wrap(eip + k);
+        let v: number;
+        if (onCalleePage) {
+          // An instruction of a callee page is read from that page alone.
+          v = callees && samePage(e, eip) ? callees.read(e) : -1;
+        } else {
+          v = readByte(e);
+          if (v < 0 && k > 0 && readTail) {
+            // A byte of the next page, for an instruction that starts on this one.
+            v = readTail(e);
+            if (v >= 0) straddles = true;
+          }
         }
         if (v < 0) { outside = true; return 0; }
         return v;
@@ -198,7 +247,9 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
         else if ((row.ends === 'jump' || row.ends === 'call') && target !== undefined) successors = [target];
         else if (row.ends === 'event') successors = [r.nextEip];
         else successors = [];
-        if (row.ends === 'call' && readByte(r.nextEip) >= 0 && !linked(r.nextEip) && !returnPoints.includes(r.nextEip)) {
+        // A callee that has run on another page joins the region when the strategy lets it (CalleePages).
+        if (row.ends === 'call' && target !== undefined && callees && byte(target) < 0) callees.admit(target);
+        if (row.ends === 'call' && byte(r.nextEip) >= 0 && !linked(r.nextEip) && !returnPoints.includes(r.nextEip)) {
           returnPoints.push(r.nextEip);
           queue.push(r.nextEip);
         }
@@ -224,7 +275,7 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
       continue;
     }
     blocks.set(start, { eip: start, insns, successors });
-    for (const s of successors) if (!blocks.has(s) && readByte(s) >= 0 && !linked(s)) queue.push(s);
+    for (const s of successors) if (!blocks.has(s) && byte(s) >= 0 && !linked(s)) queue.push(s);
   }
   // A block that runs into the start of a block found later ends there: each instruction is in one
   // block, and a loop is entered only through its header (a block running into the middle of a loop
@@ -234,18 +285,28 @@ export function formRegion(readByte: (eip: number) => number, entry: number, cod
     if (cut > 0) blocks.set(start, { eip: start, insns: block.insns.slice(0, cut), successors: [block.insns[cut]!.eip] });
   }
   if (executed) {
-    const keep = executedPart(blocks, entry, executed);
+    const ran = (e: number): boolean => (readByte(e) >= 0 ? executed(e) : callees !== null && callees.executed(e));
+    const keep = executedPart(blocks, entry, ran);
     for (const start of [...blocks.keys()]) if (!keep.has(start)) blocks.delete(start);
   }
   let tailEnd = 0;
+  const calleeExtents = new Map<number, { start: number; end: number }>();
   for (const block of blocks.values()) {
     for (const i of block.insns) {
       count++;
       const end = (i.eip & 0xfff) + i.length;
+      if (callees && readByte(i.eip) < 0) {
+        const page = callees.page(i.eip);
+        const x = calleeExtents.get(page);
+        calleeExtents.set(page, { start: Math.min(x?.start ?? Infinity, i.eip & 0xfff), end: Math.max(x?.end ?? -Infinity, end) });
+        continue;
+      }
       byteStart = Math.min(byteStart, i.eip & 0xfff);
       byteEnd = Math.max(byteEnd, Math.min(end, 0x1000));
       if (runsIntoNextPage(i)) tailEnd = Math.max(tailEnd, end - 0x1000);
     }
   }
-  return { entry, blocks, byteStart, byteEnd, tailEnd, instructionCount: count, returnPoints: returnPoints.filter((e) => blocks.has(e)) };
+  return {
+    entry, blocks, byteStart, byteEnd, tailEnd, instructionCount: count, returnPoints: returnPoints.filter((e) => blocks.has(e)), callees: calleeExtents,
+  };
 }
