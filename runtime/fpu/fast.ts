@@ -33,6 +33,7 @@ import { Flag } from '../../translator/semantics/backend.js';
 import { enterX87, memRef, pop, recordPointers, type Routine } from './exec.js';
 import { type FpuState, Sw } from './state.js';
 import { Env } from './float80.js';
+import { Access } from '../mmu.js';
 import { limbAdd, limbMul } from './limbs.js';
 
 // Scratch for bit conversions (not state: filled before every use).
@@ -124,11 +125,29 @@ function ordinary(f: FpuState, p: number): boolean {
 // Memory operands
 // ---------------------------------------------------------------------------
 
+/**
+ * The physical address of an 8-byte operand for an access (segment checks
+ * of the whole operand), when its halves are adjacent on one page: its
+ * offset does not wrap at the address size and it does not cross a page.
+ * Else -1: the caller accesses it in two 4-byte parts, as the exact
+ * routine does.
+ */
+function wholeQword(b: ConcreteBackend, m: ReturnType<typeof memRef>, access: Access.Read | Access.Write): number {
+  const lin = b.linear(m.seg, m.ea, 8, access === Access.Write);
+  if ((lin & 0xfff) > 0xff8 || ((m.ea + 4) & m.wrap) !== m.ea + 4) return -1;
+  return b.mmu.translate(lin, access);
+}
+
 /** Load a 4- or 8-byte memory operand into the scratch words (segment checks of the whole operand first). */
 function loadScratch(b: ConcreteBackend, op: MemOperand, words: Uint32Array): ReturnType<typeof memRef> {
   const m = memRef(b, op);
   if (op.size === 8) {
-    b.linear(m.seg, m.ea, 8, false);
+    const pa = wholeQword(b, m, Access.Read);
+    if (pa >= 0) {
+      words[0] = b.mem.read32(pa);
+      words[1] = b.mem.read32(pa + 4);
+      return m;
+    }
     words[0] = b.load(m.seg, m.ea, 4);
     words[1] = b.load(m.seg, ((m.ea + 4) & m.wrap) | 0, 4);
   } else {
@@ -240,9 +259,15 @@ export function fastStore(popAfter: boolean, exact: Routine): Routine {
       if (exp < -1022 || exp > 1023) return exact(b, i);
       const high = Math.floor(m / TWO32);
       const top = ((sign << 31) | ((exp + 1023) << 20) | (high & 0xfffff)) >>> 0;
-      b.probeWrite(ref.seg, ref.ea, 8);
-      b.store(ref.seg, ref.ea, 4, (m - high * TWO32) | 0);
-      b.store(ref.seg, ((ref.ea + 4) & ref.wrap) | 0, 4, top | 0);
+      const pa = wholeQword(b, ref, Access.Write);
+      if (pa >= 0) {
+        b.mem.write32(pa, (m - high * TWO32) | 0);
+        b.mem.write32(pa + 4, top | 0);
+      } else {
+        b.probeWrite(ref.seg, ref.ea, 8);
+        b.store(ref.seg, ref.ea, 4, (m - high * TWO32) | 0);
+        b.store(ref.seg, ((ref.ea + 4) & ref.wrap) | 0, 4, top | 0);
+      }
     }
     f.sw = (f.sw & ~Sw.C1) | (inexact ? Sw.PE : 0) | (up ? Sw.C1 : 0);
     if (popAfter) pop(f);

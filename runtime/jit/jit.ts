@@ -21,6 +21,7 @@ import { type CalleePages, DEFAULT_LIMITS, formRegion, type RegionLimits } from 
 import { decode } from '../../translator/decoder.js';
 import { type Instruction, isFault, Seg, type Size } from '../../translator/table/types.js';
 import { StateSlot } from '../cpu.js';
+import { HELPERS, type HelperRoutine } from '../helpers.js';
 import { GuestFault } from '../exceptions.js';
 import { ExitReason } from '../exit-reason.js';
 import { BUDGET_EXHAUSTED, exitOf, type Interpreter, type VmExit } from '../interpreter.js';
@@ -735,7 +736,7 @@ export class JitTier {
    */
   private helperImport(job: CompileJob, sites: readonly HelperSite[]): (site: number, left: number) => void {
     const read = jobReader(job), tail = jobTailReader(job), callee = jobCalleeReader(job);
-    const decodeAt = (s: { eip: number; name: string }): { insn: Instruction; name: string } => {
+    const decodeAt = (s: { eip: number; name: string }): { insn: Instruction; routine: HelperRoutine } => {
       // A helper instruction of a callee page lies on that page (region.ts: no instruction runs from one into another).
       const onCallee = read(s.eip) < 0;
       const r = decode((k) => {
@@ -745,7 +746,10 @@ export class JitTier {
         return v >= 0 || !tail ? v : tail(e);
       }, s.eip, job.options.mode.code32);
       if (isFault(r)) throw new Error(`helper site at ${s.eip.toString(16)} no longer decodes`);
-      return { insn: r as Instruction, name: s.name };
+      // The routine is looked up once here, not by name on every call (ConcreteBackend.helper).
+      const routine = HELPERS[s.name];
+      if (!routine) throw new Error(`no runtime helper '${s.name}'`);
+      return { insn: r as Instruction, routine };
     };
     const runs = sites.map((s) => [decodeAt(s), ...s.more.map(decodeAt)]);
     const b = this.interp.backend;
@@ -759,7 +763,7 @@ export class JitTier {
         const s = run[k]!;
         b.begin(s.insn);
         this.invalidated = false;
-        try { b.helper(s.name, s.insn); } catch (e) { this.fail(e, s.insn.eip, left - k); }
+        try { s.routine(b, s.insn); } catch (e) { this.fail(e, s.insn.eip, left - k); }
         if (this.invalidated) this.fail(CODE_CHANGED, s.insn.nextEip, left - k - 1);
       }
     };
