@@ -195,9 +195,14 @@ const fnsave: Routine = (b, i) => {
 // FXSAVE / FXRSTOR
 // ---------------------------------------------------------------------------
 
-/** The 512-byte operand must be 16-byte aligned (linear address): #GP(0). */
-function fxRef(b: ConcreteBackend, i: Instruction): MemRef {
+/**
+ * The 512-byte operand must be 16-byte aligned (linear address): #GP(0).
+ * A first byte outside its segment faults before that (#SS for SS): the
+ * host's order for FXRSTOR, taken for FXSAVE too.
+ */
+function fxRef(b: ConcreteBackend, i: Instruction, write: boolean): MemRef {
   const ref = memRef(b, mem(i));
+  b.linear(ref.seg, ref.ea, 1, write);
   if ((b.cpu.segs[ref.seg]!.base + ref.ea) & 15) b.raise(Vector.GP, 0);
   return ref;
 }
@@ -207,7 +212,7 @@ const FXSAVE_WRITTEN = 288;
 
 const fxsave: Routine = (b, i) => {
   const f = enterFxsr(b);
-  const ref = fxRef(b, i);
+  const ref = fxRef(b, i, true);
   const out = new Uint8Array(FXSAVE_WRITTEN);
   put16(out, 0, f.cw);
   put16(out, 2, f.statusWord());
@@ -228,7 +233,7 @@ const fxsave: Routine = (b, i) => {
 
 const fxrstor: Routine = (b, i) => {
   const f = enterFxsr(b);
-  const ref = fxRef(b, i);
+  const ref = fxRef(b, i, false);
   checkImage(b, ref, 512, 0, false);
   const bytes = readBytes(b, ref, 512);
   const mxcsr = get32(bytes, 24);
