@@ -234,9 +234,7 @@ interface CodeModule {
   /** The job it was compiled from (compiled again at tier-up), and its page's write generation then. */
   readonly job: CompileJob;
   readonly gen: number;
-  /** Its entry counter (the module's exported global), while it is a tier-up candidate. */
-  counter: WebAssembly.Global | null;
-  /** The same global, for JitStats.regionEntries. */
+  /** Its entry counter (the module's exported global): JitStats.regionEntries, and tier-up while it is a candidate. */
   readonly entryCount: WebAssembly.Global;
   readonly text?: string;
 }
@@ -401,13 +399,18 @@ function jobTailReader(job: CompileJob): ((eip: number) => number) | null {
   };
 }
 
+/** Is the bit of in-page offset `off` set in an executed bitmap (CompileJob.executed)? */
+function ranAt(bits: Uint8Array, off: number): boolean {
+  return ((bits[off >>> 3]! >>> (off & 7)) & 1) !== 0;
+}
+
 /** Has the block at EIP run (CompileJob.executed)? Null when the job does not say. */
 function jobExecuted(job: CompileJob): ((eip: number) => boolean) | null {
   const bits = job.executed;
   if (!bits) return null;
   return (e: number): boolean => {
     const off = offsetIn(job, e, job.pageLin);
-    return off >= 0 && ((bits[off >>> 3]! >>> (off & 7)) & 1) !== 0;
+    return off >= 0 && ranAt(bits, off);
   };
 }
 
@@ -463,12 +466,8 @@ function jobCallees(job: CompileJob, admit: CalleeAdmitter | null): CalleePages 
   const list = job.callees;
   if (!list || !job.calleeLimit) return null;
   const page = (eip: number): number => ((job.csBase + eip) >>> 0) >>> 12;
-  const admitted = new Map<number, CalleePage>();
-  const inPage = (eip: number): { p: CalleePage; off: number } | null => {
-    if (eip > job.csLimit) return null;
-    const p = admitted.get(page(eip));
-    return p ? { p, off: (job.csBase + eip) & 0xfff } : null;
-  };
+  const admitted = new Set<number>();
+  const at = (eip: number): CalleeByte | null => (admitted.has(page(eip)) ? calleeByte(job, eip) : null);
   return {
     page,
     admit(eip: number): boolean {
@@ -479,27 +478,38 @@ function jobCallees(job: CompileJob, admit: CalleeAdmitter | null): CalleePages 
         p = admit(eip) ?? undefined;
         if (p) list.push(p);
       }
-      if (p) admitted.set(n, p);
+      if (p) admitted.add(n);
       return p !== undefined;
     },
     read(eip: number): number {
-      const at = inPage(eip);
-      return at ? at.p.bytes[at.off]! : -1;
+      const b = at(eip);
+      return b ? b.page.bytes[b.off]! : -1;
     },
     executed(eip: number): boolean {
-      const at = inPage(eip);
-      return at !== null && ((at.p.executed[at.off >>> 3]! >>> (at.off & 7)) & 1) !== 0;
+      const b = at(eip);
+      return b !== null && ranAt(b.page.executed, b.off);
     },
   };
+}
+
+interface CalleeByte {
+  readonly page: CalleePage;
+  readonly off: number;
+}
+
+/** The page of job.callees holding CS:eip and the offset in it, or null (beyond the CS limit, on no such page). */
+function calleeByte(job: CompileJob, eip: number): CalleeByte | null {
+  if (eip > job.csLimit) return null;
+  const l = (job.csBase + eip) >>> 0;
+  const page = job.callees?.find((c) => c.lin >>> 12 === l >>> 12);
+  return page ? { page, off: l & 0xfff } : null;
 }
 
 /** The bytes of the pages a job's region took in, by EIP (-1 elsewhere). */
 function jobCalleeReader(job: CompileJob): (eip: number) => number {
   return (e: number): number => {
-    if (e > job.csLimit) return -1;
-    const l = (job.csBase + e) >>> 0;
-    const p = job.callees?.find((c) => c.lin >>> 12 === l >>> 12);
-    return p ? p.bytes[l & 0xfff]! : -1;
+    const b = calleeByte(job, e);
+    return b ? b.page.bytes[b.off]! : -1;
   };
 }
 
@@ -972,9 +982,8 @@ export class JitTier {
   private tierUp(): void {
     const up = this.strategy.tierUp!;
     for (const mod of this.tierCandidates) {
-      if ((mod.counter!.value as number) < up.entries) continue;
+      if ((mod.entryCount.value as number) < up.entries) continue;
       this.tierCandidates.delete(mod);
-      mod.counter = null;
       const job: CompileJob = { ...mod.job, options: { ...mod.job.options, optimize: up.optimize } };
       const done = (result: TranslatedJob | null): void => {
         if (!result || !this.modules.has(mod) || (this.pageGen.get(job.page) ?? 0) !== mod.gen) return;
@@ -1069,7 +1078,7 @@ export class JitTier {
     if (pa + 4096 > mem.size || pa >>> 12 === job.page) return null;
     const bits = this.executed.get(pa >>> 12);
     const off = lin & 0xfff;
-    if (!bits || !((bits[off >>> 3]! >>> (off & 7)) & 1)) return null;
+    if (!bits || !ranAt(bits, off)) return null;
     const pageLin = (lin & ~0xfff) >>> 0;
     return { lin: pageLin, pa, bytes: mem.u8.slice(pa, pa + 4096), executed: bits.slice(), direct: this.directEips(pa, pageLin, job.csBase) };
   }
@@ -1101,14 +1110,13 @@ export class JitTier {
     const bits = job.key % MODE_BITS;
     const keyOf = (eip: number): number => wholeKey(job.page, inPageKey((job.csBase + eip) >>> 0, bits));
     const up = this.strategy.tierUp;
-    const counter = up && !tieredUp && job.options.optimize < up.optimize ? instance.exports[ENTRY_COUNTER] as WebAssembly.Global : null;
+    const candidate = up && !tieredUp && job.options.optimize < up.optimize;
     // Only the entry page's blocks and entries are looked up by their page (a callee page's code runs inside the region).
     const own = (eip: number): boolean => offsetIn(job, eip, job.pageLin) >= 0;
     const mod: CodeModule = {
       blockKeys: result.blocks.filter(own).map(keyOf),
       job,
       gen,
-      counter,
       entryCount: instance.exports[ENTRY_COUNTER] as WebAssembly.Global,
       page: job.page,
       bytes: result.binary.length,
@@ -1128,7 +1136,7 @@ export class JitTier {
       const page = pageOfKey(key), k = inPageOfKey(key);
       this.blockKeys.set(page, k, (this.blockKeys.get(page, k) ?? 0) + 1);
     }
-    if (counter) this.tierCandidates.add(mod);
+    if (candidate) this.tierCandidates.add(mod);
     for (const page of codePagesOf(mod)) {
       let set = this.byPage.get(page);
       if (!set) this.byPage.set(page, (set = new Set()));

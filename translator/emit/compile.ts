@@ -16,20 +16,20 @@
  *   the budget test may stop the region). A return point is not an entry
  *   when every RET of its callee branches to it within the region and the
  *   callee leaves the region no other way: only the region reaches it, and
- *   a loop through the call stays reducible.
- * - Callee pages (Region.callees, CompileOptions.callees): the first
- *   block of a callee page a run reaches checks that the TLB still maps
- *   that page to the frame its code came from, else leaves for the
- *   dispatcher there. An entry inside a loop it does
+ *   a loop through the call stays reducible. An entry inside a loop it does
  *   not head runs a copy of the blocks from it to that loop's header, and
  *   enters the loop there: the graph stays reducible, and no loop pays for
  *   its entries on every iteration.
+ * - Callee pages (Region.callees, CompileOptions.callees): the first
+ *   block of a callee page a run reaches checks that the TLB still maps
+ *   that page to the frame its code came from, else leaves for the
+ *   dispatcher there.
  * - Guest registers stay in locals for the whole region, and the flags in
  *   the emitter's dynamic form between blocks (emit-backend.ts); each edge
  *   computes the flags its target reads (liveness.ts).
  * - The prologue counts the module's entries in an exported global, which
  *   the runtime reads to compile hot modules again with binaryen's
- *   optimiser (JitStrategy.tierUp).
+ *   optimiser (JitStrategy.tierUp) and to report JitStats.regionEntries.
  * - Budget: every block subtracts its instruction count; the budget is
  *   tested only at entries and loop headers ("check blocks"), for the
  *   longest path to the next check or exit, so it never runs out in
