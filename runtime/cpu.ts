@@ -77,6 +77,12 @@ export const enum StateSlot {
   FetchMask = 21,
   /** Sensitive instructions translated code ran inline (JitStrategy.sensitive 'inline'): a counter for the stats. */
   InlineOps = 22,
+  /**
+   * Set (1) by a runtime call from translated code that failed (a guest
+   * fault, an exit for the embedder: runtime/jit JitTier.fail): the code
+   * writes its registers back and returns JitExit.Exception.
+   */
+  Raised = 23,
   Size = 32,
 }
 

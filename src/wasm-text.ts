@@ -5,16 +5,15 @@
  * conversion is synchronous.
  *
  * wabt reads only the features it is told about: translated code uses
- * exception handling (try/catch_all around every region, for faults thrown
- * by runtime calls) and bulk memory, so both are enabled here, and the
- * module is validated before it is printed.
+ * bulk memory and exported mutable globals, so both are enabled here, and
+ * the module is validated before it is printed.
  */
 import wabtInit from 'wabt';
 
 type Wabt = Awaited<ReturnType<typeof wabtInit>>;
 
 /** The post-MVP features our modules may use (translator/emit/wasm.ts sets the same in binaryen). */
-export const WASM_FEATURES = { exceptions: true, bulk_memory: true, mutable_globals: true } as const;
+export const WASM_FEATURES = { bulk_memory: true, mutable_globals: true } as const;
 
 let loading: Promise<Wabt> | null = null;
 

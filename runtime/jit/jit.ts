@@ -15,8 +15,8 @@
  */
 import { type CompileOptions, compileRegion, ENTRY_COUNTER } from '../../translator/emit/compile.js';
 import type { Encoder } from '../../translator/emit/wasm.js';
-import { buildSupportModule } from '../../translator/emit/support.js';
-import { type HelperSite, JitExit, IMPORTS, Untranslatable } from '../../translator/emit/emit-backend.js';
+import { buildSupportModule, SUPPORT_REEXPORTS } from '../../translator/emit/support.js';
+import { HELPER_MODULE_ID, type HelperSite, JitExit, IMPORTS, RUNTIME_TABLE_SLOTS, Untranslatable } from '../../translator/emit/emit-backend.js';
 import { type CalleePages, DEFAULT_LIMITS, formRegion, type RegionLimits } from '../../translator/emit/region.js';
 import { decode } from '../../translator/decoder.js';
 import { type Instruction, isFault, Seg, type Size } from '../../translator/table/types.js';
@@ -236,6 +236,8 @@ interface CodeModule {
   readonly gen: number;
   /** Its entry counter (the module's exported global): JitStats.regionEntries, and tier-up while it is a candidate. */
   readonly entryCount: WebAssembly.Global;
+  /** Its number for the shared helper function (JitTier.helperFns; -1: it has no helper sites). */
+  readonly helperId: number;
   readonly text?: string;
 }
 
@@ -276,6 +278,8 @@ interface SupportExports {
   readonly flagsOf: (op: number, size: number, res: number, a: number, b: number) => number;
   readonly carryOf: (op: number, size: number, res: number, a: number, b: number) => number;
   readonly dispatch: () => number;
+  /** Every runtime function by name (IMPORTS), as a Wasm function for the function table. */
+  readonly runtime: Record<string, WebAssembly.ExportValue>;
 }
 
 /** A compilation request: plain data, so that it can be sent to a worker. */
@@ -602,14 +606,13 @@ export class JitTier {
     for (let k = this.table.length - 1; k >= 0; k--) this.freeIndices.push(k);
     this.codeHash = new Int32Array(mem.memory.buffer, mem.host.codeHash, CODE_HASH_SLOTS * 4);
     for (let k = 0; k < CODE_HASH_SLOTS; k++) this.codeHash[k * 4 + 1] = CODE_HASH_EMPTY;
-    this.support = JitTier.support(mem.memory, this.table, this.memoryPages, mem.host);
     interp.codeHolders.push((pa, len) => this.codeWritten(pa, len));
     const vmm = interp.backend.vmm;
     this.inlineVmm = isInlineVmm(vmm) ? vmm : null;
     st[StateSlot.InlineOps] = 0;
-    const fail = (e: unknown, eip: number, left: number): never => this.fail(e, eip, left);
-    this.imports = {
-        memory: mem.memory,
+    st[StateSlot.Raised] = 0;
+    const fail = (e: unknown, eip: number, left: number): number => this.fail(e, eip, left);
+    const runtime: Record<string, (...args: number[]) => number | void> = {
         [IMPORTS.slowLoad.name]: (seg: number, off: number, size: number, eip: number, left: number): number => {
           try { return b.load(seg as Seg, off, size as Size); } catch (e) { return fail(e, eip, left); }
         },
@@ -621,9 +624,6 @@ export class JitTier {
         [IMPORTS.slowProbe.name]: (seg: number, off: number, len: number, eip: number, left: number): void => {
           try { b.probeWrite(seg as Seg, off, len); } catch (e) { fail(e, eip, left); }
         },
-        // Lazy flags of a record known only at run time stay in Wasm: the support module's pure functions.
-        [IMPORTS.flagsOf.name]: this.support.flagsOf,
-        [IMPORTS.carryOf.name]: this.support.carryOf,
         [IMPORTS.sreg.name]: (s: number): number => cpu.segs[s]!.selector,
         [IMPORTS.portIo.name]: (port: number, op: number, value: number, eip: number, left: number): number => {
           const vmm = this.inlineVmm;
@@ -653,8 +653,22 @@ export class JitTier {
           if (this.inlineVmm) this.inlineVmm.inlineSti(this.retiredAt(left));
           else cpu.interruptShadow = 1;
         },
+        [IMPORTS.helper.name]: (id: number, site: number, left: number): void => this.helperFns[id]!(site, left),
     };
+    this.support = JitTier.support(mem.memory, this.table, this.memoryPages, mem.host, runtime);
+    // Region modules call the runtime through a table of its own (WasmModule.declareTableFunction),
+    // set once: V8 keeps a copy of an imported table in each instance importing it, so that
+    // instantiating copies it and every later change of it is made in every copy (with the shared
+    // table of regions, a Linux boot took 2.5 times as long). The lazy flags of a record known only at
+    // run time stay in Wasm (the support module's pure functions).
+    const runtimeTable = new WebAssembly.Table({ element: 'anyfunc', initial: RUNTIME_TABLE_SLOTS });
+    for (const f of Object.values(IMPORTS)) runtimeTable.set(f.slot, this.support.runtime[f.name] as WebAssembly.ExportValue);
+    this.imports = { memory: mem.memory, table: runtimeTable };
   }
+
+  /** Each installed module's helper function (helperImport) by the number its HELPER_MODULE_ID global holds; free numbers in helperIdsFree. */
+  private readonly helperFns: Array<((site: number, left: number) => void) | undefined> = [];
+  private readonly helperIdsFree: number[] = [];
 
   private newStats(): JitStats {
     const tier = this;
@@ -722,21 +736,30 @@ export class JitTier {
   /** The VMM core the inline strategy's port accesses call (null: they take the trap path). */
   private readonly inlineVmm: InlineVmm | null;
 
-  /** A runtime call from translated code failed: the state block gets the instruction's EIP and the budget back, and the runtime keeps the exception. */
-  private fail(e: unknown, eip: number, left: number): never {
+  /**
+   * A runtime call from translated code failed: the state block gets the
+   * instruction's EIP, the budget back and Raised (the code returns
+   * JitExit.Exception after the call: EmitBackend.raised), and the runtime
+   * keeps the exception. Returns the call's (unused) result.
+   */
+  private fail(e: unknown, eip: number, left: number): number {
     const st = this.interp.cpu.state;
     st[StateSlot.Eip] = eip;
     st[StateSlot.Budget] = st[StateSlot.Budget]! + left;
+    st[StateSlot.Raised] = 1;
     this.pending = e;
-    throw e;
+    return 0;
   }
 
   /** Instantiate the support module (flag functions, dispatch) on this guest memory and function table. */
-  private static support(memory: WebAssembly.Memory, table: WebAssembly.Table, pages: number, host: { state: number; tlb: number; codeHash: number }): SupportExports {
+  private static support(memory: WebAssembly.Memory, table: WebAssembly.Table, pages: number, host: { state: number; tlb: number; codeHash: number },
+    runtime: Record<string, (...args: number[]) => number | void>): SupportExports {
     const binary = buildSupportModule(pages, host.state, host.tlb, host.codeHash);
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>), { env: { memory, table } });
+    const env: Record<string, WebAssembly.ImportValue> = { memory, table };
+    for (const f of SUPPORT_REEXPORTS) env[f.name] = runtime[f.name]!;
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>), { env });
     const x = instance.exports;
-    return { flagsOf: x.flagsOf as SupportExports['flagsOf'], carryOf: x.carryOf as SupportExports['carryOf'], dispatch: x.dispatch as () => number };
+    return { flagsOf: x.flagsOf as SupportExports['flagsOf'], carryOf: x.carryOf as SupportExports['carryOf'], dispatch: x.dispatch as () => number, runtime: x };
   }
 
   /**
@@ -766,15 +789,15 @@ export class JitTier {
     // A site runs its instructions in order; the k-th of them has k fewer instructions of the block left.
     // One whose store dropped translated code (the running region's, maybe the rest of this very run)
     // ends the region right after it, as a slow-path store does: the runtime goes on at the next EIP.
-    // (Such an instruction writes no general register: the catch_all's register stores lose nothing.)
+    // (Such an instruction writes no general register: the register stores of the raise path lose nothing.)
     return (site: number, left: number): void => {
       const run = runs[site]!;
       for (let k = 0; k < run.length; k++) {
         const s = run[k]!;
         b.begin(s.insn);
         this.invalidated = false;
-        try { s.routine(b, s.insn); } catch (e) { this.fail(e, s.insn.eip, left - k); }
-        if (this.invalidated) this.fail(CODE_CHANGED, s.insn.nextEip, left - k - 1);
+        try { s.routine(b, s.insn); } catch (e) { this.fail(e, s.insn.eip, left - k); return; }
+        if (this.invalidated) { this.fail(CODE_CHANGED, s.insn.nextEip, left - k - 1); return; }
       }
     };
   }
@@ -1104,8 +1127,13 @@ export class JitTier {
    */
   private install(job: CompileJob, result: TranslatedJob, gen: number, tieredUp = false): Translation | null {
     const mem = this.interp.mem;
-    const env = { ...this.imports, [IMPORTS.helper.name]: this.helperImport(job, result.helperSites) };
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(result.binary as Uint8Array<ArrayBuffer>), { env });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(result.binary as Uint8Array<ArrayBuffer>), { env: this.imports });
+    let helperId = -1;
+    if (result.helperSites.length) {
+      helperId = this.helperIdsFree.pop() ?? this.helperFns.length;
+      this.helperFns[helperId] = this.helperImport(job, result.helperSites);
+      (instance.exports[HELPER_MODULE_ID] as WebAssembly.Global).value = helperId;
+    }
     this.strategy.dump?.(`${job.pa.toString(16).padStart(8, '0')}-${(job.key % MODE_BITS).toString(16)}-${this.stats.compiles}`, result.binary);
     const bits = job.key % MODE_BITS;
     const keyOf = (eip: number): number => wholeKey(job.page, inPageKey((job.csBase + eip) >>> 0, bits));
@@ -1118,6 +1146,7 @@ export class JitTier {
       job,
       gen,
       entryCount: instance.exports[ENTRY_COUNTER] as WebAssembly.Global,
+      helperId,
       page: job.page,
       bytes: result.binary.length,
       byteStart: result.byteStart,
@@ -1213,6 +1242,12 @@ export class JitTier {
     this.droppedEntries += (mod.entryCount.value as number) >>> 0;
     this.tierCandidates.delete(mod);
     this.liveBytes -= mod.bytes;
+    if (mod.helperId >= 0) {
+      // Its code does not run again (nothing finds it now), and code running now leaves at once (a
+      // module is dropped from a runtime call only by a write to its code): the number can be reused.
+      this.helperFns[mod.helperId] = undefined;
+      this.helperIdsFree.push(mod.helperId);
+    }
     for (const key of mod.blockKeys) {
       const page = pageOfKey(key), k = inPageOfKey(key);
       const n = (this.blockKeys.get(page, k) ?? 1) - 1;
@@ -1383,6 +1418,7 @@ export class JitTier {
         case JitExit.Exception: {
           const e = this.pending;
           this.pending = null;
+          st[StateSlot.Raised] = 0;
           // A helper's store changed translated code: carry on at the EIP it left in the state block.
           if (e === CODE_CHANGED) break;
           return exitOf(e);

@@ -35,13 +35,13 @@
  *   longest path to the next check or exit, so it never runs out in
  *   between. A failed test leaves with JitExit.Budget at the block, before
  *   any of it ran (the dispatcher can come back there: it is an entry).
- * - A runtime call that throws lands in the catch_all, which writes the
- *   registers back and returns JitExit.Exception (the flags were written
- *   before the call).
+ * - A runtime call that fails sets state.Raised; the code after it writes
+ *   the registers back and returns JitExit.Exception (the flags were
+ *   written before the call): EmitBackend.raised(). No try/catch_all.
  */
 import { Flag, type ModeInfo } from '../semantics/backend.js';
 import { StateSlot } from '../../runtime/cpu.js';
-import { EmitBackend, type HelperSite, IMPORTS, JitExit, type Next, Untranslatable } from './emit-backend.js';
+import { EmitBackend, HELPER_MODULE_ID, type HelperSite, IMPORTS, JitExit, type Next, Untranslatable } from './emit-backend.js';
 import { regionLiveness } from './liveness.js';
 import { type Block, type Region, runsIntoNextPage, translatedSemantics } from './region.js';
 import { bulkString, emitBulkString } from './string-ops.js';
@@ -255,8 +255,8 @@ export function encoderFor(o: CompileOptions): Encoder {
 export function compileRegion(region: Region, o: CompileOptions): CompiledRegion {
   const mod = new WasmModule(o.memoryPages, encoderFor(o));
   try {
-    // Imported where code calls them (WasmModule.declareImport).
-    for (const f of Object.values(IMPORTS)) mod.declareImport(f);
+    // Called through the runtime's function table (WasmModule.declareTableFunction).
+    for (const f of Object.values(IMPORTS)) mod.declareTableFunction(f);
     mod.beginFunction(1);
     const entryParam = 0;
     const b = new EmitBackend({ mod, mode: o.mode, stateBase: o.stateBase, tlbBase: o.tlbBase, flatSegments: o.flatSegments, csLimit: o.csLimit });
@@ -399,17 +399,18 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
     /** Leave for the dispatcher with the dynamic form in the locals and the EIP in nextLocal. */
     const exitCode = (code: JitExit): Expr[] => {
       b.assumeDynamic();
-      return [...b.flushToState(), ...b.storeRegisters(), b.budgetToState(0), b.storeState(StateSlot.Eip, w.get(b.nextLocal)), w.ret(w.k(code))];
+      // Stores, not the state writers: every region exit runs one of these two.
+      return [...b.flushToState(true), ...b.storeRegisters(true), b.budgetToState(0), b.storeState(StateSlot.Eip, w.get(b.nextLocal)), w.ret(w.k(code))];
     };
     const exits = [exitCode(JitExit.Continue), exitCode(JitExit.Budget)];
     const flow = shape.copies && reducible(nodes, prologueIndex)
       ? structure(w, nodes, prologueIndex, exits)
       : dispatchLoopFlow(mod, nodes, prologueIndex, exits);
-    const body = w.block([
-      w.tryCatchAll(w.block([flow, w.unreachable()]), w.block([...b.storeRegisters(), w.ret(w.k(JitExit.Exception))])),
-      w.unreachable(),
-    ], true);
+    const body = w.block([flow, w.unreachable()], true);
     mod.endFunction('run', body, false);
+    b.defineStateWriters();
+    // The module's number for the shared helper function (IMPORTS.helper), set by the runtime.
+    if (b.helperSites.length) w.exportedGlobal(HELPER_MODULE_ID, 0);
     entries.forEach((_, k) => {
       mod.beginFunction(0);
       mod.endFunction(`e${k}`, w.call('run', [w.k(k)], true), true);

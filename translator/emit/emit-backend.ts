@@ -24,9 +24,10 @@
  *   compiler branches on the condition itself.
  * - Memory goes through an inline TLB test (runtime/mmu.ts gives the entry
  *   format). On a miss, code outside loops calls into the runtime, which
- *   may throw a guest fault that the function's catch_all turns into an
- *   exit; code in loops leaves the region instead (JitExit.Slow), so that
- *   no call in a loop body forces its values onto the stack.
+ *   may fail with a guest fault: it then sets state.Raised, and the code
+ *   after the call writes the registers back and returns JitExit.Exception
+ *   (see raised()). Code in loops leaves the region instead (JitExit.Slow),
+ *   so that no call in a loop body forces its values onto the stack.
  */
 import { ARITH_FLAGS, type Backend, Flag, FlagOp, type ModeInfo } from '../semantics/backend.js';
 import { conditionFromFlags, flagsDefinedBy, lazyFlag } from '../semantics/flags.js';
@@ -67,18 +68,26 @@ export const enum JitExit {
   Vmm = 7,
 }
 
-/** Imports translated code may call (names and arities). */
+/**
+ * The runtime functions translated code may call (names, arities and
+ * elements of the shared function table: WasmModule.declareTableFunction).
+ * The runtime puts them in the table's first RUNTIME_TABLE_SLOTS elements.
+ */
 export const IMPORTS = {
   /** (seg, offset, size, eip, left) -> value */
-  slowLoad: { name: 'slowLoad', params: 5, results: true },
+  slowLoad: { name: 'slowLoad', params: 5, results: true, slot: 0 },
   /** (seg, offset, size, value, eip, left) -> 1 if code was invalidated */
-  slowStore: { name: 'slowStore', params: 6, results: true },
+  slowStore: { name: 'slowStore', params: 6, results: true, slot: 1 },
   /** (seg, offset, len, eip, left) */
-  slowProbe: { name: 'slowProbe', params: 5, results: false },
+  slowProbe: { name: 'slowProbe', params: 5, results: false, slot: 2 },
   /** (seg) -> selector */
-  sreg: { name: 'sreg', params: 1, results: true },
-  /** (site, left): run the runtime helper of the region's helper site `site` on the state block. */
-  helper: { name: 'helper', params: 2, results: false },
+  sreg: { name: 'sreg', params: 1, results: true, slot: 3 },
+  /**
+   * (module, site, left): run the runtime helper of helper site `site` of
+   * the module the runtime numbered `module` (its HELPER_MODULE_ID global)
+   * on the state block.
+   */
+  helper: { name: 'helper', params: 3, results: false, slot: 4 },
   /**
    * (port, size | 8 for input, value, eip, left) -> 0 when the VMM core did
    * the port access (an input's value in state.ExitArg), 1 when the VMM must
@@ -86,20 +95,26 @@ export const IMPORTS = {
    * did the access and the device wrote translated code (the region leaves
    * after the instruction, as after a store that hit translated code).
    */
-  portIo: { name: 'portIo', params: 5, results: true },
+  portIo: { name: 'portIo', params: 5, results: true, slot: 5 },
   /**
    * (left) -> 0 when the VMM core gave the TSC (EDX:EAX in state.ExitError:
    * state.ExitArg), 1 when the trap path must run RDTSC (the region leaves
    * before it: JitExit.Vmm).
    */
-  rdtsc: { name: 'rdtsc', params: 1, results: true },
+  rdtsc: { name: 'rdtsc', params: 1, results: true, slot: 6 },
   /** (left): STI with IF = 0 retires here: the runtime records the blocking by STI exactly. */
-  stiShadow: { name: 'stiShadow', params: 1, results: false },
+  stiShadow: { name: 'stiShadow', params: 1, results: false, slot: 7 },
   /** (op, size, res, a, b) -> the flags a lazy record defines, at their EFLAGS positions (support module, pure). */
-  flagsOf: { name: 'flagsOf', params: 5, results: true },
+  flagsOf: { name: 'flagsOf', params: 5, results: true, slot: 8 },
   /** (op, size, res, a, b) -> CF (0/1) of a lazy record (support module, pure). */
-  carryOf: { name: 'carryOf', params: 5, results: true },
+  carryOf: { name: 'carryOf', params: 5, results: true, slot: 9 },
 } as const;
+
+/** Table elements the runtime functions take (IMPORTS' slots are below it). */
+export const RUNTIME_TABLE_SLOTS = Object.keys(IMPORTS).length;
+
+/** The exported global a module with helper sites reads its number from (the runtime sets it when it installs the module). */
+export const HELPER_MODULE_ID = 'hid';
 
 /**
  * A value of the emitted code: a local or a constant. Each use makes a new
@@ -272,6 +287,26 @@ function bitOf(f: number): number {
   return 31 - Math.clz32(f);
 }
 
+/**
+ * The module's state writers: small functions that store their parameters
+ * to state-block slots, one call standing for a group of stores on the
+ * cold paths (a runtime call on a TLB miss, an exit other than the
+ * region's two shared ones, a failed runtime call). A store to the state block
+ * takes 9 bytes besides its value, a parameter 2: the stores of exits and
+ * slow paths were about 45% of the bytes of the modules a Linux boot
+ * compiles, and V8's Module() and our encoder cost in proportion to bytes.
+ * A writer with `returns` takes one more parameter, the exit code, and
+ * returns it (`return (call ...)` leaves the region).
+ */
+const STATE_WRITERS = {
+  flags: { name: 'wflags', slots: [StateSlot.Flags, StateSlot.LazyMask, StateSlot.LazyOp, StateSlot.LazySize, StateSlot.LazyRes, StateSlot.LazyA, StateSlot.LazyB], returns: false },
+  regs: { name: 'wregs', slots: [0, 1, 2, 3, 4, 5, 6, 7].map((r) => StateSlot.Regs + r), returns: false },
+  exit: { name: 'wexit', slots: [StateSlot.Eip, StateSlot.Budget], returns: true },
+  trap: { name: 'wtrap', slots: [StateSlot.Eip, StateSlot.Budget, StateSlot.ExitArg, StateSlot.ExitError], returns: true },
+  raise: { name: 'wraise', slots: [0, 1, 2, 3, 4, 5, 6, 7].map((r) => StateSlot.Regs + r), returns: true },
+} as const;
+type StateWriter = keyof typeof STATE_WRITERS;
+
 export class EmitBackend implements Backend<Val> {
   readonly mode: ModeInfo;
   readonly w: WasmModule;
@@ -383,9 +418,47 @@ export class EmitBackend implements Backend<Val> {
     return this.regLocals.map((l, r) => this.w.set(l, this.loadState(StateSlot.Regs + r)));
   }
 
-  /** Registers back to the state block. */
-  storeRegisters(): Expr[] {
+  /** Registers back to the state block: stores with `inline` (a hot path), else a call of the module's writer. */
+  storeRegisters(inline = false): Expr[] {
+    if (!inline) return [this.writeState('regs', this.regLocals.map((l) => this.w.get(l)))];
     return this.regLocals.map((l, r) => this.storeState(StateSlot.Regs + r, this.w.get(l)));
+  }
+
+  /**
+   * After a runtime call that may fail (a load, store or probe on the slow
+   * path, a port access, a helper): if it did (state.Raised), the
+   * registers to the state block and JitExit.Exception (the call had the
+   * flags and budget stored; the runtime put the EIP there). Not a
+   * try/catch_all around the function: for every call inside a try, V8's
+   * optimising compiler merges every local into the handler's state, and
+   * regions have hundreds of locals (a Linux boot spent about a sixth of
+   * its CPU time on it).
+   */
+  raised(): Expr {
+    const w = this.w;
+    return w.if_(this.loadState(StateSlot.Raised), w.ret(this.writeState('raise', [...this.regLocals.map((l) => w.get(l)), this.c(JitExit.Exception)])));
+  }
+
+  /** State writers called so far (defineStateWriters defines them). */
+  private readonly writersUsed = new Set<StateWriter>();
+
+  /** A call of state writer `k` with its slots' values (and for a returning writer, the exit code last). */
+  private writeState(k: StateWriter, args: Expr[]): Expr {
+    this.writersUsed.add(k);
+    const writer = STATE_WRITERS[k];
+    return this.w.call(writer.name, args, writer.returns);
+  }
+
+  /** Define the state writers the region's code calls (after its function: they are functions of their own). */
+  defineStateWriters(): void {
+    const w = this.w;
+    for (const k of this.writersUsed) {
+      const writer = STATE_WRITERS[k];
+      w.beginFunction(writer.slots.length + (writer.returns ? 1 : 0));
+      const stores = writer.slots.map((slot, p) => this.storeState(slot, w.get(p)));
+      const body = writer.returns ? w.block([...stores, w.get(writer.slots.length)], true) : w.block(stores);
+      w.endFunction(writer.name, body, false, writer.returns);
+    }
   }
 
   /** The dynamic form from the state block (region prologue; after a helper): no CF record. */
@@ -657,8 +730,7 @@ export class EmitBackend implements Backend<Val> {
 
   /** state.Budget = the budget local + extra (instructions given back). */
   budgetToState(extra: number): Expr {
-    const v = this.w.get(this.budgetLocal);
-    return this.storeState(StateSlot.Budget, extra ? this.m.i32.add(v, this.c(extra)) : v);
+    return this.storeState(StateSlot.Budget, this.budgetWith(extra));
   }
 
   /**
@@ -807,14 +879,19 @@ export class EmitBackend implements Backend<Val> {
     const w = this.w;
     const i = this.insn!;
     const slowCall = (): Expr => w.call(IMPORTS.slowLoad.name, [this.c(s), this.x(offset), this.c(size), this.c(i.eip), this.c(this.left)], true);
-    if (!this.flat(s)) return this.val(w.block([...this.beforeRuntimeCall(), slowCall()], true));
+    if (!this.flat(s)) {
+      const before = this.beforeRuntimeCall();
+      const value = this.w.newLocal();
+      this.emit(...before, w.set(value, slowCall()), this.raised());
+      return new Val(value);
+    }
     // The value's local is made with the hit path (after the lookup's own locals).
     let v = -1;
     const hit = (pa: Expr): Expr[] => {
       v = this.w.newLocal();
       return [w.set(v, w.load(0, size, pa))];
     };
-    this.emit(this.tlbAccess(offset, size, Access.Read, hit, () => [...this.beforeRuntimeCall(), w.set(v, slowCall())]));
+    this.emit(this.tlbAccess(offset, size, Access.Read, hit, () => [...this.beforeRuntimeCall(), w.set(v, slowCall()), this.raised()]));
     return new Val(v);
   }
 
@@ -823,7 +900,7 @@ export class EmitBackend implements Backend<Val> {
     const i = this.insn!;
     const slow = (): Expr[] => [...this.beforeRuntimeCall(),
       w.set(this.smcLocal, w.m.i32.or(w.get(this.smcLocal),
-        w.call(IMPORTS.slowStore.name, [this.c(s), this.x(offset), this.c(size), this.x(v), this.c(i.eip), this.c(this.left)], true)))];
+        w.call(IMPORTS.slowStore.name, [this.c(s), this.x(offset), this.c(size), this.x(v), this.c(i.eip), this.c(this.left)], true))), this.raised()];
     if (!this.flat(s)) {
       this.stored = true;
       this.emit(...slow());
@@ -838,7 +915,7 @@ export class EmitBackend implements Backend<Val> {
     const w = this.w;
     const i = this.insn!;
     const slow = (): Expr[] => [...this.beforeRuntimeCall(),
-      w.call(IMPORTS.slowProbe.name, [this.c(s), this.x(offset), this.c(len), this.c(i.eip), this.c(this.left)], false)];
+      w.call(IMPORTS.slowProbe.name, [this.c(s), this.x(offset), this.c(len), this.c(i.eip), this.c(this.left)], false), this.raised()];
     if (!this.flat(s) || len > 4096) { this.emit(...slow()); return; }
     const last = this.val(this.m.i32.add(this.x(offset), this.c(len - 1)));
     const a = this.tlbHit(offset, 1, Access.Write);
@@ -1014,16 +1091,18 @@ export class EmitBackend implements Backend<Val> {
     this.terminated = true;
   }
 
+  /** The budget local plus `extra` (instructions given back), as the state block's budget. */
+  private budgetWith(extra: number): Expr {
+    const v = this.w.get(this.budgetLocal);
+    return extra ? this.m.i32.add(v, this.c(extra)) : v;
+  }
+
   /** Exit statements: flags and registers to the state block, EIP, budget give-back, exit code. */
   private exitStmts(eip: number, giveBack: number, vector: number, errorCode: number, code: JitExit): Expr[] {
     return [
       ...this.flushToState(),
       ...this.storeRegisters(),
-      this.storeState(StateSlot.Eip, this.c(eip)),
-      this.storeState(StateSlot.ExitArg, this.c(vector)),
-      this.storeState(StateSlot.ExitError, this.c(errorCode)),
-      this.budgetToState(giveBack),
-      this.w.ret(this.c(code)),
+      this.w.ret(this.writeState('trap', [this.c(eip), this.budgetWith(giveBack), this.c(vector), this.c(errorCode), this.c(code)])),
     ];
   }
 
@@ -1032,9 +1111,7 @@ export class EmitBackend implements Backend<Val> {
     return [
       ...this.flushToState(),
       ...this.storeRegisters(),
-      this.budgetToState(giveBack),
-      this.storeState(StateSlot.Eip, this.nextExpr()),
-      this.w.ret(this.c(code)),
+      this.w.ret(this.writeState('exit', [this.nextExpr(), this.budgetWith(giveBack), this.c(code)])),
     ];
   }
 
@@ -1074,6 +1151,7 @@ export class EmitBackend implements Backend<Val> {
     this.emit(...this.flushToState(), ...this.storeRegisters(), this.budgetToState(0));
     const status = this.val(w.call(IMPORTS.portIo.name, [this.x(port), this.c(size | (input ? 8 : 0)), this.x(value), this.c(i.eip), this.c(this.left)], true));
     this.emit(
+      this.raised(),
       // Flags and registers are in the state block already (stored for the call).
       w.if_(this.m.i32.eq(this.x(status), this.c(1)), w.block([
         this.storeState(StateSlot.Eip, this.c(i.eip)), this.budgetToState(this.left), w.ret(this.c(JitExit.Vmm)),
@@ -1108,12 +1186,12 @@ export class EmitBackend implements Backend<Val> {
    * A runtime helper (x87, MMX) through the `helper` import: the state
    * block is made exact (the helper works on it), and registers and flags
    * are read back afterwards (FSTSW AX writes AX; FCOMI writes flags). A
-   * fault in the helper throws through the import into the catch_all.
+   * fault in the helper leaves through raised().
    */
   helper(name: string, insn: Instruction): void {
     const run = this.helperRun;
     // No helper instruction joins a run after one that writes a general register: a fault in it would
-    // make the catch_all store the registers' locals over that write.
+    // make raised() store the registers' locals over that write.
     const endsRun = insn.operands.some((o) => o.kind === 'reg');
     if (run && run.stmts === this.stmts && run.length === this.stmts.length) {
       // The helper instruction before this one was the last thing emitted: its call runs this one too,
@@ -1127,11 +1205,13 @@ export class EmitBackend implements Backend<Val> {
     this.forgetPages();
     this.regIdent.fill(null);
     this.forgetRegisterParts();
+    // Stores, not the state writers: x87 code calls helpers millions of times.
     this.emit(
-      ...this.flushToState(),
-      ...this.storeRegisters(),
+      ...this.flushToState(true),
+      ...this.storeRegisters(true),
       this.budgetToState(0),
-      this.w.call(IMPORTS.helper.name, [this.c(site), this.c(this.left)], false),
+      this.w.call(IMPORTS.helper.name, [this.w.globalGet(HELPER_MODULE_ID), this.c(site), this.c(this.left)], false),
+      this.raised(),
       ...this.loadRegisters(),
       ...this.loadFlagState(),
     );
@@ -1412,9 +1492,10 @@ export class EmitBackend implements Backend<Val> {
   /**
    * Statements writing the exact flags to the state block (one lazy
    * record: a CF record is computed into the flags word), the tracking
-   * unchanged: for exits and runtime calls.
+   * unchanged: for exits and runtime calls. Stores with `inline` (a hot
+   * path), else a call of the module's writer.
    */
-  flushToState(): Expr[] {
+  flushToState(inline = false): Expr[] {
     const outer = this.take();
     const { form } = this.settledForm(0);
     const m = this.m;
@@ -1428,15 +1509,9 @@ export class EmitBackend implements Backend<Val> {
         m.i32.or(m.i32.and(this.x(cur), this.c(~1)), w.call(IMPORTS.carryOf.name, [this.x(form.cf.op), this.x(form.cf.size), this.x(form.cf.res), this.x(form.cf.a), this.x(form.cf.b)], true)),
         this.x(cur)));
     }
-    this.emit(
-      this.storeState(StateSlot.Flags, this.x(word)),
-      this.storeState(StateSlot.LazyMask, this.x(form.mask)),
-      this.storeState(StateSlot.LazyOp, this.x(form.main.op)),
-      this.storeState(StateSlot.LazySize, this.x(form.main.size)),
-      this.storeState(StateSlot.LazyRes, this.x(form.main.res)),
-      this.storeState(StateSlot.LazyA, this.x(form.main.a)),
-      this.storeState(StateSlot.LazyB, this.x(form.main.b)),
-    );
+    const values = [word, form.mask, form.main.op, form.main.size, form.main.res, form.main.a, form.main.b].map((v) => this.x(v));
+    if (inline) this.emit(...STATE_WRITERS.flags.slots.map((slot, k) => this.storeState(slot, values[k]!)));
+    else this.emit(this.writeState('flags', values));
     const s = this.take();
     this.stmts = outer;
     return s;

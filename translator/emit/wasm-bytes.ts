@@ -10,7 +10,7 @@
  * support module.
  *
  * Types follow binaryen's rules where they matter for the encoding: an
- * unnamed block with an unreachable child is unreachable, an `if` or `try`
+ * unnamed block with an unreachable child is unreachable, an `if`
  * has the least upper bound of its arms, a loop its body's type; a named
  * block has the type it was given (a branch may reach its end). A
  * structured instruction of unreachable type is written with an empty
@@ -26,7 +26,7 @@ export const enum Ty { None = 0, Unreachable = 1, I32 = 2, I64 = 3 }
 
 const enum K {
   Const32, Const64, Unary, Binary, Load, Store, LocalGet, LocalSet, LocalTee, GlobalGet, GlobalSet,
-  Block, Loop, If, Try, Br, Switch, Select, Drop, Return, Nop, Unreachable, Call, MemCopy, MemFill,
+  Block, Loop, If, Br, Switch, Select, Drop, Return, Nop, Unreachable, Call, MemCopy, MemFill, CallIndirect,
 }
 
 /** What a few kinds of expression hold besides their operands (the columns of ExprBuilder hold the rest). */
@@ -312,11 +312,6 @@ export class ExprBuilder {
     const ty = otherwise ? lub(this.tyOfExpr(then), this.tyOfExpr(otherwise)) : Ty.None;
     return this.node(K.If, ty, 0, cond, then, otherwise ?? NONE);
   }
-  /** try (legacy exception handling) with one catch_all: binaryen's try(name, body, [], [handler]). */
-  try(_name: string, body: Expr, tags: string[], handlers: Expr[]): Expr {
-    if (tags.length !== 0 || handlers.length !== 1) throw new Error('the baseline encoder only writes try ... catch_all');
-    return this.node(K.Try, lub(this.tyOfExpr(body), this.tyOfExpr(handlers[0]!)), 0, body, handlers[0]!);
-  }
   br(name: string, cond?: Expr, value?: Expr): Expr {
     if (value) throw new Error('the baseline encoder writes no branch values');
     this.noteBranch(name);
@@ -337,6 +332,32 @@ export class ExprBuilder {
   call(name: string, args: Expr[], type: number): Expr {
     return this.node(K.Call, this.tyOf(type), 0, NONE, NONE, NONE, 0, 0, name, args.slice());
   }
+  /** call_indirect through table 0 of a function taking `args.length` i32s and returning `result`. */
+  callIndirect(target: Expr, args: Expr[], result: Ty): Expr {
+    return this.node(K.CallIndirect, result, args.length, target, NONE, NONE, 0, 0, null, args.slice());
+  }
+
+  /**
+   * The signatures of the call_indirects in `e`, in the order binaryen
+   * notes them (its type section's order breaks ties of use counts by
+   * first use): operands before the instruction, every expression
+   * (binaryen counts what its writer leaves out after an unreachable one).
+   */
+  indirectSignatures(e: Expr, note: (params: number, result: Ty) => void): void {
+    const k = this.kind[e]! as K;
+    const side = this.side[e];
+    if (k === K.CallIndirect) {
+      for (const c of side!.list!) this.indirectSignatures(c, note);
+      this.indirectSignatures(this.ea[e]!, note);
+      note(this.opc[e]!, this.type[e]! as Ty);
+      return;
+    }
+    if (k === K.LocalGet || k === K.Const32 || k === K.Const64 || k === K.GlobalGet) return;
+    if (this.ea[e] !== NONE) this.indirectSignatures(this.ea[e]!, note);
+    if (this.eb[e] !== NONE) this.indirectSignatures(this.eb[e]!, note);
+    if (this.ec[e] !== NONE) this.indirectSignatures(this.ec[e]!, note);
+    if (side?.list) for (const c of side.list) this.indirectSignatures(c, note);
+  }
 
   /**
    * Write one function body's expression; `funcIndex` and `globalIndex`
@@ -345,12 +366,12 @@ export class ExprBuilder {
    *
    * The layout is binaryen's (BinaryenIRWriter), so that at -O0 both
    * encoders write the same bytes: the contents of a block that nothing
-   * branches to stand for it as an `if` arm, a loop or `try` body and a
+   * branches to stand for it as an `if` arm, a loop body and a
    * function body; code after an unreachable child is not written; a
    * structured instruction of unreachable type is followed by `unreachable`.
    */
   writeBody(out: ByteWriter, body: Expr, funcIndex: (name: string) => number, globalIndex: (name: string) => number,
-    localIndex: readonly number[]): void {
+    localIndex: readonly number[], typeIndex: (params: number, result: Ty) => number): void {
     const { kind, type, opc, ea, eb, ec, side } = this;
     const labels: Array<string | null> = [];
     const depth = (name: string): number => {
@@ -376,7 +397,7 @@ export class ExprBuilder {
       write(c);
       return type[c] !== Ty.Unreachable;
     };
-    /** An arm, a loop or try body, a function body: a block nothing branches to stands for its contents. */
+    /** An arm, a loop body, a function body: a block nothing branches to stands for its contents. */
     const contents = (e: Expr): void => {
       if (kind[e] === K.Block && !opc[e]) children(side[e]!.list!);
       else write(e);
@@ -439,13 +460,6 @@ export class ExprBuilder {
           }
           close(e);
           return;
-        case K.Try:
-          open(0x06, e, null);
-          contents(a);
-          out.byte(0x19);
-          contents(b);
-          close(e);
-          return;
         case K.Br:
           if (a === NONE) out.byte(0x0c);
           else if (operands(a)) out.byte(0x0d);
@@ -465,6 +479,7 @@ export class ExprBuilder {
         case K.Nop: out.byte(0x01); return;
         case K.Unreachable: out.byte(0x00); return;
         case K.Call: if (children(x!.list!)) { out.byte(0x10); out.u32(funcIndex(x!.name!)); } return;
+        case K.CallIndirect: if (children(x!.list!) && operands(a)) { out.byte(0x11); out.u32(typeIndex(op, type[e]! as Ty)); out.byte(0); } return;
         case K.MemCopy: if (operands(a, b, c)) { out.byte(0xfc); out.u32(10); out.byte(0); out.byte(0); } return;
         case K.MemFill: if (operands(a, b, c)) { out.byte(0xfc); out.u32(11); out.byte(0); } return;
       }
@@ -481,8 +496,9 @@ interface FuncImport { readonly name: string; readonly module: string; readonly 
 interface Func { readonly name: string; readonly params: readonly Ty[]; readonly result: Ty; readonly locals: readonly Ty[]; readonly body: Expr }
 
 /**
- * A module written directly as bytes: one imported memory, imported and
- * defined functions, mutable i32 globals, function and global exports.
+ * A module written directly as bytes: one imported memory, an imported
+ * function table (for call_indirect), imported and defined functions,
+ * mutable i32 globals, function and global exports.
  */
 export class ByteModule {
   readonly e: ExprBuilder;
@@ -491,6 +507,7 @@ export class ByteModule {
   private readonly globals: Array<{ name: string; init: number }> = [];
   private readonly exports: Array<{ name: string; kind: 0 | 3; target: string }> = [];
   private memory: { module: string; base: string; initial: number; maximum: number } | null = null;
+  private table: { module: string; base: string; initial: number } | null = null;
 
   constructor(tyOf: (binaryenType: number) => Ty) {
     this.e = builders.pop() ?? new ExprBuilder(tyOf);
@@ -504,6 +521,10 @@ export class ByteModule {
 
   importMemory(module: string, base: string, initial: number, maximum: number): void {
     this.memory = { module, base, initial, maximum };
+  }
+  /** A funcref table of at least `initial` elements, with no maximum (binaryen's layout: after the memory). */
+  importTable(module: string, base: string, initial: number): void {
+    this.table = { module, base, initial };
   }
   importFunction(name: string, module: string, base: string, params: readonly Ty[], result: Ty): void {
     this.imports.push({ name, module, base, params, result });
@@ -523,11 +544,20 @@ export class ByteModule {
 
   emit(): Uint8Array {
     // Signatures, most used first (binaryen's order; first use breaks ties).
+    // Each function's signature, then those of its body's call_indirects (binaryen's order of notes).
     const sigOf = (f: { params: readonly Ty[]; result: Ty }): string => `${f.params.join(',')}:${f.result}`;
+    const indirectSig = (params: number, result: Ty): string => `${new Array<Ty>(params).fill(Ty.I32).join(',')}:${result}`;
     const uses = new Map<string, number>();
-    for (const f of [...this.imports, ...this.funcs]) uses.set(sigOf(f), (uses.get(sigOf(f)) ?? 0) + 1);
+    const note = (sig: string): void => { uses.set(sig, (uses.get(sig) ?? 0) + 1); };
+    for (const f of this.imports) note(sigOf(f));
+    for (const f of this.funcs) {
+      note(sigOf(f));
+      this.e.indirectSignatures(f.body, (params, result) => note(indirectSig(params, result)));
+    }
     const types = [...uses.keys()].sort((x, y) => uses.get(y)! - uses.get(x)!);
-    const typeIndex = (f: { params: readonly Ty[]; result: Ty }): number => types.indexOf(sigOf(f));
+    const typeIndices = new Map(types.map((t, k) => [t, k]));
+    const typeIndex = (f: { params: readonly Ty[]; result: Ty }): number => typeIndices.get(sigOf(f))!;
+    const indirectIndex = (params: number, result: Ty): number => typeIndices.get(indirectSig(params, result))!;
     const importTypes = this.imports.map(typeIndex);
     const funcTypes = this.funcs.map(typeIndex);
     const funcIndices = new Map<string, number>();
@@ -561,7 +591,7 @@ export class ByteModule {
       }
     });
     out.section(2, (w) => {
-      w.u32(this.imports.length + (this.memory ? 1 : 0));
+      w.u32(this.imports.length + (this.memory ? 1 : 0) + (this.table ? 1 : 0));
       if (this.memory) {
         w.str(this.memory.module);
         w.str(this.memory.base);
@@ -569,6 +599,14 @@ export class ByteModule {
         w.byte(0x01);
         w.u32(this.memory.initial);
         w.u32(this.memory.maximum);
+      }
+      if (this.table) {
+        w.str(this.table.module);
+        w.str(this.table.base);
+        w.byte(0x01);
+        w.byte(0x70);
+        w.byte(0x00);
+        w.u32(this.table.initial);
       }
       this.imports.forEach((f, k) => {
         w.str(f.module);
@@ -624,7 +662,7 @@ export class ByteModule {
           body.u32(count.get(t)!);
           body.byte(VALTYPE[t]!);
         }
-        this.e.writeBody(body, f.body, funcIndex, globalIndex, localIndex);
+        this.e.writeBody(body, f.body, funcIndex, globalIndex, localIndex, indirectIndex);
         w.u32(body.n);
         w.bytes(body.buf.subarray(0, body.n));
       }

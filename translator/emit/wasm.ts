@@ -14,17 +14,22 @@ export const i64 = binaryen.i64;
 export const none = binaryen.none;
 
 /**
- * The features translated code uses: exception handling (a catch_all per
- * function), bulk memory (REP MOVS/STOS), an exported mutable global (the
- * entry counter the runtime reads to find hot modules).
+ * The features translated code uses: bulk memory (REP MOVS/STOS), exported
+ * mutable globals (the entry counter the runtime reads to find hot
+ * modules; a module's helper number). No exception handling: a failed
+ * runtime call is a status the code tests (EmitBackend.raised).
  */
-const FEATURES = binaryen.Features.MVP | binaryen.Features.ExceptionHandling | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt
-  | binaryen.Features.MutableGlobals;
+const FEATURES = binaryen.Features.MVP | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt | binaryen.Features.MutableGlobals;
 
 export interface ImportedFunction {
   readonly name: string;
   readonly params: number;
   readonly results: boolean;
+}
+
+/** A runtime function that translated code calls through the shared function table, at element `slot`. */
+export interface TableFunction extends ImportedFunction {
+  readonly slot: number;
 }
 
 /** binaryen's type ids to the baseline encoder's. */
@@ -67,31 +72,46 @@ export class WasmModule {
     this.m.addMemoryImport('0', 'env', 'memory');
   }
 
-  /** Imports declared with declareImport: imported on their first call. */
-  private readonly declared = new Map<string, ImportedFunction>();
+  /** Runtime functions declared with declareTableFunction, by name. */
+  private readonly declared = new Map<string, TableFunction>();
+  /** Elements of the imported table the runtime functions take (0: no table imported yet). */
+  private tableMin = 0;
 
   /**
-   * Make an import available without importing it yet: the module imports
-   * it where code first calls it. V8's `new WebAssembly.Module` costs
-   * about 80 us more for a module with function imports than for one
-   * without (Node 20, most of it for the first): on the modules of a Linux
-   * boot, declaring all ten imports in each made Module() 25% slower than
-   * importing only those called.
+   * Make a runtime function callable by name: call() of it is a
+   * call_indirect through the imported table (the runtime's shared
+   * function table, element `slot`), and the module imports the table on
+   * the first such call. Not a function import: for each function import,
+   * V8's `new WebAssembly.Module` compiles a JS call wrapper with TurboFan
+   * (Node 20: about 120 us a module, and 88% of Module()'s time on the
+   * modules of a Linux boot), where a table import costs nothing to compile.
    */
-  declareImport(f: ImportedFunction): void {
+  declareTableFunction(f: TableFunction): void {
     this.declared.set(f.name, f);
   }
 
-  /** Declare an import (once per name) from the 'env' namespace. */
-  importFunction(f: ImportedFunction): void {
-    if (this.imported.has(f.name)) return;
-    this.imported.add(f.name);
+  /** Import the runtime's function table (once), with at least the declared functions' elements. */
+  private useTable(): void {
+    if (this.tableMin) return;
+    for (const f of this.declared.values()) this.tableMin = Math.max(this.tableMin, f.slot + 1);
     if (this.bytes) {
-      this.bytes.importFunction(f.name, 'env', f.name, new Array<Ty>(f.params).fill(Ty.I32), f.results ? Ty.I32 : Ty.None);
+      this.bytes.importTable('env', 'table', this.tableMin);
+      return;
+    }
+    this.m.addTable('0', this.tableMin, 0xffffffff);
+    this.m.addTableImport('0', 'env', 'table');
+  }
+
+  /** Declare an import (once per name) from the 'env' namespace, called `as` in the module. */
+  importFunction(f: ImportedFunction, as = f.name): void {
+    if (this.imported.has(as)) return;
+    this.imported.add(as);
+    if (this.bytes) {
+      this.bytes.importFunction(as, 'env', f.name, new Array<Ty>(f.params).fill(Ty.I32), f.results ? Ty.I32 : Ty.None);
       return;
     }
     const params = binaryen.createType(new Array<number>(f.params).fill(i32));
-    this.m.addFunctionImport(f.name, 'env', f.name, params, f.results ? i32 : none);
+    this.m.addFunctionImport(as, 'env', f.name, params, f.results ? i32 : none);
   }
 
   /** Start a new function body: local indices restart after the parameters. */
@@ -109,15 +129,15 @@ export class WasmModule {
     return this.newLocal(binaryen.i64);
   }
 
-  /** Finish the function; returns its name. */
-  endFunction(name: string, body: Expr, exported: boolean): string {
+  /** Finish the function (its result an i32, or none with `result` false); returns its name. */
+  endFunction(name: string, body: Expr, exported: boolean, result = true): string {
     if (this.bytes) {
-      this.bytes.addFunction(name, new Array<Ty>(this.paramCount).fill(Ty.I32), Ty.I32, this.locals.map(tyOf), body);
+      this.bytes.addFunction(name, new Array<Ty>(this.paramCount).fill(Ty.I32), result ? Ty.I32 : Ty.None, this.locals.map(tyOf), body);
       if (exported) this.bytes.exportFunction(name, name);
       return name;
     }
     const params = binaryen.createType(new Array<number>(this.paramCount).fill(i32));
-    this.m.addFunction(name, params, i32, this.locals, body);
+    this.m.addFunction(name, params, result ? i32 : none, this.locals, body);
     if (exported) this.m.addFunctionExport(name, name);
     return name;
   }
@@ -148,14 +168,17 @@ export class WasmModule {
   ret(v: Expr): Expr { return this.m.return(v); }
   call(name: string, args: Expr[], result: boolean): Expr {
     const declared = this.declared.get(name);
-    if (declared) this.importFunction(declared);
+    if (declared) {
+      this.useTable();
+      const slot = this.m.i32.const(declared.slot);
+      if (this.bytes) return this.bytes.e.callIndirect(slot, args, result ? Ty.I32 : Ty.None);
+      return this.m.call_indirect('0', slot, args, binaryen.createType(new Array<number>(args.length).fill(i32)), result ? i32 : none);
+    }
     return this.m.call(name, args, result ? i32 : none);
   }
   drop(v: Expr): Expr { return this.m.drop(v); }
   nop(): Expr { return this.m.nop(); }
   unreachable(): Expr { return this.m.unreachable(); }
-  /** try { body } catch_all { handler } */
-  tryCatchAll(body: Expr, handler: Expr): Expr { return this.m.try('', body, [], [handler]); }
   /** Declare a mutable i32 global, exported under its name. */
   exportedGlobal(name: string, init: number): void {
     if (this.bytes) {
