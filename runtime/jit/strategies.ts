@@ -47,6 +47,8 @@ export const JIT_STRATEGIES: Readonly<Record<string, JitStrategy>> = {
    * regions were entered about half as often. Not the default.
    */
   'jit-inline-callees': { name: 'jit-inline-callees', threshold: 20, optimize: 0, smc: 'subpage', budget: 'approximate', sensitive: 'inline', calleePages: 32 },
+  /** As jit-inline, compiling on a worker thread while the interpreter goes on (Node front ends). */
+  'jit-inline-async': { name: 'jit-inline-async', threshold: 20, optimize: 0, smc: 'subpage', budget: 'approximate', sensitive: 'inline', async: true },
   /** As jit-eager, with inline sensitive instructions. */
   'jit-eager-inline': { name: 'jit-eager-inline', threshold: 0, optimize: 0, smc: 'subpage', budget: 'approximate', sensitive: 'inline' },
   /** As jit-hot, its modules built through binaryen.js rather than written by the baseline encoder (the same bytes, slower to make). */

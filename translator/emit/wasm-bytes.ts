@@ -164,6 +164,8 @@ export class ExprBuilder {
   private ec = new Int32Array(4096);
   private offset = new Uint32Array(4096);
   private align = new Uint8Array(4096);
+  /** 1 where the expression is or holds a call_indirect (indirectSignatures walks only those). */
+  private indirect = new Uint8Array(4096);
   private side: Array<Side | null> = [null];
   readonly i32: Record<string, (...args: never[]) => Expr>;
   readonly i64: Record<string, (...args: never[]) => Expr>;
@@ -235,6 +237,7 @@ export class ExprBuilder {
     this.ec = more(this.ec, (k) => new Int32Array(k));
     this.offset = more(this.offset, (k) => new Uint32Array(k));
     this.align = more(this.align, (k) => new Uint8Array(k));
+    this.indirect = more(this.indirect, (k) => new Uint8Array(k));
   }
 
   private node(k: K, ty: Ty, op: number, a: Expr = NONE, b: Expr = NONE, c: Expr = NONE, off = 0, op2 = 0,
@@ -249,6 +252,10 @@ export class ExprBuilder {
     this.ec[e] = c;
     this.offset[e] = off;
     this.align[e] = op2;
+    const ind = this.indirect;
+    let has = k === K.CallIndirect || ind[a]! | ind[b]! | ind[c]!;
+    if (!has && list !== null) for (const x of list) if (ind[x]) { has = 1; break; }
+    ind[e] = has ? 1 : 0;
     this.side.push(name !== null || list !== null || names !== null || big !== 0n ? { name, list, names, big } : null);
     return e;
   }
@@ -344,6 +351,7 @@ export class ExprBuilder {
    * (binaryen counts what its writer leaves out after an unreachable one).
    */
   indirectSignatures(e: Expr, note: (params: number, result: Ty) => void): void {
+    if (!this.indirect[e]) return;
     const k = this.kind[e]! as K;
     const side = this.side[e];
     if (k === K.CallIndirect) {
@@ -489,6 +497,9 @@ export class ExprBuilder {
   }
 }
 
+/** The signature keys of ByteModule.emit for call_indirects of i32 parameters, by params * 4 + result. */
+const INDIRECT_SIGS: string[] = [];
+
 /** Expression builders of disposed modules (making one costs its operator tables). */
 const builders: ExprBuilder[] = [];
 
@@ -546,7 +557,7 @@ export class ByteModule {
     // Signatures, most used first (binaryen's order; first use breaks ties).
     // Each function's signature, then those of its body's call_indirects (binaryen's order of notes).
     const sigOf = (f: { params: readonly Ty[]; result: Ty }): string => `${f.params.join(',')}:${f.result}`;
-    const indirectSig = (params: number, result: Ty): string => `${new Array<Ty>(params).fill(Ty.I32).join(',')}:${result}`;
+    const indirectSig = (params: number, result: Ty): string => (INDIRECT_SIGS[params * 4 + result] ??= `${new Array<Ty>(params).fill(Ty.I32).join(',')}:${result}`);
     const uses = new Map<string, number>();
     const note = (sig: string): void => { uses.set(sig, (uses.get(sig) ?? 0) + 1); };
     for (const f of this.imports) note(sigOf(f));
