@@ -83,6 +83,13 @@ export const enum StateSlot {
    * writes its registers back and returns JitExit.Exception.
    */
   Raised = 23,
+  /**
+   * 1 while an event waits for IF = 1 (an interrupt, an interrupt-window
+   * exit) and the vCPU runs a tier with IF = 0 (runtime/vcpu.ts): the tier
+   * returns as soon as an instruction sets IF, at the boundary after it
+   * (translated STI and POPF test it: translator/emit/compile.ts).
+   */
+  IntrWaiting = 24,
   Size = 32,
 }
 

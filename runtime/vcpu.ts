@@ -33,7 +33,7 @@ import type { Instruction } from '../translator/table/types.js';
 import { Flag } from '../translator/semantics/backend.js';
 import { VmExitSignal } from './concrete-backend.js';
 import type { CpuState } from './cpu.js';
-import { CR0_PE } from './cpu.js';
+import { CR0_PE, StateSlot } from './cpu.js';
 import { GuestFault, hasErrorCode, Vector, VECTOR_NAMES } from './exceptions.js';
 import { ExitReason } from './exit-reason.js';
 import { BUDGET_EXHAUSTED, type Interpreter, type VmExit } from './interpreter.js';
@@ -133,6 +133,11 @@ export class Vcpu {
    * earlier timer ends it (see deviceAccessed()).
    */
   interruptPollInstructions = 10_000;
+  /**
+   * Instructions the vCPU stepped one by one because an event waited for
+   * blocking by STI or MOV SS to end (see waiting()): a statistic.
+   */
+  windowSteps = 0;
   /** Guest time, whose due timers fire at each boundary; null: no timers. */
   clock: VirtualClock | null = null;
   /** What HLT with IF = 1 and a timer armed does: jump guest time to the deadline ('skip') or return the HLT exit ('return'). */
@@ -248,9 +253,15 @@ export class Vcpu {
       let exit: VmExit | { reason: typeof BUDGET_EXHAUSTED };
       let ended = false;
       let slice = Math.min(left, MAX_SLICE, this.interrupts ? this.interruptPollInstructions : MAX_SLICE);
-      if (this.mustStep()) {
+      const waiting = this.waiting();
+      if (waiting && cpu.interruptShadow !== 0) {
+        // The event is taken at the boundary after this instruction (if IF is 1 then).
+        this.windowSteps++;
         exit = interp.run(1);
       } else {
+        // With IF = 0 the tier runs, and returns at the first instruction that sets IF
+        // (StateSlot.IntrWaiting): the boundary after it is where the event is taken.
+        cpu.state[StateSlot.IntrWaiting] = waiting && !this.interruptFlag() ? 1 : 0;
         const clock = this.clock;
         const toDeadline = this.interrupts && clock ? clock.instructionsToNextDeadline() : null;
         if (toDeadline !== null) slice = Math.max(1, Math.min(slice, toDeadline));
@@ -262,6 +273,7 @@ export class Vcpu {
         } finally {
           ended = this.slice?.ended ?? false;
           this.slice = null;
+          cpu.state[StateSlot.IntrWaiting] = 0;
         }
       }
       this.expireShadow();
@@ -296,10 +308,13 @@ export class Vcpu {
   private interpret(slice: number): VmExit | { reason: typeof BUDGET_EXHAUSTED } {
     const interp = this.interp;
     const s = this.slice;
+    const st = this.cpu.state;
     for (let n = 0; n < slice; n++) {
       const exit = interp.stepExit();
       if (exit) return exit;
       if (s?.ended) break;
+      // An event waits for the IF this instruction set.
+      if (st[StateSlot.IntrWaiting] && this.interruptFlag()) break;
     }
     return { reason: BUDGET_EXHAUSTED };
   }
@@ -320,9 +335,17 @@ export class Vcpu {
   }
 
   /** An event waits for an instruction boundary the loop must see: step one instruction at a time. */
-  private mustStep(): boolean {
-    const waiting = this.held !== null || this.vmcs.has(ProcControl.InterruptWindowExiting) || (this.interrupts?.pending() ?? false);
-    return waiting && (!this.interruptFlag() || this.cpu.interruptShadow !== 0);
+  /**
+   * Does an event wait for IF = 1 and the end of blocking (a held or
+   * pending interrupt, an interrupt-window exit)? Then blocking by STI or
+   * MOV SS is stepped through one instruction at a time, and a tier run
+   * with IF = 0 returns where IF becomes 1 (StateSlot.IntrWaiting): before
+   * that, a Linux boot stepped every instruction of its interrupts-off code
+   * (3.5 M of them) through this loop whenever the timer's interrupt was
+   * pending.
+   */
+  private waiting(): boolean {
+    return this.held !== null || this.vmcs.has(ProcControl.InterruptWindowExiting) || (this.interrupts?.pending() ?? false);
   }
 
   /**

@@ -21,6 +21,7 @@ import { type CalleePages, DEFAULT_LIMITS, formRegion, type RegionLimits } from 
 import { decode } from '../../translator/decoder.js';
 import { type Instruction, isFault, Seg, type Size } from '../../translator/table/types.js';
 import { StateSlot } from '../cpu.js';
+import { Flag } from '../../translator/semantics/backend.js';
 import { HELPERS, type HelperRoutine } from '../helpers.js';
 import { GuestFault } from '../exceptions.js';
 import { ExitReason } from '../exit-reason.js';
@@ -1330,6 +1331,8 @@ export class JitTier {
     const started = interp.retired;
     while (st[StateSlot.Budget]! > 0) {
       if (cpu.halted) return { reason: ExitReason.Hlt };
+      // An event waits for IF = 1, which the last instruction set: the vCPU takes it at this boundary.
+      if (st[StateSlot.IntrWaiting] && (cpu.flags & Flag.IF)) return { reason: BUDGET_EXHAUSTED };
       if (debugStepping(cpu)) {
         // Translated code neither single-steps nor checks breakpoints: the interpreter runs.
         const exit = this.step();
@@ -1352,7 +1355,7 @@ export class JitTier {
         this.runBudget = before;
         this.pending = null;
         code = this.support.dispatch();
-        interp.retired += before - st[StateSlot.Budget]!;
+        interp.retired += this.runBudget - st[StateSlot.Budget]!;
         // Translated code ran: where it stopped is a block start.
         if (st[StateSlot.Budget] !== before) this.midBlock = false;
         this.stats.dispatches++;
@@ -1373,7 +1376,7 @@ export class JitTier {
         this.running = t.module;
         code = t.run();
         this.running = null;
-        interp.retired += before - st[StateSlot.Budget]!;
+        interp.retired += this.runBudget - st[StateSlot.Budget]!;
       }
       // Translated code returns at block boundaries (the instruction of a Slow or Vmm exit is then stepped).
       this.atBlockStart = true;
@@ -1382,6 +1385,8 @@ export class JitTier {
         case JitExit.Continue:
           break;
         case JitExit.Budget:
+          // Translated STI or POPF set IF while an event waits for it (StateSlot.IntrWaiting).
+          if (st[StateSlot.IntrWaiting] && (cpu.flags & Flag.IF)) return { reason: BUDGET_EXHAUSTED };
           // The path to the next budget test is longer than the budget left. Stop at the test if the
           // strategy allows and this run made progress; else finish the slice
           if (this.strategy.budget === 'approximate' && interp.retired > started) return { reason: BUDGET_EXHAUSTED };
@@ -1437,11 +1442,14 @@ export class JitTier {
    * dispatcher test it between translations, so an access from the
    * interpreter (an I/O instruction, a TLB miss in a loop) ends the run
    * right after its instruction. From a runtime call inside translated
-   * code the budget is the code's local, which it writes back as it
-   * leaves: the run goes on, and the vCPU's interruptPollInstructions
-   * bounds that latency.
+   * code (which stored its budget local there for the call), the code
+   * reads the budget back after the call (EmitBackend.budgetFromState)
+   * and leaves at its next budget test; the instructions the cut removes
+   * come off runBudget, so that the retired count stays exact.
    */
   endSliceEarly(): void {
-    this.interp.cpu.state[StateSlot.Budget] = 0;
+    const st = this.interp.cpu.state;
+    this.runBudget -= st[StateSlot.Budget]!;
+    st[StateSlot.Budget] = 0;
   }
 }

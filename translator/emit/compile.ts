@@ -320,8 +320,16 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
           // POPF that set TF: single-stepping begins with the next instruction, in the interpreter. The
           // exit is a budget exit, which the dispatcher does not follow (a Continue it would, into
           // translated code that checks no TF); the interpreter ends its slice there too. Nothing else
-          // POPF writes is in the translation's key.
-          b.emit(w.if_(m.i32.and(w.get(b.flagsWordLocal()), w.k(Flag.TF)), w.block(b.exitAfterInstruction(n - k - 1, JitExit.Budget))));
+          // POPF writes is in the translation's key. POPF that set IF while an event waits for it
+          // (state.IntrWaiting, 0 or 1: IF is bit 9) leaves the same way, for the vCPU to take the event.
+          const leaveOn = m.i32.or(w.k(Flag.TF), m.i32.shl(b.loadState(StateSlot.IntrWaiting), w.k(9)));
+          b.emit(w.if_(m.i32.and(w.get(b.flagsWordLocal()), leaveOn), w.block(b.exitAfterInstruction(n - k - 1, JitExit.Budget))));
+        }
+        if (inline && insn.row.sem === 'sti') {
+          // STI, run with IF = 0 (else the region would have left where IF became 1), while an event
+          // waits for IF: leave after it, for the vCPU to step the instruction its blocking covers and
+          // take the event.
+          b.emit(w.if_(b.loadState(StateSlot.IntrWaiting), w.block(b.exitAfterInstruction(n - k - 1, JitExit.Budget))));
         }
         if (b.stored) {
           // A slow-path store that hit translated code: leave after this instruction, so that

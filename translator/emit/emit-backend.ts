@@ -439,6 +439,17 @@ export class EmitBackend implements Backend<Val> {
     return w.if_(this.loadState(StateSlot.Raised), w.ret(this.writeState('raise', [...this.regLocals.map((l) => w.get(l)), this.c(JitExit.Exception)])));
   }
 
+  /**
+   * After a runtime call that may reach a device (a port, MMIO through the
+   * slow path, a helper's memory operand): the budget local from the state
+   * block, where the call stored it, and where the runtime sets it to 0 to
+   * end the slice early (JitTier.endSliceEarly: a device raised INTR or
+   * armed an earlier timer); the next budget test then leaves.
+   */
+  budgetFromState(): Expr {
+    return this.w.set(this.budgetLocal, this.loadState(StateSlot.Budget));
+  }
+
   /** State writers called so far (defineStateWriters defines them). */
   private readonly writersUsed = new Set<StateWriter>();
 
@@ -882,7 +893,7 @@ export class EmitBackend implements Backend<Val> {
     if (!this.flat(s)) {
       const before = this.beforeRuntimeCall();
       const value = this.w.newLocal();
-      this.emit(...before, w.set(value, slowCall()), this.raised());
+      this.emit(...before, w.set(value, slowCall()), this.raised(), this.budgetFromState());
       return new Val(value);
     }
     // The value's local is made with the hit path (after the lookup's own locals).
@@ -891,7 +902,7 @@ export class EmitBackend implements Backend<Val> {
       v = this.w.newLocal();
       return [w.set(v, w.load(0, size, pa))];
     };
-    this.emit(this.tlbAccess(offset, size, Access.Read, hit, () => [...this.beforeRuntimeCall(), w.set(v, slowCall()), this.raised()]));
+    this.emit(this.tlbAccess(offset, size, Access.Read, hit, () => [...this.beforeRuntimeCall(), w.set(v, slowCall()), this.raised(), this.budgetFromState()]));
     return new Val(v);
   }
 
@@ -900,7 +911,7 @@ export class EmitBackend implements Backend<Val> {
     const i = this.insn!;
     const slow = (): Expr[] => [...this.beforeRuntimeCall(),
       w.set(this.smcLocal, w.m.i32.or(w.get(this.smcLocal),
-        w.call(IMPORTS.slowStore.name, [this.c(s), this.x(offset), this.c(size), this.x(v), this.c(i.eip), this.c(this.left)], true))), this.raised()];
+        w.call(IMPORTS.slowStore.name, [this.c(s), this.x(offset), this.c(size), this.x(v), this.c(i.eip), this.c(this.left)], true))), this.raised(), this.budgetFromState()];
     if (!this.flat(s)) {
       this.stored = true;
       this.emit(...slow());
@@ -1152,6 +1163,7 @@ export class EmitBackend implements Backend<Val> {
     const status = this.val(w.call(IMPORTS.portIo.name, [this.x(port), this.c(size | (input ? 8 : 0)), this.x(value), this.c(i.eip), this.c(this.left)], true));
     this.emit(
       this.raised(),
+      this.budgetFromState(),
       // Flags and registers are in the state block already (stored for the call).
       w.if_(this.m.i32.eq(this.x(status), this.c(1)), w.block([
         this.storeState(StateSlot.Eip, this.c(i.eip)), this.budgetToState(this.left), w.ret(this.c(JitExit.Vmm)),
@@ -1212,6 +1224,7 @@ export class EmitBackend implements Backend<Val> {
       this.budgetToState(0),
       this.w.call(IMPORTS.helper.name, [this.w.globalGet(HELPER_MODULE_ID), this.c(site), this.c(this.left)], false),
       this.raised(),
+      this.budgetFromState(),
       ...this.loadRegisters(),
       ...this.loadFlagState(),
     );

@@ -194,7 +194,10 @@
                   (local.get $l6)
                   (local.get $l7)
                   (local.get $l8)
-                  (i32.const 4))))))
+                  (i32.const 4)))))
+          (local.set $l11
+            (i32.load offset=2097216
+              (i32.const 0))))
         (local.set $l1
           (local.get $l23))
         (local.set $l25
@@ -311,7 +314,10 @@
                   (local.get $l6)
                   (local.get $l7)
                   (local.get $l8)
-                  (i32.const 4))))))
+                  (i32.const 4)))))
+          (local.set $l11
+            (i32.load offset=2097216
+              (i32.const 0))))
         (if $I11
           (local.get $l10)
           (then

@@ -435,7 +435,10 @@
                         (local.get $l6)
                         (local.get $l7)
                         (local.get $l8)
-                        (i32.const 4))))))
+                        (i32.const 4)))))
+                (local.set $l11
+                  (i32.load offset=2097216
+                    (i32.const 0))))
               (local.set $l9
                 (local.get $l36))
               (local.set $l38
