@@ -10,7 +10,25 @@ import { DATA } from './data.js';
 import { SYSTEM } from './system.js';
 import { FPU } from './fpu.js';
 
-export const OPCODE_TABLE: readonly OpcodeRow[] = [...ALU, ...SHIFT_BIT, ...CONTROL, ...DATA, ...SYSTEM, ...FPU];
+/**
+ * A row with every field of OpcodeRow, in one order (absent ones
+ * undefined): the rows are written as literals with different optional
+ * fields, so each kind of literal had a shape of its own, and the
+ * interpreter's and the translator's reads of row.sem, row.ends,
+ * row.sensitive, ... were megamorphic property loads (V8's slowest kind).
+ * One shape makes them monomorphic.
+ */
+function normalizeRow(r: OpcodeRow): OpcodeRow {
+  // Every field required here: the compiler says when OpcodeRow gains one this leaves out.
+  const row: { [K in keyof Required<OpcodeRow>]: OpcodeRow[K] } = {
+    mnemonic: r.mnemonic, opcode: r.opcode, operands: r.operands, sem: r.sem, group: r.group, reads: r.reads, writes: r.writes,
+    lock: r.lock, rep: r.rep, ends: r.ends, sensitive: r.sensitive, exit: r.exit, cpl0: r.cpl0, iopl: r.iopl, mod: r.mod,
+    osize: r.osize, prefixUd: r.prefixUd, noDiff: r.noDiff,
+  };
+  return row;
+}
+
+export const OPCODE_TABLE: readonly OpcodeRow[] = [...ALU, ...SHIFT_BIT, ...CONTROL, ...DATA, ...SYSTEM, ...FPU].map(normalizeRow);
 
 /** A parsed `opcode` string. */
 export interface OpcodeForm {
