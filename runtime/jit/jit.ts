@@ -276,8 +276,6 @@ interface Translation {
 }
 
 interface SupportExports {
-  readonly flagsOf: (op: number, size: number, res: number, a: number, b: number) => number;
-  readonly carryOf: (op: number, size: number, res: number, a: number, b: number) => number;
   readonly dispatch: () => number;
   /** Every runtime function by name (IMPORTS), as a Wasm function for the function table. */
   readonly runtime: Record<string, WebAssembly.ExportValue>;
@@ -760,7 +758,7 @@ export class JitTier {
     for (const f of SUPPORT_REEXPORTS) env[f.name] = runtime[f.name]!;
     const instance = new WebAssembly.Instance(new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>), { env });
     const x = instance.exports;
-    return { flagsOf: x.flagsOf as SupportExports['flagsOf'], carryOf: x.carryOf as SupportExports['carryOf'], dispatch: x.dispatch as () => number, runtime: x };
+    return { dispatch: x.dispatch as () => number, runtime: x };
   }
 
   /**
@@ -1322,6 +1320,15 @@ export class JitTier {
     return exit;
   }
 
+  /**
+   * Did the last instruction set the IF an event waits for (StateSlot.
+   * IntrWaiting)? Then the run ends at this boundary, where the vCPU takes it.
+   */
+  private eventWindowOpened(): boolean {
+    const cpu = this.interp.cpu;
+    return cpu.state[StateSlot.IntrWaiting] !== 0 && (cpu.flags & Flag.IF) !== 0;
+  }
+
   private runSlice(budget: number): VmExit | { reason: typeof BUDGET_EXHAUSTED } {
     const interp = this.interp;
     const cpu = interp.cpu;
@@ -1331,8 +1338,7 @@ export class JitTier {
     const started = interp.retired;
     while (st[StateSlot.Budget]! > 0) {
       if (cpu.halted) return { reason: ExitReason.Hlt };
-      // An event waits for IF = 1, which the last instruction set: the vCPU takes it at this boundary.
-      if (st[StateSlot.IntrWaiting] && (cpu.flags & Flag.IF)) return { reason: BUDGET_EXHAUSTED };
+      if (this.eventWindowOpened()) return { reason: BUDGET_EXHAUSTED };
       if (debugStepping(cpu)) {
         // Translated code neither single-steps nor checks breakpoints: the interpreter runs.
         const exit = this.step();
@@ -1385,8 +1391,8 @@ export class JitTier {
         case JitExit.Continue:
           break;
         case JitExit.Budget:
-          // Translated STI or POPF set IF while an event waits for it (StateSlot.IntrWaiting).
-          if (st[StateSlot.IntrWaiting] && (cpu.flags & Flag.IF)) return { reason: BUDGET_EXHAUSTED };
+          // Translated STI or POPF left after setting IF.
+          if (this.eventWindowOpened()) return { reason: BUDGET_EXHAUSTED };
           // The path to the next budget test is longer than the budget left. Stop at the test if the
           // strategy allows and this run made progress; else finish the slice
           if (this.strategy.budget === 'approximate' && interp.retired > started) return { reason: BUDGET_EXHAUSTED };

@@ -287,6 +287,9 @@ function bitOf(f: number): number {
   return 31 - Math.clz32(f);
 }
 
+/** The state-block slots of the eight general registers. */
+const REG_SLOTS = [0, 1, 2, 3, 4, 5, 6, 7].map((r) => StateSlot.Regs + r);
+
 /**
  * The module's state writers: small functions that store their parameters
  * to state-block slots, one call standing for a group of stores on the
@@ -294,16 +297,16 @@ function bitOf(f: number): number {
  * region's two shared ones, a failed runtime call). A store to the state block
  * takes 9 bytes besides its value, a parameter 2: the stores of exits and
  * slow paths were about 45% of the bytes of the modules a Linux boot
- * compiles, and V8's Module() and our encoder cost in proportion to bytes.
+ * compiles, and our encoder and V8's compilers cost in proportion to bytes.
  * A writer with `returns` takes one more parameter, the exit code, and
  * returns it (`return (call ...)` leaves the region).
  */
 const STATE_WRITERS = {
   flags: { name: 'wflags', slots: [StateSlot.Flags, StateSlot.LazyMask, StateSlot.LazyOp, StateSlot.LazySize, StateSlot.LazyRes, StateSlot.LazyA, StateSlot.LazyB], returns: false },
-  regs: { name: 'wregs', slots: [0, 1, 2, 3, 4, 5, 6, 7].map((r) => StateSlot.Regs + r), returns: false },
+  regs: { name: 'wregs', slots: REG_SLOTS, returns: false },
   exit: { name: 'wexit', slots: [StateSlot.Eip, StateSlot.Budget], returns: true },
   trap: { name: 'wtrap', slots: [StateSlot.Eip, StateSlot.Budget, StateSlot.ExitArg, StateSlot.ExitError], returns: true },
-  raise: { name: 'wraise', slots: [0, 1, 2, 3, 4, 5, 6, 7].map((r) => StateSlot.Regs + r), returns: true },
+  raise: { name: 'wraise', slots: REG_SLOTS, returns: true },
 } as const;
 type StateWriter = keyof typeof STATE_WRITERS;
 

@@ -360,7 +360,6 @@ export class ExprBuilder {
       note(this.opc[e]!, this.type[e]! as Ty);
       return;
     }
-    if (k === K.LocalGet || k === K.Const32 || k === K.Const64 || k === K.GlobalGet) return;
     if (this.ea[e] !== NONE) this.indirectSignatures(this.ea[e]!, note);
     if (this.eb[e] !== NONE) this.indirectSignatures(this.eb[e]!, note);
     if (this.ec[e] !== NONE) this.indirectSignatures(this.ec[e]!, note);
