@@ -11,19 +11,28 @@ export const TLB_ENTRIES = 1 << 20;
 /**
  * Slots of the code hash table (power of two), 16 bytes each: physical
  * address of the entry, mode bits (CODE_HASH_EMPTY / CODE_HASH_DELETED when
- * unused), function-table index, the entry's EIP (a translation is only
- * good at the virtual address it was made for). Linear probing.
+ * unused), the module's function-table index shifted left by
+ * CODE_HASH_ENTRY_BITS with the entry's number (the argument of the
+ * module's run function) in the low bits, the entry's EIP (a translation
+ * is only good at the virtual address it was made for). Linear probing.
  */
 export const CODE_HASH_SLOTS = 1 << 16;
 export const CODE_HASH_SLOT_BYTES = 16;
+/** Bits of a slot's third word that number the entry of the module (entries past 255 are not in the table). */
+export const CODE_HASH_ENTRY_BITS = 8;
 export const CODE_HASH_EMPTY = -1;
 export const CODE_HASH_DELETED = -2;
 /** Slots the dispatcher probes before it gives up (and asks the runtime). */
 export const CODE_HASH_PROBES = 8;
 
-/** Slot where probing for (pa, mode) starts. */
-export function codeHashStart(pa: number, mode: number): number {
-  return (Math.imul((pa >>> 0) ^ Math.imul(mode, 0x9e3779b1), 0x85ebca6b) >>> 16) & (CODE_HASH_SLOTS - 1);
+/**
+ * Slot where probing for (linear EIP, mode) starts. The dispatcher hashes
+ * the linear address, not the physical one, so that its TLB lookup (which
+ * only validates the slot's physical address) is off the path to the
+ * slot's load.
+ */
+export function codeHashStart(lin: number, mode: number): number {
+  return (Math.imul((lin >>> 0) ^ Math.imul(mode, 0x9e3779b1), 0x85ebca6b) >>> 16) & (CODE_HASH_SLOTS - 1);
 }
 
 export interface HostLayout {

@@ -13,7 +13,7 @@
  * translation; a region stops where another translation already begins,
  * so the dispatcher links the two instead of translating the code twice.
  */
-import { type CompileOptions, compileRegion, ENTRY_COUNTER } from '../../translator/emit/compile.js';
+import { type CompileOptions, compileRegion, ENTRY_COUNTER, RUN_EXPORT } from '../../translator/emit/compile.js';
 import type { Encoder } from '../../translator/emit/wasm.js';
 import { buildSupportModule, SUPPORT_REEXPORTS } from '../../translator/emit/support.js';
 import { HELPER_MODULE_ID, type HelperSite, JitExit, IMPORTS, RUNTIME_TABLE_SLOTS, Untranslatable } from '../../translator/emit/emit-backend.js';
@@ -28,7 +28,7 @@ import { ExitReason } from '../exit-reason.js';
 import { BUDGET_EXHAUSTED, exitOf, type Interpreter, type VmExit } from '../interpreter.js';
 import { Access, TLB_VALID, tlbMask } from '../mmu.js';
 import { debugStepping } from '../system/debug.js';
-import { CODE_HASH_DELETED, CODE_HASH_EMPTY, CODE_HASH_PROBES, CODE_HASH_SLOTS, codeHashStart } from '../host-area.js';
+import { CODE_HASH_DELETED, CODE_HASH_EMPTY, CODE_HASH_ENTRY_BITS, CODE_HASH_PROBES, CODE_HASH_SLOTS, codeHashStart } from '../host-area.js';
 import { inPageKey, inPageOfKey, MODE_BITS, PageKeyMap, pageOfKey, wholeKey } from './page-keys.js';
 
 /** How the JIT decides what to compile, and how. */
@@ -239,6 +239,10 @@ interface CodeModule {
   readonly entryCount: WebAssembly.Global;
   /** Its number for the shared helper function (JitTier.helperFns; -1: it has no helper sites). */
   readonly helperId: number;
+  /** Its run function (RUN_EXPORT): run(k) enters at entry k. */
+  readonly run: (entry: number) => number;
+  /** Its run function's index in the shared function table, once an entry is registered (-1 before, and after it is dropped). */
+  tableIndex: number;
   readonly text?: string;
 }
 
@@ -270,9 +274,10 @@ interface Translation {
   readonly csBase: number;
   readonly csLimit: number;
   readonly module: CodeModule;
-  readonly run: () => number;
-  /** Where dispatch() finds it: function-table index and code-hash slot (null when not registered). */
-  slot: { index: number; at: number } | null;
+  /** Its number among the module's entries: the argument of the module's run function. */
+  readonly entry: number;
+  /** Where dispatch() finds it: its code-hash slot (-1 when not registered). */
+  slot: number;
 }
 
 interface SupportExports {
@@ -803,32 +808,32 @@ export class JitTier {
 
   /** Put a translation in the function table and the code hash table, where dispatch() finds it. */
   private register(t: Translation, pa: number, bits: number): void {
-    const index = this.freeIndices.pop() ?? this.table.grow(1);
-    this.table.set(index, t.run);
+    if (t.entry >= 1 << CODE_HASH_ENTRY_BITS) return;
+    const mod = t.module;
+    if (mod.tableIndex < 0) {
+      mod.tableIndex = this.freeIndices.pop() ?? this.table.grow(1);
+      this.table.set(mod.tableIndex, mod.run);
+    }
     const h = this.codeHash;
-    let at = codeHashStart(pa, bits);
+    let at = codeHashStart(t.eip, bits);
     for (let k = 0; k < CODE_HASH_PROBES; k++, at = (at + 1) & (CODE_HASH_SLOTS - 1)) {
       const mode = h[at * 4 + 1]!;
-      if (mode === CODE_HASH_EMPTY || mode === CODE_HASH_DELETED || (h[at * 4] === (pa | 0) && mode === bits)) {
+      if (mode === CODE_HASH_EMPTY || mode === CODE_HASH_DELETED || (h[at * 4] === (pa | 0) && mode === bits && h[at * 4 + 3] === t.eip)) {
         h[at * 4] = pa;
-        h[at * 4 + 2] = index;
+        h[at * 4 + 2] = (mod.tableIndex << CODE_HASH_ENTRY_BITS) | t.entry;
         h[at * 4 + 3] = t.eip;
         h[at * 4 + 1] = bits;
-        t.slot = { index, at };
+        t.slot = at;
         return;
       }
     }
     // No room within the probe window: the runtime's own lookup still finds it.
-    this.table.set(index, null);
-    this.freeIndices.push(index);
   }
 
   private unregister(t: Translation): void {
-    if (!t.slot) return;
-    this.codeHash[t.slot.at * 4 + 1] = CODE_HASH_DELETED;
-    this.table.set(t.slot.index, null);
-    this.freeIndices.push(t.slot.index);
-    t.slot = null;
+    if (t.slot < 0) return;
+    this.codeHash[t.slot * 4 + 1] = CODE_HASH_DELETED;
+    t.slot = -1;
   }
 
   /**
@@ -1146,6 +1151,8 @@ export class JitTier {
       gen,
       entryCount: instance.exports[ENTRY_COUNTER] as WebAssembly.Global,
       helperId,
+      run: instance.exports[RUN_EXPORT] as (entry: number) => number,
+      tableIndex: -1,
       page: job.page,
       bytes: result.binary.length,
       byteStart: result.byteStart,
@@ -1186,8 +1193,7 @@ export class JitTier {
       if (old && k > 0) return;
       if (old) this.dropEntry(old);
       const t: Translation = {
-        key, eip, csBase: job.csBase, csLimit: job.csLimit, module: mod,
-        run: instance.exports[`e${k}`] as () => number, slot: null,
+        key, eip, csBase: job.csBase, csLimit: job.csLimit, module: mod, entry: k, slot: -1,
       };
       this.cache.set(job.page, inPageOfKey(key), t);
       mod.entries.add(t);
@@ -1257,6 +1263,11 @@ export class JitTier {
       this.uncache(t);
     }
     mod.entries.clear();
+    if (mod.tableIndex >= 0) {
+      this.table.set(mod.tableIndex, null);
+      this.freeIndices.push(mod.tableIndex);
+      mod.tableIndex = -1;
+    }
     for (const page of codePagesOf(mod)) {
       const set = this.byPage.get(page);
       set?.delete(mod);
@@ -1380,7 +1391,7 @@ export class JitTier {
         this.runBudget = before;
         this.pending = null;
         this.running = t.module;
-        code = t.run();
+        code = t.module.run(t.entry);
         this.running = null;
         interp.retired += this.runBudget - st[StateSlot.Budget]!;
       }

@@ -70,7 +70,7 @@ describe('wasmvisor with a JIT strategy', () => {
       const text = readFileSync(join(dir, `${name}.wat`), 'utf8');
       expect(text).toMatch(/^\(module/);
       // One exported function per entry, the region's own first.
-      expect(text).toContain('(export "e0")');
+      expect(text).toContain('(export "run")');
       // Runtime calls go through the runtime's table: no function imports (V8 compiles a wrapper for each).
       expect(text).not.toMatch(/\(import "env" "\w+" \(func/);
       expect(text).not.toContain('catch_all');

@@ -1,8 +1,8 @@
 /**
  * Compiles a region into a Wasm module. One function `run(entry)` holds
- * every block; the module exports `e0`, `e1`, ... (one per entry, no
- * parameters, returning a JitExit), which the dispatcher calls through the
- * shared function table.
+ * every block and is the module's export (RUN_EXPORT): entry k of
+ * CompiledRegion.entries is run(k), returning a JitExit; the dispatcher
+ * calls it through the shared function table.
  *
  * - Control flow: the blocks, a prologue and the entry dispatch form a
  *   graph of flow nodes, made structured by structure.ts (or, for an
@@ -107,6 +107,14 @@ export interface CompiledRegion {
   /** The instructions that call runtime helpers, by helper site (the `helper` import's first argument). */
   readonly helperSites: readonly HelperSite[];
 }
+
+/**
+ * The module's one exported function: run(k) enters at entry k (CompiledRegion.entries[k]).
+ * The dispatcher calls it through the shared function table with k from the code hash slot: no
+ * per-entry thunk, whose own call (a separate piece of V8 code, never tiered up) cost an
+ * instruction-cache miss on every region entry.
+ */
+export const RUN_EXPORT = 'run';
 
 /** The exported global counting the module's entries. */
 export const ENTRY_COUNTER = 'entries';
@@ -415,14 +423,10 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
       ? structure(w, nodes, prologueIndex, exits)
       : dispatchLoopFlow(mod, nodes, prologueIndex, exits);
     const body = w.block([flow, w.unreachable()], true);
-    mod.endFunction('run', body, false);
+    mod.endFunction(RUN_EXPORT, body, true);
     b.defineStateWriters();
     // The module's number for the shared helper function (IMPORTS.helper), set by the runtime.
     if (b.helperSites.length) w.exportedGlobal(HELPER_MODULE_ID, 0);
-    entries.forEach((_, k) => {
-      mod.beginFunction(0);
-      mod.endFunction(`e${k}`, w.call('run', [w.k(k)], true), true);
-    });
     const text = o.wantText ? mod.text() : undefined;
     const binary = mod.finish(o.optimize);
     return { binary, text, entries, helperSites: [...b.helperSites] };

@@ -23,7 +23,7 @@ import { flagsDefinedBy, lazyFlag, lazyFlagsWord } from '../semantics/flags.js';
 import type { Size } from '../table/types.js';
 import { StateSlot } from '../../runtime/cpu.js';
 import { EmitBackend, IMPORTS, JitExit, Val } from './emit-backend.js';
-import { CODE_HASH_EMPTY, CODE_HASH_PROBES, CODE_HASH_SLOTS } from '../../runtime/host-area.js';
+import { CODE_HASH_EMPTY, CODE_HASH_ENTRY_BITS, CODE_HASH_PROBES, CODE_HASH_SLOTS } from '../../runtime/host-area.js';
 import { TLB_VALID } from '../../runtime/mmu.js';
 import binaryen from 'binaryen';
 import { type Expr, WasmModule } from './wasm.js';
@@ -122,14 +122,15 @@ function build(memoryPages: number, stateBase: number, tlbBase: number, codeHash
  * dispatch(): the loop that keeps control inside Wasm. While the budget
  * lasts, it translates state.Eip through the TLB (flat CS: EIP is the
  * linear address), finds the translation of (physical address, mode bits)
- * in the code hash table and calls it through the shared function table.
+ * in the code hash table and calls its module's run function through the
+ * shared function table, with the entry's number.
  * It returns to the runtime on any exit but Continue, and with JitExit.Miss
  * when the fetch misses the TLB or no translation is registered.
  */
 function buildDispatch(mod: WasmModule, b: EmitBackend, tlbBase: number, codeHashBase: number): void {
   const m = mod.m;
   mod.beginFunction(0);
-  const lin = mod.newLocal(), e = mod.newLocal(), pa = mod.newLocal(), mode = mod.newLocal(), slot = mod.newLocal(), addr = mod.newLocal(), code = mod.newLocal();
+  const lin = mod.newLocal(), e = mod.newLocal(), pa = mod.newLocal(), mode = mod.newLocal(), slot = mod.newLocal(), addr = mod.newLocal(), code = mod.newLocal(), fn = mod.newLocal();
   const get = (l: number): Expr => mod.get(l);
   const miss = mod.ret(mod.k(JitExit.Miss));
   const probes: Expr[] = [];
@@ -138,24 +139,34 @@ function buildDispatch(mod: WasmModule, b: EmitBackend, tlbBase: number, codeHas
       mod.set(addr, m.i32.add(mod.k(codeHashBase), m.i32.shl(m.i32.and(m.i32.add(get(slot), mod.k(k)), mod.k(CODE_HASH_SLOTS - 1)), mod.k(4)))),
       mod.if_(m.i32.and(m.i32.and(m.i32.eq(m.i32.load(0, 4, get(addr)), get(pa)), m.i32.eq(m.i32.load(4, 4, get(addr)), get(mode))),
         m.i32.eq(m.i32.load(12, 4, get(addr)), get(lin))), mod.block([
-        mod.set(code, m.call_indirect('0', m.i32.load(8, 4, get(addr)), [], binaryen.none, binaryen.i32)),
+        mod.set(fn, m.i32.load(8, 4, get(addr))),
+        mod.set(code, m.call_indirect('0', m.i32.shr_u(get(fn), mod.k(CODE_HASH_ENTRY_BITS)), [m.i32.and(get(fn), mod.k((1 << CODE_HASH_ENTRY_BITS) - 1))], binaryen.i32, binaryen.i32)),
         mod.if_(get(code), mod.ret(get(code))),
         mod.br('top'),
       ])),
       mod.if_(m.i32.eq(m.i32.load(4, 4, get(addr)), mod.k(CODE_HASH_EMPTY)), miss),
     );
   }
+  // The mode bits and the fetch mask hold for the whole call: an instruction that changes them leaves
+  // translated code other than by JitExit.Continue (and the runtime sets them before each call).
+  const mix = mod.newLocal(), fetchMask = mod.newLocal();
   const loopBody = mod.block([
     mod.if_(m.i32.le_s(b.loadState(StateSlot.Budget), mod.k(0)), mod.ret(mod.k(JitExit.Budget))),
     mod.set(lin, b.loadState(StateSlot.Eip)),
+    // The hash of runtime/host-area.ts codeHashStart(), from the linear EIP: the TLB's answer only
+    // validates the slot, so the slot's load does not wait for the TLB's.
+    mod.set(slot, m.i32.and(m.i32.shr_u(m.i32.mul(m.i32.xor(get(lin), get(mix)), mod.k(0x85ebca6b)), mod.k(16)), mod.k(CODE_HASH_SLOTS - 1))),
     mod.set(e, m.i32.load(tlbBase, 4, m.i32.shl(m.i32.shr_u(get(lin), mod.k(12)), mod.k(2)))),
-    mod.if_(m.i32.ne(m.i32.and(get(e), b.loadState(StateSlot.FetchMask)), mod.k(TLB_VALID)), miss),
+    mod.if_(m.i32.ne(m.i32.and(get(e), get(fetchMask)), mod.k(TLB_VALID)), miss),
     mod.set(pa, m.i32.xor(m.i32.and(get(e), mod.k(~0xfff)), get(lin))),
-    mod.set(mode, b.loadState(StateSlot.ModeBits)),
-    // The hash of runtime/host-area.ts codeHashStart().
-    mod.set(slot, m.i32.and(m.i32.shr_u(m.i32.mul(m.i32.xor(get(pa), m.i32.mul(get(mode), mod.k(0x9e3779b1))), mod.k(0x85ebca6b)), mod.k(16)), mod.k(CODE_HASH_SLOTS - 1))),
     ...probes,
     miss,
   ]);
-  mod.endFunction('dispatch', mod.block([mod.loop('top', loopBody), mod.unreachable()], true), true);
+  mod.endFunction('dispatch', mod.block([
+    mod.set(mode, b.loadState(StateSlot.ModeBits)),
+    mod.set(mix, m.i32.mul(get(mode), mod.k(0x9e3779b1))),
+    mod.set(fetchMask, b.loadState(StateSlot.FetchMask)),
+    mod.loop('top', loopBody),
+    mod.unreachable(),
+  ], true), true);
 }

@@ -8,10 +8,9 @@
   (type $t4 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (type $t5 (func (param i32 i32 i32 i32 i32 i32 i32 i32)))
   (type $t6 (func (param i32 i32 i32) (result i32)))
-  (type $t7 (func (result i32)))
   (import "env" "memory" (memory $env.memory 113 113))
   (import "env" "table" (table $env.table 10 funcref))
-  (func $f0 (type $t1) (param $p0 i32) (result i32)
+  (func $run (export "run") (type $t1) (param $p0 i32) (result i32)
     (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32)
     (block $B0
       (block $B1
@@ -658,7 +657,4 @@
       (i32.const 0)
       (local.get $p1))
     (local.get $p2))
-  (func $e0 (export "e0") (type $t7) (result i32)
-    (call $f0
-      (i32.const 0)))
   (global $entries (export "entries") (mut i32) (i32.const 0)))
