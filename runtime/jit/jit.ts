@@ -351,7 +351,7 @@ export interface TranslatedJob {
   /** What it translated of the pages it took in (CompileJob.callees). */
   readonly callees: readonly CalleeExtent[];
   readonly instructionCount: number;
-  /** Entry EIPs, in the order of the module's exports e0, e1, ... */
+  /** Entry EIPs: entry k is the module's run(k). */
   readonly entries: readonly number[];
   /** EIPs of the region's blocks. */
   readonly blocks: readonly number[];

@@ -102,7 +102,7 @@ export interface CompileOptions {
 export interface CompiledRegion {
   readonly binary: Uint8Array;
   readonly text?: string;
-  /** Entry EIPs, in the order of the exports e0, e1, ... (the region's own entry first). */
+  /** Entry EIPs: entry k is run(k) (the region's own entry first). */
   readonly entries: readonly number[];
   /** The instructions that call runtime helpers, by helper site (the `helper` import's first argument). */
   readonly helperSites: readonly HelperSite[];
