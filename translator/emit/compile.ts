@@ -415,8 +415,9 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
     /** Leave for the dispatcher with the dynamic form in the locals and the EIP in nextLocal. */
     const exitCode = (code: JitExit): Expr[] => {
       b.assumeDynamic();
-      // Stores, not the state writers: every region exit runs one of these two.
-      return [...b.flushToState(true), ...b.storeRegisters(true), b.budgetToState(0), b.storeState(StateSlot.Eip, w.get(b.nextLocal)), w.ret(w.k(code))];
+      // Stores, not the state writers: every region exit runs one of these two. All the blocks are emitted
+      // by now: only the registers some block assigns.
+      return [...b.flushToState(true), ...b.storeAssignedRegisters(), b.budgetToState(0), b.storeState(StateSlot.Eip, w.get(b.nextLocal)), w.ret(w.k(code))];
     };
     const exits = [exitCode(JitExit.Continue), exitCode(JitExit.Budget)];
     const flow = shape.copies && reducible(nodes, prologueIndex)

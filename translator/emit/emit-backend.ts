@@ -417,14 +417,29 @@ export class EmitBackend implements Backend<Val> {
   }
 
   /** Registers from the state block into their locals. */
+  /** The registers from the state block into their locals (initSet: not an assignment for storeAssignedRegisters). */
   loadRegisters(): Expr[] {
-    return this.regLocals.map((l, r) => this.w.set(l, this.loadState(StateSlot.Regs + r)));
+    return this.regLocals.map((l, r) => this.w.initSet(l, this.loadState(StateSlot.Regs + r)));
   }
 
   /** Registers back to the state block: stores with `inline` (a hot path), else a call of the module's writer. */
   storeRegisters(inline = false): Expr[] {
     if (!inline) return [this.writeState('regs', this.regLocals.map((l) => this.w.get(l)))];
     return this.regLocals.map((l, r) => this.storeState(StateSlot.Regs + r, this.w.get(l)));
+  }
+
+  /**
+   * Stores of the registers the function's code assigned anywhere (WasmModule.assigned), for exits
+   * made after all of it is emitted: every other register's local still holds what loadRegisters()
+   * read from the state block, where it still is (a runtime call that changes a register in the state
+   * block, a helper's, is followed by loadRegisters()).
+   */
+  storeAssignedRegisters(): Expr[] {
+    const out: Expr[] = [];
+    this.regLocals.forEach((l, r) => {
+      if (this.w.assigned(l)) out.push(this.storeState(StateSlot.Regs + r, this.w.get(l)));
+    });
+    return out;
   }
 
   /**

@@ -118,6 +118,15 @@ export class WasmModule {
   beginFunction(params: number): void {
     this.locals = [];
     this.paramCount = params;
+    this.assignedLocals = [];
+  }
+
+  /** Locals of the current function that set() or tee() assigned (not those initSet() did). */
+  private assignedLocals: boolean[] = [];
+
+  /** Has set() or tee() assigned the local in the current function so far? */
+  assigned(local: number): boolean {
+    return this.assignedLocals[local] === true;
   }
 
   newLocal(type: number = i32): number {
@@ -145,8 +154,16 @@ export class WasmModule {
   // --- expressions -------------------------------------------------------
   k(n: number): Expr { return this.m.i32.const(n | 0); }
   get(local: number): Expr { return this.m.local.get(local, i32); }
-  set(local: number, v: Expr): Expr { return this.m.local.set(local, v); }
-  tee(local: number, v: Expr): Expr { return this.m.local.tee(local, v, i32); }
+  set(local: number, v: Expr): Expr {
+    this.assignedLocals[local] = true;
+    return this.m.local.set(local, v);
+  }
+  tee(local: number, v: Expr): Expr {
+    this.assignedLocals[local] = true;
+    return this.m.local.tee(local, v, i32);
+  }
+  /** A set that assigned() does not count: a local loaded with the value it stands for (a register from the state block). */
+  initSet(local: number, v: Expr): Expr { return this.m.local.set(local, v); }
   load(offset: number, size: 1 | 2 | 4, addr: Expr): Expr {
     const m = this.m;
     if (size === 4) return m.i32.load(offset, 1, addr);

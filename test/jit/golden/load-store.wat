@@ -453,27 +453,6 @@
       (i32.store offset=2097152
         (i32.const 0)
         (local.get $l1))
-      (i32.store offset=2097156
-        (i32.const 0)
-        (local.get $l2))
-      (i32.store offset=2097160
-        (i32.const 0)
-        (local.get $l3))
-      (i32.store offset=2097164
-        (i32.const 0)
-        (local.get $l4))
-      (i32.store offset=2097168
-        (i32.const 0)
-        (local.get $l5))
-      (i32.store offset=2097172
-        (i32.const 0)
-        (local.get $l6))
-      (i32.store offset=2097176
-        (i32.const 0)
-        (local.get $l7))
-      (i32.store offset=2097180
-        (i32.const 0)
-        (local.get $l8))
       (i32.store offset=2097216
         (i32.const 0)
         (local.get $l11))
@@ -547,27 +526,6 @@
     (i32.store offset=2097152
       (i32.const 0)
       (local.get $l1))
-    (i32.store offset=2097156
-      (i32.const 0)
-      (local.get $l2))
-    (i32.store offset=2097160
-      (i32.const 0)
-      (local.get $l3))
-    (i32.store offset=2097164
-      (i32.const 0)
-      (local.get $l4))
-    (i32.store offset=2097168
-      (i32.const 0)
-      (local.get $l5))
-    (i32.store offset=2097172
-      (i32.const 0)
-      (local.get $l6))
-    (i32.store offset=2097176
-      (i32.const 0)
-      (local.get $l7))
-    (i32.store offset=2097180
-      (i32.const 0)
-      (local.get $l8))
     (i32.store offset=2097216
       (i32.const 0)
       (local.get $l11))

@@ -542,24 +542,9 @@
       (i32.store offset=2097212
         (i32.const 0)
         (local.get $l16))
-      (i32.store offset=2097152
-        (i32.const 0)
-        (local.get $l1))
       (i32.store offset=2097156
         (i32.const 0)
         (local.get $l2))
-      (i32.store offset=2097160
-        (i32.const 0)
-        (local.get $l3))
-      (i32.store offset=2097164
-        (i32.const 0)
-        (local.get $l4))
-      (i32.store offset=2097168
-        (i32.const 0)
-        (local.get $l5))
-      (i32.store offset=2097172
-        (i32.const 0)
-        (local.get $l6))
       (i32.store offset=2097176
         (i32.const 0)
         (local.get $l7))
@@ -636,24 +621,9 @@
     (i32.store offset=2097212
       (i32.const 0)
       (local.get $l16))
-    (i32.store offset=2097152
-      (i32.const 0)
-      (local.get $l1))
     (i32.store offset=2097156
       (i32.const 0)
       (local.get $l2))
-    (i32.store offset=2097160
-      (i32.const 0)
-      (local.get $l3))
-    (i32.store offset=2097164
-      (i32.const 0)
-      (local.get $l4))
-    (i32.store offset=2097168
-      (i32.const 0)
-      (local.get $l5))
-    (i32.store offset=2097172
-      (i32.const 0)
-      (local.get $l6))
     (i32.store offset=2097176
       (i32.const 0)
       (local.get $l7))
