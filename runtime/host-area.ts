@@ -18,8 +18,8 @@ export const TLB_ENTRIES = 1 << 20;
  */
 export const CODE_HASH_SLOTS = 1 << 16;
 export const CODE_HASH_SLOT_BYTES = 16;
-/** Bits of a slot's third word that number the entry of the module (entries past 255 are not in the table). */
-export const CODE_HASH_ENTRY_BITS = 8;
+/** Bits of a slot's third word that number the entry of the module (entries past 1023 are not in the table; the module's table index has the 22 bits above). */
+export const CODE_HASH_ENTRY_BITS = 10;
 export const CODE_HASH_EMPTY = -1;
 export const CODE_HASH_DELETED = -2;
 /** Slots the dispatcher probes before it gives up (and asks the runtime). */
