@@ -245,9 +245,7 @@ export class ConcreteBackend extends ConcreteArith implements Backend<number> {
       const word = lazyFlagsWord(this, cpu.lazyOp, cpu.lazySize, cpu.lazyRes, cpu.lazyA, cpu.lazyB);
       cpu.flags = (cpu.flags & ~keep) | (word & keep);
     }
-    cpu.lazyMask = defined;
-    cpu.lazyOp = op;
-    cpu.lazySize = size;
+    cpu.setLazyKind(defined, op, size);
     cpu.lazyRes = res;
     cpu.lazyA = a;
     cpu.lazyB = b;

@@ -53,43 +53,57 @@ function realModeSegment(selector: number): SegmentCache {
  * reads and writes, kept in one Int32Array so that it can live in the
  * guest's Wasm memory (host area) and be shared by every tier.
  */
+/** Bit position of StateSlot.LazyKind's operation, and of its operand size; its flag mask's bits (every arithmetic flag lies below bit 12). */
+export const LAZY_KIND_OP_SHIFT = 12;
+export const LAZY_KIND_SIZE_SHIFT = 20;
+export const LAZY_KIND_MASK = 0xfff;
+
+/** mask | op << 12 | size << 20. */
+export function packLazyKind(mask: number, op: number, size: number): number {
+  return (mask & LAZY_KIND_MASK) | (op << LAZY_KIND_OP_SHIFT) | (size << LAZY_KIND_SIZE_SHIFT);
+}
+
 export const enum StateSlot {
   Regs = 0, // 8 general registers
   Eip = 8,
   Flags = 9,
-  LazyMask = 10,
-  LazyOp = 11,
-  LazySize = 12,
-  LazyRes = 13,
-  LazyA = 14,
-  LazyB = 15,
+  /**
+   * The lazy record's kind, packed: the flags it describes (bits 0-11,
+   * LAZY_KIND_MASK), its operation (bits 12-19) and operand size (bits
+   * 20 and up), as translated code keeps it in one local: a region's
+   * entry reads it and its exit writes it with one access.
+   */
+  LazyKind = 10,
+  LazyRes = 11,
+  LazyA = 12,
+  LazyB = 13,
   /** Instructions translated code may still retire before it returns (the execution budget). */
-  Budget = 16,
+  Budget = 14,
   /** Why translated code returned (runtime/jit). */
-  ExitCode = 17,
+  ExitCode = 15,
   /** Scratch for an exit's argument (a fault vector, …). */
-  ExitArg = 18,
+  ExitArg = 16,
   /** A fault's error code. */
-  ExitError = 19,
+  ExitError = 17,
   /** Mode bits of the current execution (the low part of a translation's key), for the Wasm dispatcher. */
-  ModeBits = 20,
+  ModeBits = 18,
   /** TLB deny mask of an instruction fetch at the current CPL, for the Wasm dispatcher. */
-  FetchMask = 21,
+  FetchMask = 19,
   /** Sensitive instructions translated code ran inline (JitStrategy.sensitive 'inline'): a counter for the stats. */
-  InlineOps = 22,
+  InlineOps = 20,
   /**
    * Set (1) by a runtime call from translated code that failed (a guest
    * fault, an exit for the embedder: runtime/jit JitTier.fail): the code
    * writes its registers back and returns JitExit.Exception.
    */
-  Raised = 23,
+  Raised = 21,
   /**
    * 1 while an event waits for IF = 1 (an interrupt, an interrupt-window
    * exit) and the vCPU runs a tier with IF = 0 (runtime/vcpu.ts): the tier
    * returns as soon as an instruction sets IF, at the boundary after it
    * (translated STI and POPF test it: translator/emit/compile.ts).
    */
-  IntrWaiting = 24,
+  IntrWaiting = 22,
   Size = 32,
 }
 
@@ -110,7 +124,7 @@ export class CpuState {
     this.state = buffer ? new Int32Array(buffer, byteOffset, StateSlot.Size) : new Int32Array(StateSlot.Size);
     this.regs = this.state.subarray(StateSlot.Regs, StateSlot.Regs + 8);
     this.state[StateSlot.Flags] = 2;
-    this.state[StateSlot.LazySize] = 4;
+    this.state[StateSlot.LazyKind] = 4 << LAZY_KIND_SIZE_SHIFT;
   }
 
   get eip(): number { return this.state[StateSlot.Eip]! >>> 0; }
@@ -118,13 +132,15 @@ export class CpuState {
   /** Materialised EFLAGS bits (those not in lazyMask). */
   get flags(): number { return this.state[StateSlot.Flags]!; }
   set flags(v: number) { this.state[StateSlot.Flags] = v; }
-  /** Arithmetic flags currently described by the lazy record below. */
-  get lazyMask(): number { return this.state[StateSlot.LazyMask]!; }
-  set lazyMask(v: number) { this.state[StateSlot.LazyMask] = v; }
-  get lazyOp(): number { return this.state[StateSlot.LazyOp]!; }
-  set lazyOp(v: number) { this.state[StateSlot.LazyOp] = v; }
-  get lazySize(): 1 | 2 | 4 { return this.state[StateSlot.LazySize]! as 1 | 2 | 4; }
-  set lazySize(v: 1 | 2 | 4) { this.state[StateSlot.LazySize] = v; }
+  /** Arithmetic flags currently described by the lazy record below (the fields of StateSlot.LazyKind). */
+  get lazyMask(): number { return this.state[StateSlot.LazyKind]! & LAZY_KIND_MASK; }
+  set lazyMask(v: number) { this.state[StateSlot.LazyKind] = (this.state[StateSlot.LazyKind]! & ~LAZY_KIND_MASK) | (v & LAZY_KIND_MASK); }
+  get lazyOp(): number { return (this.state[StateSlot.LazyKind]! >>> LAZY_KIND_OP_SHIFT) & 0xff; }
+  get lazySize(): 1 | 2 | 4 { return (this.state[StateSlot.LazyKind]! >>> LAZY_KIND_SIZE_SHIFT) as 1 | 2 | 4; }
+  /** A new lazy record's kind: the flags it describes, its operation and operand size. */
+  setLazyKind(mask: number, op: number, size: 1 | 2 | 4): void {
+    this.state[StateSlot.LazyKind] = packLazyKind(mask, op, size);
+  }
   get lazyRes(): number { return this.state[StateSlot.LazyRes]!; }
   set lazyRes(v: number) { this.state[StateSlot.LazyRes] = v; }
   get lazyA(): number { return this.state[StateSlot.LazyA]!; }

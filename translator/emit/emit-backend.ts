@@ -32,7 +32,7 @@
 import { ARITH_FLAGS, type Backend, Flag, FlagOp, type ModeInfo } from '../semantics/backend.js';
 import { conditionFromFlags, flagsDefinedBy, lazyFlag } from '../semantics/flags.js';
 import { type Instruction, Seg, type Size } from '../table/types.js';
-import { StateSlot } from '../../runtime/cpu.js';
+import { LAZY_KIND_MASK, LAZY_KIND_OP_SHIFT, LAZY_KIND_SIZE_SHIFT, packLazyKind, StateSlot } from '../../runtime/cpu.js';
 import { Access, tlbMask, TLB_VALID } from '../../runtime/mmu.js';
 import type { Expr, WasmModule } from './wasm.js';
 import binaryen from 'binaryen';
@@ -217,16 +217,11 @@ interface DynamicLocals {
   readonly cb: number;
 }
 
-/** Bit position of a packed kind's operation, and of its size (see DynamicLocals). */
-const KIND_OP_SHIFT = 12;
-const KIND_SIZE_SHIFT = 20;
-/** The mask bits of a packed kind (every arithmetic flag lies below bit 12). */
-const KIND_MASK = 0xfff;
-
-/** mask | op << 12 | size << 20 of constants. */
-function packKind(mask: number, op: number, size: number): number {
-  return (mask & KIND_MASK) | (op << KIND_OP_SHIFT) | (size << KIND_SIZE_SHIFT);
-}
+/** A packed kind (see DynamicLocals) is StateSlot.LazyKind's layout. */
+const KIND_OP_SHIFT = LAZY_KIND_OP_SHIFT;
+const KIND_SIZE_SHIFT = LAZY_KIND_SIZE_SHIFT;
+const KIND_MASK = LAZY_KIND_MASK;
+const packKind = packLazyKind;
 
 /** A lazy record as values (static or read from the dynamic locals). */
 interface RecVals {
@@ -302,7 +297,7 @@ const REG_SLOTS = [0, 1, 2, 3, 4, 5, 6, 7].map((r) => StateSlot.Regs + r);
  * returns it (`return (call ...)` leaves the region).
  */
 const STATE_WRITERS = {
-  flags: { name: 'wflags', slots: [StateSlot.Flags, StateSlot.LazyMask, StateSlot.LazyOp, StateSlot.LazySize, StateSlot.LazyRes, StateSlot.LazyA, StateSlot.LazyB], returns: false },
+  flags: { name: 'wflags', slots: [StateSlot.Flags, StateSlot.LazyKind, StateSlot.LazyRes, StateSlot.LazyA, StateSlot.LazyB], returns: false },
   regs: { name: 'wregs', slots: REG_SLOTS, returns: false },
   exit: { name: 'wexit', slots: [StateSlot.Eip, StateSlot.Budget], returns: true },
   trap: { name: 'wtrap', slots: [StateSlot.Eip, StateSlot.Budget, StateSlot.ExitArg, StateSlot.ExitError], returns: true },
@@ -495,10 +490,7 @@ export class EmitBackend implements Backend<Val> {
     const { w, d } = this;
     return [
       w.set(d.f, this.loadState(StateSlot.Flags)),
-      w.set(d.kind, this.m.i32.or(this.m.i32.or(
-        this.loadState(StateSlot.LazyMask),
-        this.m.i32.shl(this.loadState(StateSlot.LazyOp), this.c(KIND_OP_SHIFT))),
-        this.m.i32.shl(this.loadState(StateSlot.LazySize), this.c(KIND_SIZE_SHIFT)))),
+      w.set(d.kind, this.loadState(StateSlot.LazyKind)),
       w.set(d.res, this.loadState(StateSlot.LazyRes)),
       w.set(d.a, this.loadState(StateSlot.LazyA)),
       w.set(d.b, this.loadState(StateSlot.LazyB)),
@@ -1540,7 +1532,7 @@ export class EmitBackend implements Backend<Val> {
         m.i32.or(m.i32.and(this.x(cur), this.c(~1)), w.call(IMPORTS.carryOf.name, [this.x(form.cf.op), this.x(form.cf.size), this.x(form.cf.res), this.x(form.cf.a), this.x(form.cf.b)], true)),
         this.x(cur)));
     }
-    const values = [word, form.mask, form.main.op, form.main.size, form.main.res, form.main.a, form.main.b].map((v) => this.x(v));
+    const values = [word, this.packedKind(form.mask, form.main), form.main.res, form.main.a, form.main.b].map((v) => this.x(v));
     if (inline) this.emit(...STATE_WRITERS.flags.slots.map((slot, k) => this.storeState(slot, values[k]!)));
     else this.emit(this.writeState('flags', values));
     const s = this.take();

@@ -41,33 +41,23 @@
           (i32.load offset=2097188
             (i32.const 0)))
         (local.set $l13
-          (i32.or
-            (i32.or
-              (i32.load offset=2097192
-                (i32.const 0))
-              (i32.shl
-                (i32.load offset=2097196
-                  (i32.const 0))
-                (i32.const 12)))
-            (i32.shl
-              (i32.load offset=2097200
-                (i32.const 0))
-              (i32.const 20))))
+          (i32.load offset=2097192
+            (i32.const 0)))
         (local.set $l14
-          (i32.load offset=2097204
+          (i32.load offset=2097196
             (i32.const 0)))
         (local.set $l15
-          (i32.load offset=2097208
+          (i32.load offset=2097200
             (i32.const 0)))
         (local.set $l16
-          (i32.load offset=2097212
+          (i32.load offset=2097204
             (i32.const 0)))
         (local.set $l17
           (i32.const 0))
         (local.set $l10
           (i32.const 0))
         (local.set $l11
-          (i32.load offset=2097216
+          (i32.load offset=2097208
             (i32.const 0)))
         (local.set $l17
           (i32.const 0))
@@ -151,34 +141,20 @@
         (local.get $l25))
       (i32.store offset=2097192
         (i32.const 0)
-        (i32.and
-          (local.get $l13)
-          (i32.const 4095)))
+        (local.get $l13))
       (i32.store offset=2097196
         (i32.const 0)
-        (i32.and
-          (i32.shr_u
-            (local.get $l13)
-            (i32.const 12))
-          (i32.const 255)))
+        (local.get $l14))
       (i32.store offset=2097200
         (i32.const 0)
-        (i32.shr_u
-          (local.get $l13)
-          (i32.const 20)))
-      (i32.store offset=2097204
-        (i32.const 0)
-        (local.get $l14))
-      (i32.store offset=2097208
-        (i32.const 0)
         (local.get $l15))
-      (i32.store offset=2097212
+      (i32.store offset=2097204
         (i32.const 0)
         (local.get $l16))
       (i32.store offset=2097152
         (i32.const 0)
         (local.get $l1))
-      (i32.store offset=2097216
+      (i32.store offset=2097208
         (i32.const 0)
         (local.get $l11))
       (i32.store offset=2097184
@@ -224,34 +200,20 @@
       (local.get $l26))
     (i32.store offset=2097192
       (i32.const 0)
-      (i32.and
-        (local.get $l13)
-        (i32.const 4095)))
+      (local.get $l13))
     (i32.store offset=2097196
       (i32.const 0)
-      (i32.and
-        (i32.shr_u
-          (local.get $l13)
-          (i32.const 12))
-        (i32.const 255)))
+      (local.get $l14))
     (i32.store offset=2097200
       (i32.const 0)
-      (i32.shr_u
-        (local.get $l13)
-        (i32.const 20)))
-    (i32.store offset=2097204
-      (i32.const 0)
-      (local.get $l14))
-    (i32.store offset=2097208
-      (i32.const 0)
       (local.get $l15))
-    (i32.store offset=2097212
+    (i32.store offset=2097204
       (i32.const 0)
       (local.get $l16))
     (i32.store offset=2097152
       (i32.const 0)
       (local.get $l1))
-    (i32.store offset=2097216
+    (i32.store offset=2097208
       (i32.const 0)
       (local.get $l11))
     (i32.store offset=2097184

@@ -4,7 +4,7 @@
   (type $t0 (func (param i32 i32 i32 i32 i32) (result i32)))
   (type $t1 (func (param i32) (result i32)))
   (type $t2 (func (param i32 i32 i32 i32 i32 i32) (result i32)))
-  (type $t3 (func (param i32 i32 i32 i32 i32 i32 i32)))
+  (type $t3 (func (param i32 i32 i32 i32 i32)))
   (type $t4 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (type $t5 (func (param i32 i32 i32 i32 i32 i32 i32 i32)))
   (type $t6 (func (param i32 i32 i32) (result i32)))
@@ -46,33 +46,23 @@
           (i32.load offset=2097188
             (i32.const 0)))
         (local.set $l13
-          (i32.or
-            (i32.or
-              (i32.load offset=2097192
-                (i32.const 0))
-              (i32.shl
-                (i32.load offset=2097196
-                  (i32.const 0))
-                (i32.const 12)))
-            (i32.shl
-              (i32.load offset=2097200
-                (i32.const 0))
-              (i32.const 20))))
+          (i32.load offset=2097192
+            (i32.const 0)))
         (local.set $l14
-          (i32.load offset=2097204
+          (i32.load offset=2097196
             (i32.const 0)))
         (local.set $l15
-          (i32.load offset=2097208
+          (i32.load offset=2097200
             (i32.const 0)))
         (local.set $l16
-          (i32.load offset=2097212
+          (i32.load offset=2097204
             (i32.const 0)))
         (local.set $l17
           (i32.const 0))
         (local.set $l10
           (i32.const 0))
         (local.set $l11
-          (i32.load offset=2097216
+          (i32.load offset=2097208
             (i32.const 0)))
         (local.set $l17
           (i32.const 0))
@@ -154,21 +144,11 @@
                 (local.get $l12))))
           (call $f1
             (local.get $l24)
-            (i32.and
-              (local.get $l13)
-              (i32.const 4095))
-            (i32.and
-              (i32.shr_u
-                (local.get $l13)
-                (i32.const 12))
-              (i32.const 255))
-            (i32.shr_u
-              (local.get $l13)
-              (i32.const 20))
+            (local.get $l13)
             (local.get $l14)
             (local.get $l15)
             (local.get $l16))
-          (i32.store offset=2097216
+          (i32.store offset=2097208
             (i32.const 0)
             (local.get $l11))
           (local.set $l23
@@ -180,7 +160,7 @@
               (i32.const 3)
               (i32.const 0)))
           (if $I6
-            (i32.load offset=2097244
+            (i32.load offset=2097236
               (i32.const 0))
             (then
               (return
@@ -195,7 +175,7 @@
                   (local.get $l8)
                   (i32.const 4)))))
           (local.set $l11
-            (i32.load offset=2097216
+            (i32.load offset=2097208
               (i32.const 0))))
         (local.set $l1
           (local.get $l23))
@@ -271,21 +251,11 @@
                 (local.get $l12))))
           (call $f1
             (local.get $l29)
-            (i32.and
-              (local.get $l13)
-              (i32.const 4095))
-            (i32.and
-              (i32.shr_u
-                (local.get $l13)
-                (i32.const 12))
-              (i32.const 255))
-            (i32.shr_u
-              (local.get $l13)
-              (i32.const 20))
+            (local.get $l13)
             (local.get $l14)
             (local.get $l15)
             (local.get $l16))
-          (i32.store offset=2097216
+          (i32.store offset=2097208
             (i32.const 0)
             (local.get $l11))
           (local.set $l10
@@ -300,7 +270,7 @@
                 (i32.const 2)
                 (i32.const 1))))
           (if $I10
-            (i32.load offset=2097244
+            (i32.load offset=2097236
               (i32.const 0))
             (then
               (return
@@ -315,7 +285,7 @@
                   (local.get $l8)
                   (i32.const 4)))))
           (local.set $l11
-            (i32.load offset=2097216
+            (i32.load offset=2097208
               (i32.const 0))))
         (if $I11
           (local.get $l10)
@@ -355,17 +325,7 @@
                   (local.get $l12))))
             (call $f1
               (local.get $l30)
-              (i32.and
-                (local.get $l13)
-                (i32.const 4095))
-              (i32.and
-                (i32.shr_u
-                  (local.get $l13)
-                  (i32.const 12))
-                (i32.const 255))
-              (i32.shr_u
-                (local.get $l13)
-                (i32.const 20))
+              (local.get $l13)
               (local.get $l14)
               (local.get $l15)
               (local.get $l16))
@@ -426,34 +386,20 @@
         (local.get $l31))
       (i32.store offset=2097192
         (i32.const 0)
-        (i32.and
-          (local.get $l13)
-          (i32.const 4095)))
+        (local.get $l13))
       (i32.store offset=2097196
         (i32.const 0)
-        (i32.and
-          (i32.shr_u
-            (local.get $l13)
-            (i32.const 12))
-          (i32.const 255)))
+        (local.get $l14))
       (i32.store offset=2097200
         (i32.const 0)
-        (i32.shr_u
-          (local.get $l13)
-          (i32.const 20)))
-      (i32.store offset=2097204
-        (i32.const 0)
-        (local.get $l14))
-      (i32.store offset=2097208
-        (i32.const 0)
         (local.get $l15))
-      (i32.store offset=2097212
+      (i32.store offset=2097204
         (i32.const 0)
         (local.get $l16))
       (i32.store offset=2097152
         (i32.const 0)
         (local.get $l1))
-      (i32.store offset=2097216
+      (i32.store offset=2097208
         (i32.const 0)
         (local.get $l11))
       (i32.store offset=2097184
@@ -499,34 +445,20 @@
       (local.get $l32))
     (i32.store offset=2097192
       (i32.const 0)
-      (i32.and
-        (local.get $l13)
-        (i32.const 4095)))
+      (local.get $l13))
     (i32.store offset=2097196
       (i32.const 0)
-      (i32.and
-        (i32.shr_u
-          (local.get $l13)
-          (i32.const 12))
-        (i32.const 255)))
+      (local.get $l14))
     (i32.store offset=2097200
       (i32.const 0)
-      (i32.shr_u
-        (local.get $l13)
-        (i32.const 20)))
-    (i32.store offset=2097204
-      (i32.const 0)
-      (local.get $l14))
-    (i32.store offset=2097208
-      (i32.const 0)
       (local.get $l15))
-    (i32.store offset=2097212
+    (i32.store offset=2097204
       (i32.const 0)
       (local.get $l16))
     (i32.store offset=2097152
       (i32.const 0)
       (local.get $l1))
-    (i32.store offset=2097216
+    (i32.store offset=2097208
       (i32.const 0)
       (local.get $l11))
     (i32.store offset=2097184
@@ -534,7 +466,7 @@
       (local.get $l9))
     (return
       (i32.const 1)))
-  (func $f1 (type $t3) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32)
+  (func $f1 (type $t3) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32)
     (i32.store offset=2097188
       (i32.const 0)
       (local.get $p0))
@@ -549,13 +481,7 @@
       (local.get $p3))
     (i32.store offset=2097204
       (i32.const 0)
-      (local.get $p4))
-    (i32.store offset=2097208
-      (i32.const 0)
-      (local.get $p5))
-    (i32.store offset=2097212
-      (i32.const 0)
-      (local.get $p6)))
+      (local.get $p4)))
   (func $f2 (type $t4) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32) (param $p7 i32) (param $p8 i32) (result i32)
     (i32.store offset=2097152
       (i32.const 0)
@@ -611,7 +537,7 @@
     (i32.store offset=2097184
       (i32.const 0)
       (local.get $p0))
-    (i32.store offset=2097216
+    (i32.store offset=2097208
       (i32.const 0)
       (local.get $p1))
     (local.get $p2))

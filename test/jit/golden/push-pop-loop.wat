@@ -3,7 +3,7 @@
 (module
   (type $t0 (func (param i32 i32 i32 i32 i32) (result i32)))
   (type $t1 (func (param i32) (result i32)))
-  (type $t2 (func (param i32 i32 i32 i32 i32 i32 i32)))
+  (type $t2 (func (param i32 i32 i32 i32 i32)))
   (type $t3 (func (param i32 i32 i32 i32 i32 i32 i32 i32)))
   (type $t4 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (import "env" "memory" (memory $env.memory 113 113))
@@ -44,33 +44,23 @@
           (i32.load offset=2097188
             (i32.const 0)))
         (local.set $l13
-          (i32.or
-            (i32.or
-              (i32.load offset=2097192
-                (i32.const 0))
-              (i32.shl
-                (i32.load offset=2097196
-                  (i32.const 0))
-                (i32.const 12)))
-            (i32.shl
-              (i32.load offset=2097200
-                (i32.const 0))
-              (i32.const 20))))
+          (i32.load offset=2097192
+            (i32.const 0)))
         (local.set $l14
-          (i32.load offset=2097204
+          (i32.load offset=2097196
             (i32.const 0)))
         (local.set $l15
-          (i32.load offset=2097208
+          (i32.load offset=2097200
             (i32.const 0)))
         (local.set $l16
-          (i32.load offset=2097212
+          (i32.load offset=2097204
             (i32.const 0)))
         (local.set $l17
           (i32.const 0))
         (local.set $l10
           (i32.const 0))
         (local.set $l11
-          (i32.load offset=2097216
+          (i32.load offset=2097208
             (i32.const 0)))
         (local.set $l40
           (call_indirect $env.table (type $t0)
@@ -174,17 +164,7 @@
               (br $B4))
             (call $f1
               (local.get $l12)
-              (i32.and
-                (local.get $l13)
-                (i32.const 4095))
-              (i32.and
-                (i32.shr_u
-                  (local.get $l13)
-                  (i32.const 12))
-                (i32.const 255))
-              (i32.shr_u
-                (local.get $l13)
-                (i32.const 20))
+              (local.get $l13)
               (local.get $l14)
               (local.get $l15)
               (local.get $l16))
@@ -254,17 +234,7 @@
               (br $B6))
             (call $f1
               (local.get $l12)
-              (i32.and
-                (local.get $l13)
-                (i32.const 4095))
-              (i32.and
-                (i32.shr_u
-                  (local.get $l13)
-                  (i32.const 12))
-                (i32.const 255))
-              (i32.shr_u
-                (local.get $l13)
-                (i32.const 20))
+              (local.get $l13)
               (local.get $l14)
               (local.get $l15)
               (local.get $l16))
@@ -395,21 +365,11 @@
                       (local.get $l12))))
                 (call $f1
                   (local.get $l37)
-                  (i32.and
-                    (local.get $l13)
-                    (i32.const 4095))
-                  (i32.and
-                    (i32.shr_u
-                      (local.get $l13)
-                      (i32.const 12))
-                    (i32.const 255))
-                  (i32.shr_u
-                    (local.get $l13)
-                    (i32.const 20))
+                  (local.get $l13)
                   (local.get $l14)
                   (local.get $l15)
                   (local.get $l16))
-                (i32.store offset=2097216
+                (i32.store offset=2097208
                   (i32.const 0)
                   (local.get $l11))
                 (local.set $l36
@@ -421,7 +381,7 @@
                     (i32.const 1)
                     (i32.const 0)))
                 (if $I13
-                  (i32.load offset=2097244
+                  (i32.load offset=2097236
                     (i32.const 0))
                   (then
                     (return
@@ -436,7 +396,7 @@
                         (local.get $l8)
                         (i32.const 4)))))
                 (local.set $l11
-                  (i32.load offset=2097216
+                  (i32.load offset=2097208
                     (i32.const 0))))
               (local.set $l9
                 (local.get $l36))
@@ -489,28 +449,14 @@
         (local.get $l46))
       (i32.store offset=2097192
         (i32.const 0)
-        (i32.and
-          (local.get $l13)
-          (i32.const 4095)))
+        (local.get $l13))
       (i32.store offset=2097196
         (i32.const 0)
-        (i32.and
-          (i32.shr_u
-            (local.get $l13)
-            (i32.const 12))
-          (i32.const 255)))
+        (local.get $l14))
       (i32.store offset=2097200
         (i32.const 0)
-        (i32.shr_u
-          (local.get $l13)
-          (i32.const 20)))
-      (i32.store offset=2097204
-        (i32.const 0)
-        (local.get $l14))
-      (i32.store offset=2097208
-        (i32.const 0)
         (local.get $l15))
-      (i32.store offset=2097212
+      (i32.store offset=2097204
         (i32.const 0)
         (local.get $l16))
       (i32.store offset=2097156
@@ -522,7 +468,7 @@
       (i32.store offset=2097168
         (i32.const 0)
         (local.get $l5))
-      (i32.store offset=2097216
+      (i32.store offset=2097208
         (i32.const 0)
         (local.get $l11))
       (i32.store offset=2097184
@@ -568,28 +514,14 @@
       (local.get $l47))
     (i32.store offset=2097192
       (i32.const 0)
-      (i32.and
-        (local.get $l13)
-        (i32.const 4095)))
+      (local.get $l13))
     (i32.store offset=2097196
       (i32.const 0)
-      (i32.and
-        (i32.shr_u
-          (local.get $l13)
-          (i32.const 12))
-        (i32.const 255)))
+      (local.get $l14))
     (i32.store offset=2097200
       (i32.const 0)
-      (i32.shr_u
-        (local.get $l13)
-        (i32.const 20)))
-    (i32.store offset=2097204
-      (i32.const 0)
-      (local.get $l14))
-    (i32.store offset=2097208
-      (i32.const 0)
       (local.get $l15))
-    (i32.store offset=2097212
+    (i32.store offset=2097204
       (i32.const 0)
       (local.get $l16))
     (i32.store offset=2097156
@@ -601,7 +533,7 @@
     (i32.store offset=2097168
       (i32.const 0)
       (local.get $l5))
-    (i32.store offset=2097216
+    (i32.store offset=2097208
       (i32.const 0)
       (local.get $l11))
     (i32.store offset=2097184
@@ -609,7 +541,7 @@
       (local.get $l9))
     (return
       (i32.const 1)))
-  (func $f1 (type $t2) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32)
+  (func $f1 (type $t2) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32)
     (i32.store offset=2097188
       (i32.const 0)
       (local.get $p0))
@@ -624,13 +556,7 @@
       (local.get $p3))
     (i32.store offset=2097204
       (i32.const 0)
-      (local.get $p4))
-    (i32.store offset=2097208
-      (i32.const 0)
-      (local.get $p5))
-    (i32.store offset=2097212
-      (i32.const 0)
-      (local.get $p6)))
+      (local.get $p4)))
   (func $f2 (type $t3) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32) (param $p7 i32)
     (i32.store offset=2097152
       (i32.const 0)
@@ -660,13 +586,13 @@
     (i32.store offset=2097184
       (i32.const 0)
       (local.get $p0))
-    (i32.store offset=2097216
+    (i32.store offset=2097208
       (i32.const 0)
       (local.get $p1))
-    (i32.store offset=2097224
+    (i32.store offset=2097216
       (i32.const 0)
       (local.get $p2))
-    (i32.store offset=2097228
+    (i32.store offset=2097220
       (i32.const 0)
       (local.get $p3))
     (local.get $p4))

@@ -3,7 +3,7 @@
 (module
   (type $t0 (func (param i32 i32 i32 i32 i32) (result i32)))
   (type $t1 (func (param i32) (result i32)))
-  (type $t2 (func (param i32 i32 i32 i32 i32 i32 i32)))
+  (type $t2 (func (param i32 i32 i32 i32 i32)))
   (type $t3 (func (param i32 i32 i32 i32 i32 i32 i32 i32)))
   (import "env" "memory" (memory $env.memory 113 113))
   (import "env" "table" (table $env.table 10 funcref))
@@ -43,33 +43,23 @@
           (i32.load offset=2097188
             (i32.const 0)))
         (local.set $l13
-          (i32.or
-            (i32.or
-              (i32.load offset=2097192
-                (i32.const 0))
-              (i32.shl
-                (i32.load offset=2097196
-                  (i32.const 0))
-                (i32.const 12)))
-            (i32.shl
-              (i32.load offset=2097200
-                (i32.const 0))
-              (i32.const 20))))
+          (i32.load offset=2097192
+            (i32.const 0)))
         (local.set $l14
-          (i32.load offset=2097204
+          (i32.load offset=2097196
             (i32.const 0)))
         (local.set $l15
-          (i32.load offset=2097208
+          (i32.load offset=2097200
             (i32.const 0)))
         (local.set $l16
-          (i32.load offset=2097212
+          (i32.load offset=2097204
             (i32.const 0)))
         (local.set $l17
           (i32.const 0))
         (local.set $l10
           (i32.const 0))
         (local.set $l11
-          (i32.load offset=2097216
+          (i32.load offset=2097208
             (i32.const 0)))
         (local.set $l17
           (i32.const 0))
@@ -313,17 +303,7 @@
                       (local.get $l12))))
                 (call $f1
                   (local.get $l38)
-                  (i32.and
-                    (local.get $l13)
-                    (i32.const 4095))
-                  (i32.and
-                    (i32.shr_u
-                      (local.get $l13)
-                      (i32.const 12))
-                    (i32.const 255))
-                  (i32.shr_u
-                    (local.get $l13)
-                    (i32.const 20))
+                  (local.get $l13)
                   (local.get $l14)
                   (local.get $l15)
                   (local.get $l16))
@@ -405,17 +385,7 @@
                       (local.get $l12))))
                 (call $f1
                   (local.get $l41)
-                  (i32.and
-                    (local.get $l13)
-                    (i32.const 4095))
-                  (i32.and
-                    (i32.shr_u
-                      (local.get $l13)
-                      (i32.const 12))
-                    (i32.const 255))
-                  (i32.shr_u
-                    (local.get $l13)
-                    (i32.const 20))
+                  (local.get $l13)
                   (local.get $l14)
                   (local.get $l15)
                   (local.get $l16))
@@ -518,28 +488,14 @@
         (local.get $l49))
       (i32.store offset=2097192
         (i32.const 0)
-        (i32.and
-          (local.get $l13)
-          (i32.const 4095)))
+        (local.get $l13))
       (i32.store offset=2097196
         (i32.const 0)
-        (i32.and
-          (i32.shr_u
-            (local.get $l13)
-            (i32.const 12))
-          (i32.const 255)))
+        (local.get $l14))
       (i32.store offset=2097200
         (i32.const 0)
-        (i32.shr_u
-          (local.get $l13)
-          (i32.const 20)))
-      (i32.store offset=2097204
-        (i32.const 0)
-        (local.get $l14))
-      (i32.store offset=2097208
-        (i32.const 0)
         (local.get $l15))
-      (i32.store offset=2097212
+      (i32.store offset=2097204
         (i32.const 0)
         (local.get $l16))
       (i32.store offset=2097156
@@ -551,7 +507,7 @@
       (i32.store offset=2097180
         (i32.const 0)
         (local.get $l8))
-      (i32.store offset=2097216
+      (i32.store offset=2097208
         (i32.const 0)
         (local.get $l11))
       (i32.store offset=2097184
@@ -597,28 +553,14 @@
       (local.get $l50))
     (i32.store offset=2097192
       (i32.const 0)
-      (i32.and
-        (local.get $l13)
-        (i32.const 4095)))
+      (local.get $l13))
     (i32.store offset=2097196
       (i32.const 0)
-      (i32.and
-        (i32.shr_u
-          (local.get $l13)
-          (i32.const 12))
-        (i32.const 255)))
+      (local.get $l14))
     (i32.store offset=2097200
       (i32.const 0)
-      (i32.shr_u
-        (local.get $l13)
-        (i32.const 20)))
-    (i32.store offset=2097204
-      (i32.const 0)
-      (local.get $l14))
-    (i32.store offset=2097208
-      (i32.const 0)
       (local.get $l15))
-    (i32.store offset=2097212
+    (i32.store offset=2097204
       (i32.const 0)
       (local.get $l16))
     (i32.store offset=2097156
@@ -630,7 +572,7 @@
     (i32.store offset=2097180
       (i32.const 0)
       (local.get $l8))
-    (i32.store offset=2097216
+    (i32.store offset=2097208
       (i32.const 0)
       (local.get $l11))
     (i32.store offset=2097184
@@ -638,7 +580,7 @@
       (local.get $l9))
     (return
       (i32.const 1)))
-  (func $f1 (type $t2) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32)
+  (func $f1 (type $t2) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32)
     (i32.store offset=2097188
       (i32.const 0)
       (local.get $p0))
@@ -653,13 +595,7 @@
       (local.get $p3))
     (i32.store offset=2097204
       (i32.const 0)
-      (local.get $p4))
-    (i32.store offset=2097208
-      (i32.const 0)
-      (local.get $p5))
-    (i32.store offset=2097212
-      (i32.const 0)
-      (local.get $p6)))
+      (local.get $p4)))
   (func $f2 (type $t3) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32) (param $p7 i32)
     (i32.store offset=2097152
       (i32.const 0)
@@ -689,13 +625,13 @@
     (i32.store offset=2097184
       (i32.const 0)
       (local.get $p0))
-    (i32.store offset=2097216
+    (i32.store offset=2097208
       (i32.const 0)
       (local.get $p1))
-    (i32.store offset=2097224
+    (i32.store offset=2097216
       (i32.const 0)
       (local.get $p2))
-    (i32.store offset=2097228
+    (i32.store offset=2097220
       (i32.const 0)
       (local.get $p3))
     (local.get $p4))
