@@ -41,11 +41,11 @@
  */
 import { Flag, type ModeInfo } from '../semantics/backend.js';
 import { StateSlot } from '../../runtime/cpu.js';
-import { EmitBackend, HELPER_MODULE_ID, type HelperSite, IMPORTS, JitExit, type Next, Untranslatable } from './emit-backend.js';
+import { EmitBackend, HELPER_MODULE_ID, type HelperSite, IMPORTS, JitExit, type Next, RAISE_EXIT, Untranslatable } from './emit-backend.js';
 import { regionLiveness } from './liveness.js';
 import { type Block, type Region, runsIntoNextPage, translatedSemantics } from './region.js';
 import { bulkString, emitBulkString } from './string-ops.js';
-import { type FlowNode, naturalLoops, reducible, structure, tableCode, type Target, type Terminator } from './structure.js';
+import { exitLabel, type FlowNode, naturalLoops, reducible, structure, tableCode, type Target, type Terminator } from './structure.js';
 import { type Encoder, type Expr, WasmModule } from './wasm.js';
 
 export interface CompileOptions {
@@ -122,7 +122,7 @@ export const ENTRY_COUNTER = 'entries';
 /** Most return points a run-time jump target is compared with before the region leaves for the dispatcher. */
 const MAX_RETURN_CANDIDATES = 8;
 
-/** The structure's exits: leaving for the dispatcher, and the budget test failing. */
+/** The structure's exits: leaving for the dispatcher, the budget test failing (and RAISE_EXIT: a failed runtime call). */
 const EXIT_CONTINUE = 0;
 const EXIT_BUDGET = 1;
 
@@ -295,7 +295,7 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
       const inLoop = shape.inLoop.has(eip);
       const n = block.insns.length;
       if (checks.has(eip)) {
-        b.emit(w.if_(m.i32.lt_s(w.get(b.budgetLocal), w.k(maxPath.get(eip)!)), w.block([w.set(b.nextLocal, w.k(eip)), w.br(`exit${EXIT_BUDGET}`)])));
+        b.emit(w.if_(m.i32.lt_s(w.get(b.budgetLocal), w.k(maxPath.get(eip)!)), w.block([w.set(b.nextLocal, w.k(eip)), w.br(exitLabel(EXIT_BUDGET))])));
       }
       const callee = calleePages.get(eip >>> 12);
       if (callee) {
@@ -306,7 +306,7 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
         const load = b.take();
         b.emit(...before, w.if_(m.i32.eqz(w.get(callee.checked)), w.block([
           ...load,
-          w.if_(moved, w.block([w.set(b.nextLocal, w.k(eip)), w.br(`exit${EXIT_CONTINUE}`)])),
+          w.if_(moved, w.block([w.set(b.nextLocal, w.k(eip)), w.br(exitLabel(EXIT_CONTINUE))])),
           w.set(callee.checked, w.k(1)),
         ])));
       }
@@ -407,7 +407,7 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
     nodes[prologueIndex] = {
       code: [
         w.globalSet(ENTRY_COUNTER, m.i32.add(w.globalGet(ENTRY_COUNTER), w.k(1))),
-        ...b.loadRegisters(), ...b.loadFlagState(), w.set(b.smcLocal, w.k(0)), w.set(b.budgetLocal, b.loadState(StateSlot.Budget)),
+        ...b.loadUsedRegisters(), ...b.loadFlagState(), w.set(b.smcLocal, w.k(0)), w.set(b.budgetLocal, b.loadState(StateSlot.Budget)),
       ],
       term: cases.length ? { kind: 'table', index: m.i32.sub(w.get(entryParam), w.k(1)), cases, default: enter(entries[0]!) } : { kind: 'goto', to: enter(entries[0]!) },
     };
@@ -419,7 +419,11 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
       // by now: only the registers some block assigns.
       return [...b.flushToState(true), ...b.storeAssignedRegisters(), b.budgetToState(0), b.storeState(StateSlot.Eip, w.get(b.nextLocal)), w.ret(w.k(code))];
     };
-    const exits = [exitCode(JitExit.Continue), exitCode(JitExit.Budget)];
+    const exits: Expr[][] = [];
+    exits[EXIT_CONTINUE] = exitCode(JitExit.Continue);
+    exits[EXIT_BUDGET] = exitCode(JitExit.Budget);
+    // EmitBackend.raised(): the flags, budget and EIP are in the state block already.
+    exits[RAISE_EXIT] = [...b.storeAssignedRegisters(), w.ret(w.k(JitExit.Exception))];
     const flow = shape.copies && reducible(nodes, prologueIndex)
       ? structure(w, nodes, prologueIndex, exits)
       : dispatchLoopFlow(mod, nodes, prologueIndex, exits);
@@ -507,7 +511,7 @@ function targetsOf(next: Next, inRegion: ReadonlySet<number>, returns: readonly 
 export function dispatchLoopFlow(mod: WasmModule, nodes: readonly FlowNode[], root: number, exits: readonly Expr[][]): Expr {
   const w = mod;
   const label = mod.newLocal();
-  const go = (t: Target): Expr[] => [...(t.code ?? []), ...('exit' in t ? [w.br(`exit${t.exit}`)] : [w.set(label, w.k(t.node)), w.br('top')])];
+  const go = (t: Target): Expr[] => [...(t.code ?? []), ...('exit' in t ? [w.br(exitLabel(t.exit))] : [w.set(label, w.k(t.node)), w.br('top')])];
   const caseCode = (n: FlowNode, k: number): Expr[] => {
     const t = n.term;
     if (t.kind === 'goto') return [...n.code, ...go(t.to)];
@@ -521,7 +525,7 @@ export function dispatchLoopFlow(mod: WasmModule, nodes: readonly FlowNode[], ro
   const inner = w.block(tableCode(w, 'c', w.get(label), nodes.slice(0, -1).map(caseCode), caseCode(nodes[nodes.length - 1]!, nodes.length - 1)));
   let out: Expr = w.block([w.set(label, w.k(root)), w.loop('top', inner), w.unreachable()]);
   exits.forEach((code, k) => {
-    out = w.block([w.named(`exit${k}`, [out]), ...code]);
+    out = w.block([w.named(exitLabel(k), [out]), ...code]);
   });
   return out;
 }

@@ -35,6 +35,7 @@ import { type Instruction, Seg, type Size } from '../table/types.js';
 import { LAZY_KIND_MASK, LAZY_KIND_OP_SHIFT, LAZY_KIND_SIZE_SHIFT, packLazyKind, StateSlot } from '../../runtime/cpu.js';
 import { Access, tlbMask, TLB_VALID } from '../../runtime/mmu.js';
 import type { Expr, WasmModule } from './wasm.js';
+import { exitLabel } from './structure.js';
 import binaryen from 'binaryen';
 
 /** Why translated code returned to the dispatcher (the function's result). */
@@ -286,10 +287,17 @@ function bitOf(f: number): number {
 const REG_SLOTS = [0, 1, 2, 3, 4, 5, 6, 7].map((r) => StateSlot.Regs + r);
 
 /**
+ * The index of a region function's raise exit (raised()) among the exits
+ * its compiler places around the code, and its label (structure.ts).
+ */
+export const RAISE_EXIT = 2;
+const RAISE_EXIT_LABEL = exitLabel(RAISE_EXIT);
+
+/**
  * The module's state writers: small functions that store their parameters
  * to state-block slots, one call standing for a group of stores on the
  * cold paths (a runtime call on a TLB miss, an exit other than the
- * region's two shared ones, a failed runtime call). A store to the state block
+ * region's shared ones). A store to the state block
  * takes 9 bytes besides its value, a parameter 2: the stores of exits and
  * slow paths were about 45% of the bytes of the modules a Linux boot
  * compiles, and our encoder and V8's compilers cost in proportion to bytes.
@@ -301,7 +309,6 @@ const STATE_WRITERS = {
   regs: { name: 'wregs', slots: REG_SLOTS, returns: false },
   exit: { name: 'wexit', slots: [StateSlot.Eip, StateSlot.Budget], returns: true },
   trap: { name: 'wtrap', slots: [StateSlot.Eip, StateSlot.Budget, StateSlot.ExitArg, StateSlot.ExitError], returns: true },
-  raise: { name: 'wraise', slots: REG_SLOTS, returns: true },
 } as const;
 type StateWriter = keyof typeof STATE_WRITERS;
 
@@ -417,6 +424,19 @@ export class EmitBackend implements Backend<Val> {
     return this.regLocals.map((l, r) => this.w.initSet(l, this.loadState(StateSlot.Regs + r)));
   }
 
+  /**
+   * loadRegisters() of the registers the function's code reads or assigns
+   * (WasmModule.used), for its prologue once all of it is emitted: another's
+   * local is never looked at.
+   */
+  loadUsedRegisters(): Expr[] {
+    const out: Expr[] = [];
+    this.regLocals.forEach((l, r) => {
+      if (this.w.used(l)) out.push(this.w.initSet(l, this.loadState(StateSlot.Regs + r)));
+    });
+    return out;
+  }
+
   /** Registers back to the state block: stores with `inline` (a hot path), else a call of the module's writer. */
   storeRegisters(inline = false): Expr[] {
     if (!inline) return [this.writeState('regs', this.regLocals.map((l) => this.w.get(l)))];
@@ -439,17 +459,18 @@ export class EmitBackend implements Backend<Val> {
 
   /**
    * After a runtime call that may fail (a load, store or probe on the slow
-   * path, a port access, a helper): if it did (state.Raised), the
-   * registers to the state block and JitExit.Exception (the call had the
-   * flags and budget stored; the runtime put the EIP there). Not a
+   * path, a port access, a helper): if it did (state.Raised), a branch to
+   * the function's raise exit (RAISE_EXIT, which the region's
+   * compiler places around its code: the registers its code assigns to the
+   * state block, and JitExit.Exception); the call had the flags and budget
+   * stored, and the runtime put the EIP there. Not a
    * try/catch_all around the function: for every call inside a try, V8's
    * optimising compiler merges every local into the handler's state, and
    * regions have hundreds of locals (a Linux boot spent about a sixth of
    * its CPU time on it).
    */
   raised(): Expr {
-    const w = this.w;
-    return w.if_(this.loadState(StateSlot.Raised), w.ret(this.writeState('raise', [...this.regLocals.map((l) => w.get(l)), this.c(JitExit.Exception)])));
+    return this.w.if_(this.loadState(StateSlot.Raised), this.w.br(RAISE_EXIT_LABEL));
   }
 
   /**

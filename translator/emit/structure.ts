@@ -15,6 +15,11 @@
  */
 import type { Expr, WasmModule } from './wasm.js';
 
+/** The label of the structure's exit `k` (a block around the whole flow, its code after the block). */
+export function exitLabel(k: number): string {
+  return `exit${k}`;
+}
+
 /** Where a branch goes: a node, or one of the structure's exits by index. Each target is used once: its code is placed once. */
 export type Target = { readonly node: number; readonly code?: readonly Expr[] } | { readonly exit: number; readonly code?: readonly Expr[] };
 
@@ -149,7 +154,6 @@ export function structure(w: WasmModule, nodes: readonly FlowNode[], root: numbe
   const merge = (n: number): boolean => (forwardPreds.get(n) ?? 0) >= 2;
   const children = new Map<number, number[]>(order.map((n) => [n, []]));
   for (const n of order) if (n !== root) children.get(idom.get(n)!)!.push(n);
-  const exitLabel = (k: number): string => `exit${k}`;
 
   const branch = (from: number, t: Target): Expr[] => {
     const code = [...(t.code ?? [])];

@@ -119,6 +119,7 @@ export class WasmModule {
     this.locals = [];
     this.paramCount = params;
     this.assignedLocals = [];
+    this.readLocals = [];
   }
 
   /** Locals of the current function that set() or tee() assigned (not those initSet() did). */
@@ -127,6 +128,14 @@ export class WasmModule {
   /** Has set() or tee() assigned the local in the current function so far? */
   assigned(local: number): boolean {
     return this.assignedLocals[local] === true;
+  }
+
+  /** Locals of the current function that get() read. */
+  private readLocals: boolean[] = [];
+
+  /** Has get() read the local, or set() or tee() assigned it, in the current function so far? */
+  used(local: number): boolean {
+    return this.readLocals[local] === true || this.assignedLocals[local] === true;
   }
 
   newLocal(type: number = i32): number {
@@ -153,7 +162,10 @@ export class WasmModule {
 
   // --- expressions -------------------------------------------------------
   k(n: number): Expr { return this.m.i32.const(n | 0); }
-  get(local: number): Expr { return this.m.local.get(local, i32); }
+  get(local: number): Expr {
+    this.readLocals[local] = true;
+    return this.m.local.get(local, i32);
+  }
   set(local: number, v: Expr): Expr {
     this.assignedLocals[local] = true;
     return this.m.local.set(local, v);
