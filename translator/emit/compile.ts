@@ -41,7 +41,7 @@
  */
 import { Flag, type ModeInfo } from '../semantics/backend.js';
 import { StateSlot } from '../../runtime/cpu.js';
-import { EmitBackend, HELPER_MODULE_ID, type HelperSite, IMPORTS, JitExit, type Next, RAISE_EXIT, Untranslatable } from './emit-backend.js';
+import { EmitBackend, HELPER_MODULE_ID, type HelperSite, IMPORTS, JitExit, type Next, RAISE_EXIT, COLD_EXIT, Untranslatable } from './emit-backend.js';
 import { regionLiveness } from './liveness.js';
 import { type Block, type Region, runsIntoNextPage, translatedSemantics } from './region.js';
 import { bulkString, emitBulkString } from './string-ops.js';
@@ -424,6 +424,8 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
     exits[EXIT_BUDGET] = exitCode(JitExit.Budget);
     // EmitBackend.raised(): the flags, budget and EIP are in the state block already.
     exits[RAISE_EXIT] = [...b.storeAssignedRegisters(), w.ret(w.k(JitExit.Exception))];
+    // Every other way out (EmitBackend COLD_EXIT): flags, EIP and budget written, the code in exitCodeLocal.
+    exits[COLD_EXIT] = [...b.storeAssignedRegisters(), w.ret(w.get(b.exitCodeLocal))];
     const flow = shape.copies && reducible(nodes, prologueIndex)
       ? structure(w, nodes, prologueIndex, exits)
       : dispatchLoopFlow(mod, nodes, prologueIndex, exits);

@@ -292,6 +292,13 @@ const REG_SLOTS = [0, 1, 2, 3, 4, 5, 6, 7].map((r) => StateSlot.Regs + r);
  */
 export const RAISE_EXIT = 2;
 const RAISE_EXIT_LABEL = exitLabel(RAISE_EXIT);
+/**
+ * The exit every other leaving path branches to once it has written the
+ * flags, the EIP and the budget (and an exit's argument) and set
+ * EmitBackend.exitCodeLocal: the registers the code assigns, then that code.
+ */
+export const COLD_EXIT = 3;
+const COLD_EXIT_LABEL = exitLabel(COLD_EXIT);
 
 /**
  * The module's state writers: small functions that store their parameters
@@ -307,8 +314,8 @@ const RAISE_EXIT_LABEL = exitLabel(RAISE_EXIT);
 const STATE_WRITERS = {
   flags: { name: 'wflags', slots: [StateSlot.Flags, StateSlot.LazyKind, StateSlot.LazyRes, StateSlot.LazyA, StateSlot.LazyB], returns: false },
   regs: { name: 'wregs', slots: REG_SLOTS, returns: false },
-  exit: { name: 'wexit', slots: [StateSlot.Eip, StateSlot.Budget], returns: true },
-  trap: { name: 'wtrap', slots: [StateSlot.Eip, StateSlot.Budget, StateSlot.ExitArg, StateSlot.ExitError], returns: true },
+  exit: { name: 'wexit', slots: [StateSlot.Eip, StateSlot.Budget], returns: false },
+  trap: { name: 'wtrap', slots: [StateSlot.Eip, StateSlot.Budget, StateSlot.ExitArg, StateSlot.ExitError], returns: false },
 } as const;
 type StateWriter = keyof typeof STATE_WRITERS;
 
@@ -321,6 +328,8 @@ export class EmitBackend implements Backend<Val> {
   readonly nextLocal: number;
   /** Set by a slow store that invalidated translated code. */
   readonly smcLocal: number;
+  /** The JitExit a path leaving through COLD_EXIT returns. */
+  readonly exitCodeLocal: number;
   /**
    * The execution budget, kept in a local inside the region: written to the
    * state block at exits and before runtime calls (which give the
@@ -352,6 +361,7 @@ export class EmitBackend implements Backend<Val> {
     this.regLocals = Array.from({ length: 8 }, () => o.mod.newLocal());
     this.nextLocal = o.mod.newLocal();
     this.smcLocal = o.mod.newLocal();
+    this.exitCodeLocal = o.mod.newLocal();
     this.budgetLocal = o.mod.newLocal();
     const l = (): number => o.mod.newLocal();
     this.d = { f: l(), kind: l(), res: l(), a: l(), b: l(), ckind: l(), cres: l(), ca: l(), cb: l() };
@@ -1143,8 +1153,9 @@ export class EmitBackend implements Backend<Val> {
   private exitStmts(eip: number, giveBack: number, vector: number, errorCode: number, code: JitExit): Expr[] {
     return [
       ...this.flushToState(),
-      ...this.storeRegisters(),
-      this.w.ret(this.writeState('trap', [this.c(eip), this.budgetWith(giveBack), this.c(vector), this.c(errorCode), this.c(code)])),
+      this.writeState('trap', [this.c(eip), this.budgetWith(giveBack), this.c(vector), this.c(errorCode)]),
+      this.w.set(this.exitCodeLocal, this.c(code)),
+      this.w.br(COLD_EXIT_LABEL),
     ];
   }
 
@@ -1152,8 +1163,9 @@ export class EmitBackend implements Backend<Val> {
   exitAfterInstruction(giveBack: number, code: JitExit = JitExit.Continue): Expr[] {
     return [
       ...this.flushToState(),
-      ...this.storeRegisters(),
-      this.w.ret(this.writeState('exit', [this.nextExpr(), this.budgetWith(giveBack), this.c(code)])),
+      this.writeState('exit', [this.nextExpr(), this.budgetWith(giveBack)]),
+      this.w.set(this.exitCodeLocal, this.c(code)),
+      this.w.br(COLD_EXIT_LABEL),
     ];
   }
 

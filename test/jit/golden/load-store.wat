@@ -5,452 +5,434 @@
   (type $t1 (func (param i32) (result i32)))
   (type $t2 (func (param i32 i32 i32 i32 i32 i32) (result i32)))
   (type $t3 (func (param i32 i32 i32 i32 i32)))
-  (type $t4 (func (param i32 i32 i32 i32 i32 i32 i32 i32)))
-  (type $t5 (func (param i32 i32 i32) (result i32)))
+  (type $t4 (func (param i32 i32)))
   (import "env" "memory" (memory $env.memory 113 113))
   (import "env" "table" (table $env.table 10 funcref))
   (func $run (export "run") (type $t1) (param $p0 i32) (result i32)
-    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32)
+    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32)
     (block $B0
       (block $B1
         (block $B2
-          (global.set $entries
-            (i32.add
-              (global.get $entries)
-              (i32.const 1)))
-          (local.set $l1
-            (i32.load offset=2097152
-              (i32.const 0)))
-          (local.set $l2
-            (i32.load offset=2097156
-              (i32.const 0)))
-          (local.set $l3
-            (i32.load offset=2097160
-              (i32.const 0)))
-          (local.set $l4
-            (i32.load offset=2097164
-              (i32.const 0)))
-          (local.set $l5
-            (i32.load offset=2097168
-              (i32.const 0)))
-          (local.set $l6
-            (i32.load offset=2097172
-              (i32.const 0)))
-          (local.set $l7
-            (i32.load offset=2097176
-              (i32.const 0)))
-          (local.set $l8
-            (i32.load offset=2097180
-              (i32.const 0)))
-          (local.set $l12
-            (i32.load offset=2097188
-              (i32.const 0)))
-          (local.set $l13
-            (i32.load offset=2097192
-              (i32.const 0)))
-          (local.set $l14
-            (i32.load offset=2097196
-              (i32.const 0)))
-          (local.set $l15
-            (i32.load offset=2097200
-              (i32.const 0)))
-          (local.set $l16
-            (i32.load offset=2097204
-              (i32.const 0)))
-          (local.set $l17
-            (i32.const 0))
-          (local.set $l10
-            (i32.const 0))
-          (local.set $l11
-            (i32.load offset=2097208
-              (i32.const 0)))
-          (local.set $l17
-            (i32.const 0))
-          (if $I3
-            (i32.lt_s
-              (local.get $l11)
-              (i32.const 3))
-            (then
-              (local.set $l9
-                (i32.const 1048576))
-              (br $B1)))
-          (local.set $l11
-            (i32.sub
-              (local.get $l11)
-              (i32.const 3)))
-          (local.set $l21
-            (local.get $l4))
-          (local.set $l22
-            (i32.load offset=2101248
-              (i32.shl
-                (i32.shr_u
-                  (local.get $l21)
-                  (i32.const 12))
-                (i32.const 2))))
-          (block $B4
-            (block $B5
-              (br_if $B5
-                (i32.ne
-                  (i32.and
+          (block $B3
+            (global.set $entries
+              (i32.add
+                (global.get $entries)
+                (i32.const 1)))
+            (local.set $l1
+              (i32.load offset=2097152
+                (i32.const 0)))
+            (local.set $l2
+              (i32.load offset=2097156
+                (i32.const 0)))
+            (local.set $l4
+              (i32.load offset=2097164
+                (i32.const 0)))
+            (local.set $l13
+              (i32.load offset=2097188
+                (i32.const 0)))
+            (local.set $l14
+              (i32.load offset=2097192
+                (i32.const 0)))
+            (local.set $l15
+              (i32.load offset=2097196
+                (i32.const 0)))
+            (local.set $l16
+              (i32.load offset=2097200
+                (i32.const 0)))
+            (local.set $l17
+              (i32.load offset=2097204
+                (i32.const 0)))
+            (local.set $l18
+              (i32.const 0))
+            (local.set $l10
+              (i32.const 0))
+            (local.set $l12
+              (i32.load offset=2097208
+                (i32.const 0)))
+            (local.set $l18
+              (i32.const 0))
+            (if $I4
+              (i32.lt_s
+                (local.get $l12)
+                (i32.const 3))
+              (then
+                (local.set $l9
+                  (i32.const 1048576))
+                (br $B2)))
+            (local.set $l12
+              (i32.sub
+                (local.get $l12)
+                (i32.const 3)))
+            (local.set $l22
+              (local.get $l4))
+            (local.set $l23
+              (i32.load offset=2101248
+                (i32.shl
+                  (i32.shr_u
                     (local.get $l22)
-                    (i32.const 65))
-                  (i32.const 1)))
-              (br_if $B5
-                (i32.gt_u
-                  (i32.and
-                    (local.get $l21)
-                    (i32.const 4095))
-                  (i32.const 4092)))
-              (local.set $l23
-                (i32.load align=1
-                  (i32.xor
+                    (i32.const 12))
+                  (i32.const 2))))
+            (block $B5
+              (block $B6
+                (br_if $B6
+                  (i32.ne
+                    (i32.and
+                      (local.get $l23)
+                      (i32.const 65))
+                    (i32.const 1)))
+                (br_if $B6
+                  (i32.gt_u
                     (i32.and
                       (local.get $l22)
-                      (i32.const -4096))
-                    (local.get $l21))))
-              (br $B4))
-            (local.set $l24
-              (if $I6 (result i32)
-                (i32.and
-                  (i32.and
-                    (i32.and
-                      (local.get $l17)
                       (i32.const 4095))
+                    (i32.const 4092)))
+                (local.set $l24
+                  (i32.load align=1
                     (i32.xor
                       (i32.and
-                        (local.get $l13)
-                        (i32.const 4095))
-                      (i32.const -1)))
-                  (i32.const 1))
-                (then
-                  (i32.or
-                    (i32.and
-                      (local.get $l12)
-                      (i32.const -2))
-                    (call_indirect $env.table (type $t0)
-                      (i32.and
-                        (i32.shr_u
-                          (local.get $l17)
-                          (i32.const 12))
-                        (i32.const 255))
-                      (i32.shr_u
-                        (local.get $l17)
-                        (i32.const 20))
-                      (local.get $l18)
-                      (local.get $l19)
-                      (local.get $l20)
-                      (i32.const 9))))
-                (else
-                  (local.get $l12))))
-            (call $f1
-              (local.get $l24)
-              (local.get $l13)
-              (local.get $l14)
-              (local.get $l15)
-              (local.get $l16))
-            (i32.store offset=2097208
-              (i32.const 0)
-              (local.get $l11))
-            (local.set $l23
-              (call_indirect $env.table (type $t0)
-                (i32.const 3)
-                (local.get $l21)
-                (i32.const 4)
-                (i32.const 1048576)
-                (i32.const 3)
-                (i32.const 0)))
-            (if $I7
-              (i32.load offset=2097236
-                (i32.const 0))
-              (then
-                (br $B0)))
-            (local.set $l11
-              (i32.load offset=2097208
-                (i32.const 0))))
-          (local.set $l1
-            (local.get $l23))
-          (local.set $l25
-            (local.get $l1))
-          (local.set $l26
-            (local.get $l2))
-          (local.set $l27
-            (i32.add
-              (local.get $l26)
-              (i32.const 4)))
-          (local.set $l28
-            (i32.load offset=2101248
-              (i32.shl
-                (i32.shr_u
-                  (local.get $l27)
-                  (i32.const 12))
-                (i32.const 2))))
-          (block $B8
-            (block $B9
-              (br_if $B9
-                (i32.ne
-                  (i32.and
-                    (local.get $l28)
-                    (i32.const 89))
-                  (i32.const 1)))
-              (br_if $B9
-                (i32.gt_u
-                  (i32.and
-                    (local.get $l27)
-                    (i32.const 4095))
-                  (i32.const 4092)))
-              (i32.store align=1
-                (i32.xor
-                  (i32.and
-                    (local.get $l28)
-                    (i32.const -4096))
-                  (local.get $l27))
-                (local.get $l25))
-              (br $B8))
-            (local.set $l29
-              (if $I10 (result i32)
-                (i32.and
-                  (i32.and
-                    (i32.and
-                      (local.get $l17)
-                      (i32.const 4095))
-                    (i32.xor
-                      (i32.and
-                        (local.get $l13)
-                        (i32.const 4095))
-                      (i32.const -1)))
-                  (i32.const 1))
-                (then
-                  (i32.or
-                    (i32.and
-                      (local.get $l12)
-                      (i32.const -2))
-                    (call_indirect $env.table (type $t0)
-                      (i32.and
-                        (i32.shr_u
-                          (local.get $l17)
-                          (i32.const 12))
-                        (i32.const 255))
-                      (i32.shr_u
-                        (local.get $l17)
-                        (i32.const 20))
-                      (local.get $l18)
-                      (local.get $l19)
-                      (local.get $l20)
-                      (i32.const 9))))
-                (else
-                  (local.get $l12))))
-            (call $f1
-              (local.get $l29)
-              (local.get $l13)
-              (local.get $l14)
-              (local.get $l15)
-              (local.get $l16))
-            (i32.store offset=2097208
-              (i32.const 0)
-              (local.get $l11))
-            (local.set $l10
-              (i32.or
-                (local.get $l10)
-                (call_indirect $env.table (type $t2)
-                  (i32.const 3)
-                  (local.get $l27)
-                  (i32.const 4)
-                  (local.get $l25)
-                  (i32.const 1048578)
-                  (i32.const 2)
-                  (i32.const 1))))
-            (if $I11
-              (i32.load offset=2097236
-                (i32.const 0))
-              (then
-                (br $B0)))
-            (local.set $l11
-              (i32.load offset=2097208
-                (i32.const 0))))
-          (if $I12
-            (local.get $l10)
-            (then
-              (local.set $l30
-                (if $I13 (result i32)
+                        (local.get $l23)
+                        (i32.const -4096))
+                      (local.get $l22))))
+                (br $B5))
+              (local.set $l25
+                (if $I7 (result i32)
                   (i32.and
                     (i32.and
                       (i32.and
-                        (local.get $l17)
+                        (local.get $l18)
                         (i32.const 4095))
                       (i32.xor
                         (i32.and
-                          (local.get $l13)
+                          (local.get $l14)
                           (i32.const 4095))
                         (i32.const -1)))
                     (i32.const 1))
                   (then
                     (i32.or
                       (i32.and
-                        (local.get $l12)
+                        (local.get $l13)
                         (i32.const -2))
                       (call_indirect $env.table (type $t0)
                         (i32.and
                           (i32.shr_u
-                            (local.get $l17)
+                            (local.get $l18)
                             (i32.const 12))
                           (i32.const 255))
                         (i32.shr_u
-                          (local.get $l17)
+                          (local.get $l18)
                           (i32.const 20))
-                        (local.get $l18)
                         (local.get $l19)
                         (local.get $l20)
+                        (local.get $l21)
                         (i32.const 9))))
                   (else
-                    (local.get $l12))))
+                    (local.get $l13))))
               (call $f1
-                (local.get $l30)
-                (local.get $l13)
+                (local.get $l25)
                 (local.get $l14)
                 (local.get $l15)
-                (local.get $l16))
-              (call $f2
-                (local.get $l1)
-                (local.get $l2)
-                (local.get $l3)
-                (local.get $l4)
-                (local.get $l5)
-                (local.get $l6)
-                (local.get $l7)
-                (local.get $l8))
-              (return
-                (call $f3
+                (local.get $l16)
+                (local.get $l17))
+              (i32.store offset=2097208
+                (i32.const 0)
+                (local.get $l12))
+              (local.set $l24
+                (call_indirect $env.table (type $t0)
+                  (i32.const 3)
+                  (local.get $l22)
+                  (i32.const 4)
+                  (i32.const 1048576)
+                  (i32.const 3)
+                  (i32.const 0)))
+              (if $I8
+                (i32.load offset=2097236
+                  (i32.const 0))
+                (then
+                  (br $B1)))
+              (local.set $l12
+                (i32.load offset=2097208
+                  (i32.const 0))))
+            (local.set $l1
+              (local.get $l24))
+            (local.set $l26
+              (local.get $l1))
+            (local.set $l27
+              (local.get $l2))
+            (local.set $l28
+              (i32.add
+                (local.get $l27)
+                (i32.const 4)))
+            (local.set $l29
+              (i32.load offset=2101248
+                (i32.shl
+                  (i32.shr_u
+                    (local.get $l28)
+                    (i32.const 12))
+                  (i32.const 2))))
+            (block $B9
+              (block $B10
+                (br_if $B10
+                  (i32.ne
+                    (i32.and
+                      (local.get $l29)
+                      (i32.const 89))
+                    (i32.const 1)))
+                (br_if $B10
+                  (i32.gt_u
+                    (i32.and
+                      (local.get $l28)
+                      (i32.const 4095))
+                    (i32.const 4092)))
+                (i32.store align=1
+                  (i32.xor
+                    (i32.and
+                      (local.get $l29)
+                      (i32.const -4096))
+                    (local.get $l28))
+                  (local.get $l26))
+                (br $B9))
+              (local.set $l30
+                (if $I11 (result i32)
+                  (i32.and
+                    (i32.and
+                      (i32.and
+                        (local.get $l18)
+                        (i32.const 4095))
+                      (i32.xor
+                        (i32.and
+                          (local.get $l14)
+                          (i32.const 4095))
+                        (i32.const -1)))
+                    (i32.const 1))
+                  (then
+                    (i32.or
+                      (i32.and
+                        (local.get $l13)
+                        (i32.const -2))
+                      (call_indirect $env.table (type $t0)
+                        (i32.and
+                          (i32.shr_u
+                            (local.get $l18)
+                            (i32.const 12))
+                          (i32.const 255))
+                        (i32.shr_u
+                          (local.get $l18)
+                          (i32.const 20))
+                        (local.get $l19)
+                        (local.get $l20)
+                        (local.get $l21)
+                        (i32.const 9))))
+                  (else
+                    (local.get $l13))))
+              (call $f1
+                (local.get $l30)
+                (local.get $l14)
+                (local.get $l15)
+                (local.get $l16)
+                (local.get $l17))
+              (i32.store offset=2097208
+                (i32.const 0)
+                (local.get $l12))
+              (local.set $l10
+                (i32.or
+                  (local.get $l10)
+                  (call_indirect $env.table (type $t2)
+                    (i32.const 3)
+                    (local.get $l28)
+                    (i32.const 4)
+                    (local.get $l26)
+                    (i32.const 1048578)
+                    (i32.const 2)
+                    (i32.const 1))))
+              (if $I12
+                (i32.load offset=2097236
+                  (i32.const 0))
+                (then
+                  (br $B1)))
+              (local.set $l12
+                (i32.load offset=2097208
+                  (i32.const 0))))
+            (if $I13
+              (local.get $l10)
+              (then
+                (local.set $l31
+                  (if $I14 (result i32)
+                    (i32.and
+                      (i32.and
+                        (i32.and
+                          (local.get $l18)
+                          (i32.const 4095))
+                        (i32.xor
+                          (i32.and
+                            (local.get $l14)
+                            (i32.const 4095))
+                          (i32.const -1)))
+                      (i32.const 1))
+                    (then
+                      (i32.or
+                        (i32.and
+                          (local.get $l13)
+                          (i32.const -2))
+                        (call_indirect $env.table (type $t0)
+                          (i32.and
+                            (i32.shr_u
+                              (local.get $l18)
+                              (i32.const 12))
+                            (i32.const 255))
+                          (i32.shr_u
+                            (local.get $l18)
+                            (i32.const 20))
+                          (local.get $l19)
+                          (local.get $l20)
+                          (local.get $l21)
+                          (i32.const 9))))
+                    (else
+                      (local.get $l13))))
+                (call $f1
+                  (local.get $l31)
+                  (local.get $l14)
+                  (local.get $l15)
+                  (local.get $l16)
+                  (local.get $l17))
+                (call $f2
                   (i32.const 1048581)
                   (i32.add
-                    (local.get $l11)
-                    (i32.const 1))
-                  (i32.const 0)))))
-          (local.set $l9
-            (i32.const 1048599))
-          (br $B2))
-        (local.set $l31
-          (if $I14 (result i32)
+                    (local.get $l12)
+                    (i32.const 1)))
+                (local.set $l11
+                  (i32.const 0))
+                (br $B0)))
+            (local.set $l9
+              (i32.const 1048599))
+            (br $B3))
+          (local.set $l32
+            (if $I15 (result i32)
+              (i32.and
+                (i32.and
+                  (i32.and
+                    (local.get $l18)
+                    (i32.const 4095))
+                  (i32.xor
+                    (i32.and
+                      (local.get $l14)
+                      (i32.const 4095))
+                    (i32.const -1)))
+                (i32.const 1))
+              (then
+                (i32.or
+                  (i32.and
+                    (local.get $l13)
+                    (i32.const -2))
+                  (call_indirect $env.table (type $t0)
+                    (i32.and
+                      (i32.shr_u
+                        (local.get $l18)
+                        (i32.const 12))
+                      (i32.const 255))
+                    (i32.shr_u
+                      (local.get $l18)
+                      (i32.const 20))
+                    (local.get $l19)
+                    (local.get $l20)
+                    (local.get $l21)
+                    (i32.const 9))))
+              (else
+                (local.get $l13))))
+          (i32.store offset=2097188
+            (i32.const 0)
+            (local.get $l32))
+          (i32.store offset=2097192
+            (i32.const 0)
+            (local.get $l14))
+          (i32.store offset=2097196
+            (i32.const 0)
+            (local.get $l15))
+          (i32.store offset=2097200
+            (i32.const 0)
+            (local.get $l16))
+          (i32.store offset=2097204
+            (i32.const 0)
+            (local.get $l17))
+          (i32.store offset=2097152
+            (i32.const 0)
+            (local.get $l1))
+          (i32.store offset=2097208
+            (i32.const 0)
+            (local.get $l12))
+          (i32.store offset=2097184
+            (i32.const 0)
+            (local.get $l9))
+          (return
+            (i32.const 0)))
+        (local.set $l33
+          (if $I16 (result i32)
             (i32.and
               (i32.and
                 (i32.and
-                  (local.get $l17)
+                  (local.get $l18)
                   (i32.const 4095))
                 (i32.xor
                   (i32.and
-                    (local.get $l13)
+                    (local.get $l14)
                     (i32.const 4095))
                   (i32.const -1)))
               (i32.const 1))
             (then
               (i32.or
                 (i32.and
-                  (local.get $l12)
+                  (local.get $l13)
                   (i32.const -2))
                 (call_indirect $env.table (type $t0)
                   (i32.and
                     (i32.shr_u
-                      (local.get $l17)
+                      (local.get $l18)
                       (i32.const 12))
                     (i32.const 255))
                   (i32.shr_u
-                    (local.get $l17)
+                    (local.get $l18)
                     (i32.const 20))
-                  (local.get $l18)
                   (local.get $l19)
                   (local.get $l20)
+                  (local.get $l21)
                   (i32.const 9))))
             (else
-              (local.get $l12))))
+              (local.get $l13))))
         (i32.store offset=2097188
           (i32.const 0)
-          (local.get $l31))
+          (local.get $l33))
         (i32.store offset=2097192
           (i32.const 0)
-          (local.get $l13))
+          (local.get $l14))
         (i32.store offset=2097196
           (i32.const 0)
-          (local.get $l14))
+          (local.get $l15))
         (i32.store offset=2097200
           (i32.const 0)
-          (local.get $l15))
+          (local.get $l16))
         (i32.store offset=2097204
           (i32.const 0)
-          (local.get $l16))
+          (local.get $l17))
         (i32.store offset=2097152
           (i32.const 0)
           (local.get $l1))
         (i32.store offset=2097208
           (i32.const 0)
-          (local.get $l11))
+          (local.get $l12))
         (i32.store offset=2097184
           (i32.const 0)
           (local.get $l9))
         (return
-          (i32.const 0)))
-      (local.set $l32
-        (if $I15 (result i32)
-          (i32.and
-            (i32.and
-              (i32.and
-                (local.get $l17)
-                (i32.const 4095))
-              (i32.xor
-                (i32.and
-                  (local.get $l13)
-                  (i32.const 4095))
-                (i32.const -1)))
-            (i32.const 1))
-          (then
-            (i32.or
-              (i32.and
-                (local.get $l12)
-                (i32.const -2))
-              (call_indirect $env.table (type $t0)
-                (i32.and
-                  (i32.shr_u
-                    (local.get $l17)
-                    (i32.const 12))
-                  (i32.const 255))
-                (i32.shr_u
-                  (local.get $l17)
-                  (i32.const 20))
-                (local.get $l18)
-                (local.get $l19)
-                (local.get $l20)
-                (i32.const 9))))
-          (else
-            (local.get $l12))))
-      (i32.store offset=2097188
-        (i32.const 0)
-        (local.get $l32))
-      (i32.store offset=2097192
-        (i32.const 0)
-        (local.get $l13))
-      (i32.store offset=2097196
-        (i32.const 0)
-        (local.get $l14))
-      (i32.store offset=2097200
-        (i32.const 0)
-        (local.get $l15))
-      (i32.store offset=2097204
-        (i32.const 0)
-        (local.get $l16))
+          (i32.const 1)))
       (i32.store offset=2097152
         (i32.const 0)
         (local.get $l1))
-      (i32.store offset=2097208
-        (i32.const 0)
-        (local.get $l11))
-      (i32.store offset=2097184
-        (i32.const 0)
-        (local.get $l9))
       (return
-        (i32.const 1)))
+        (i32.const 4)))
     (i32.store offset=2097152
       (i32.const 0)
       (local.get $l1))
     (return
-      (i32.const 4)))
+      (local.get $l11)))
   (func $f1 (type $t3) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32)
     (i32.store offset=2097188
       (i32.const 0)
@@ -467,37 +449,11 @@
     (i32.store offset=2097204
       (i32.const 0)
       (local.get $p4)))
-  (func $f2 (type $t4) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32) (param $p7 i32)
-    (i32.store offset=2097152
-      (i32.const 0)
-      (local.get $p0))
-    (i32.store offset=2097156
-      (i32.const 0)
-      (local.get $p1))
-    (i32.store offset=2097160
-      (i32.const 0)
-      (local.get $p2))
-    (i32.store offset=2097164
-      (i32.const 0)
-      (local.get $p3))
-    (i32.store offset=2097168
-      (i32.const 0)
-      (local.get $p4))
-    (i32.store offset=2097172
-      (i32.const 0)
-      (local.get $p5))
-    (i32.store offset=2097176
-      (i32.const 0)
-      (local.get $p6))
-    (i32.store offset=2097180
-      (i32.const 0)
-      (local.get $p7)))
-  (func $f3 (type $t5) (param $p0 i32) (param $p1 i32) (param $p2 i32) (result i32)
+  (func $f2 (type $t4) (param $p0 i32) (param $p1 i32)
     (i32.store offset=2097184
       (i32.const 0)
       (local.get $p0))
     (i32.store offset=2097208
       (i32.const 0)
-      (local.get $p1))
-    (local.get $p2))
+      (local.get $p1)))
   (global $entries (export "entries") (mut i32) (i32.const 0)))

@@ -4,501 +4,536 @@
   (type $t0 (func (param i32 i32 i32 i32 i32) (result i32)))
   (type $t1 (func (param i32) (result i32)))
   (type $t2 (func (param i32 i32 i32 i32 i32)))
-  (type $t3 (func (param i32 i32 i32 i32 i32 i32 i32 i32)))
+  (type $t3 (func (param i32 i32 i32 i32)))
   (import "env" "memory" (memory $env.memory 113 113))
   (import "env" "table" (table $env.table 10 funcref))
   (func $run (export "run") (type $t1) (param $p0 i32) (result i32)
-    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32) (local $l37 i32) (local $l38 i32) (local $l39 i32) (local $l40 i32) (local $l41 i32) (local $l42 i32) (local $l43 i32) (local $l44 i32) (local $l45 i32) (local $l46 i32) (local $l47 i32) (local $l48 i32) (local $l49 i32) (local $l50 i32)
+    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32) (local $l37 i32) (local $l38 i32) (local $l39 i32) (local $l40 i32) (local $l41 i32) (local $l42 i32) (local $l43 i32) (local $l44 i32) (local $l45 i32) (local $l46 i32) (local $l47 i32) (local $l48 i32) (local $l49 i32) (local $l50 i32) (local $l51 i32)
     (block $B0
       (block $B1
         (block $B2
-          (global.set $entries
-            (i32.add
-              (global.get $entries)
-              (i32.const 1)))
-          (local.set $l1
-            (i32.load offset=2097152
-              (i32.const 0)))
-          (local.set $l2
-            (i32.load offset=2097156
-              (i32.const 0)))
-          (local.set $l3
-            (i32.load offset=2097160
-              (i32.const 0)))
-          (local.set $l4
-            (i32.load offset=2097164
-              (i32.const 0)))
-          (local.set $l5
-            (i32.load offset=2097168
-              (i32.const 0)))
-          (local.set $l6
-            (i32.load offset=2097172
-              (i32.const 0)))
-          (local.set $l7
-            (i32.load offset=2097176
-              (i32.const 0)))
-          (local.set $l8
-            (i32.load offset=2097180
-              (i32.const 0)))
-          (local.set $l12
-            (i32.load offset=2097188
-              (i32.const 0)))
-          (local.set $l13
-            (i32.load offset=2097192
-              (i32.const 0)))
-          (local.set $l14
-            (i32.load offset=2097196
-              (i32.const 0)))
-          (local.set $l15
-            (i32.load offset=2097200
-              (i32.const 0)))
-          (local.set $l16
-            (i32.load offset=2097204
-              (i32.const 0)))
-          (local.set $l17
-            (i32.const 0))
-          (local.set $l10
-            (i32.const 0))
-          (local.set $l11
-            (i32.load offset=2097208
-              (i32.const 0)))
-          (local.set $l17
-            (i32.const 0))
-          (loop $L3
-            (if $I4
-              (i32.lt_s
-                (local.get $l11)
-                (i32.const 1))
-              (then
-                (local.set $l9
-                  (i32.const 1048576))
-                (br $B1)))
-            (local.set $l11
-              (i32.sub
-                (local.get $l11)
+          (block $B3
+            (global.set $entries
+              (i32.add
+                (global.get $entries)
                 (i32.const 1)))
-            (block $B5
-              (loop $L6
-                (br_if $B5
-                  (i32.and
-                    (local.get $l12)
-                    (i32.const 1024)))
-                (br_if $B5
-                  (i32.le_u
-                    (local.get $l2)
-                    (i32.const 1)))
-                (local.set $l22
-                  (i32.sub
-                    (local.get $l11)
-                    (i32.const 0)))
-                (br_if $B5
-                  (i32.le_s
-                    (local.get $l22)
-                    (i32.const 0)))
-                (local.set $l21
-                  (i32.sub
-                    (local.get $l2)
-                    (i32.const 1)))
-                (local.set $l21
-                  (select
-                    (local.get $l21)
-                    (local.get $l22)
-                    (i32.lt_u
-                      (local.get $l21)
-                      (local.get $l22))))
-                (local.set $l21
-                  (select
-                    (local.get $l21)
-                    (i32.shr_u
-                      (i32.sub
-                        (i32.const 4096)
-                        (i32.and
-                          (local.get $l8)
-                          (i32.const 4095)))
-                      (i32.const 0))
-                    (i32.lt_u
-                      (local.get $l21)
+            (local.set $l2
+              (i32.load offset=2097156
+                (i32.const 0)))
+            (local.set $l7
+              (i32.load offset=2097176
+                (i32.const 0)))
+            (local.set $l8
+              (i32.load offset=2097180
+                (i32.const 0)))
+            (local.set $l13
+              (i32.load offset=2097188
+                (i32.const 0)))
+            (local.set $l14
+              (i32.load offset=2097192
+                (i32.const 0)))
+            (local.set $l15
+              (i32.load offset=2097196
+                (i32.const 0)))
+            (local.set $l16
+              (i32.load offset=2097200
+                (i32.const 0)))
+            (local.set $l17
+              (i32.load offset=2097204
+                (i32.const 0)))
+            (local.set $l18
+              (i32.const 0))
+            (local.set $l10
+              (i32.const 0))
+            (local.set $l12
+              (i32.load offset=2097208
+                (i32.const 0)))
+            (local.set $l18
+              (i32.const 0))
+            (loop $L4
+              (if $I5
+                (i32.lt_s
+                  (local.get $l12)
+                  (i32.const 1))
+                (then
+                  (local.set $l9
+                    (i32.const 1048576))
+                  (br $B2)))
+              (local.set $l12
+                (i32.sub
+                  (local.get $l12)
+                  (i32.const 1)))
+              (block $B6
+                (loop $L7
+                  (br_if $B6
+                    (i32.and
+                      (local.get $l13)
+                      (i32.const 1024)))
+                  (br_if $B6
+                    (i32.le_u
+                      (local.get $l2)
+                      (i32.const 1)))
+                  (local.set $l23
+                    (i32.sub
+                      (local.get $l12)
+                      (i32.const 0)))
+                  (br_if $B6
+                    (i32.le_s
+                      (local.get $l23)
+                      (i32.const 0)))
+                  (local.set $l22
+                    (i32.sub
+                      (local.get $l2)
+                      (i32.const 1)))
+                  (local.set $l22
+                    (select
+                      (local.get $l22)
+                      (local.get $l23)
+                      (i32.lt_u
+                        (local.get $l22)
+                        (local.get $l23))))
+                  (local.set $l22
+                    (select
+                      (local.get $l22)
                       (i32.shr_u
                         (i32.sub
                           (i32.const 4096)
                           (i32.and
                             (local.get $l8)
                             (i32.const 4095)))
-                        (i32.const 0)))))
-                (local.set $l21
-                  (select
-                    (local.get $l21)
-                    (i32.shr_u
-                      (i32.sub
-                        (i32.const 4096)
-                        (i32.and
-                          (local.get $l7)
-                          (i32.const 4095)))
-                      (i32.const 0))
-                    (i32.lt_u
-                      (local.get $l21)
+                        (i32.const 0))
+                      (i32.lt_u
+                        (local.get $l22)
+                        (i32.shr_u
+                          (i32.sub
+                            (i32.const 4096)
+                            (i32.and
+                              (local.get $l8)
+                              (i32.const 4095)))
+                          (i32.const 0)))))
+                  (local.set $l22
+                    (select
+                      (local.get $l22)
                       (i32.shr_u
                         (i32.sub
                           (i32.const 4096)
                           (i32.and
                             (local.get $l7)
                             (i32.const 4095)))
-                        (i32.const 0)))))
-                (br_if $B5
-                  (i32.eqz
-                    (local.get $l21)))
-                (local.set $l23
-                  (i32.load offset=2101248
-                    (i32.shl
-                      (i32.shr_u
-                        (local.get $l8)
-                        (i32.const 12))
-                      (i32.const 2))))
-                (br_if $B5
-                  (i32.ne
-                    (i32.and
-                      (local.get $l23)
-                      (i32.const 89))
-                    (i32.const 1)))
-                (local.set $l24
-                  (i32.xor
-                    (i32.and
-                      (local.get $l23)
-                      (i32.const -4096))
-                    (local.get $l8)))
-                (local.set $l27
-                  (i32.shl
-                    (local.get $l21)
-                    (i32.const 0)))
-                (local.set $l25
-                  (i32.load offset=2101248
-                    (i32.shl
-                      (i32.shr_u
-                        (local.get $l7)
-                        (i32.const 12))
-                      (i32.const 2))))
-                (br_if $B5
-                  (i32.ne
-                    (i32.and
-                      (local.get $l25)
-                      (i32.const 65))
-                    (i32.const 1)))
-                (local.set $l26
-                  (i32.xor
-                    (i32.and
-                      (local.get $l25)
-                      (i32.const -4096))
-                    (local.get $l7)))
-                (br_if $B5
-                  (i32.and
+                        (i32.const 0))
+                      (i32.lt_u
+                        (local.get $l22)
+                        (i32.shr_u
+                          (i32.sub
+                            (i32.const 4096)
+                            (i32.and
+                              (local.get $l7)
+                              (i32.const 4095)))
+                          (i32.const 0)))))
+                  (br_if $B6
+                    (i32.eqz
+                      (local.get $l22)))
+                  (local.set $l24
+                    (i32.load offset=2101248
+                      (i32.shl
+                        (i32.shr_u
+                          (local.get $l8)
+                          (i32.const 12))
+                        (i32.const 2))))
+                  (br_if $B6
                     (i32.ne
-                      (local.get $l24)
-                      (local.get $l26))
-                    (i32.lt_u
-                      (i32.sub
+                      (i32.and
                         (local.get $l24)
-                        (local.get $l26))
-                      (local.get $l27))))
-                (memory.copy
-                  (local.get $l24)
-                  (local.get $l26)
-                  (local.get $l27))
-                (local.set $l7
-                  (i32.add
-                    (local.get $l7)
-                    (local.get $l27)))
-                (local.set $l8
-                  (i32.add
-                    (local.get $l8)
-                    (local.get $l27)))
-                (local.set $l2
-                  (i32.sub
-                    (local.get $l2)
-                    (local.get $l21)))
-                (local.set $l11
-                  (i32.sub
-                    (local.get $l11)
-                    (local.get $l21)))
-                (br $L6))
-              (unreachable))
-            (local.set $l30
-              (local.get $l2))
-            (local.set $l31
-              (i32.ne
-                (local.get $l30)
-                (i32.const 0)))
-            (if $I7
-              (local.get $l31)
-              (then
-                (local.set $l32
-                  (i32.and
-                    (i32.shr_u
-                      (local.get $l12)
-                      (i32.const 10))
-                    (i32.const 1)))
-                (local.set $l33
-                  (i32.shl
-                    (local.get $l32)
-                    (i32.const 1)))
-                (local.set $l34
-                  (i32.sub
-                    (i32.const 1)
-                    (local.get $l33)))
-                (local.set $l35
-                  (local.get $l7))
-                (local.set $l36
-                  (i32.load offset=2101248
+                        (i32.const 89))
+                      (i32.const 1)))
+                  (local.set $l25
+                    (i32.xor
+                      (i32.and
+                        (local.get $l24)
+                        (i32.const -4096))
+                      (local.get $l8)))
+                  (local.set $l28
                     (i32.shl
-                      (i32.shr_u
-                        (local.get $l35)
-                        (i32.const 12))
-                      (i32.const 2))))
-                (block $B8
-                  (block $B9
-                    (br_if $B9
+                      (local.get $l22)
+                      (i32.const 0)))
+                  (local.set $l26
+                    (i32.load offset=2101248
+                      (i32.shl
+                        (i32.shr_u
+                          (local.get $l7)
+                          (i32.const 12))
+                        (i32.const 2))))
+                  (br_if $B6
+                    (i32.ne
+                      (i32.and
+                        (local.get $l26)
+                        (i32.const 65))
+                      (i32.const 1)))
+                  (local.set $l27
+                    (i32.xor
+                      (i32.and
+                        (local.get $l26)
+                        (i32.const -4096))
+                      (local.get $l7)))
+                  (br_if $B6
+                    (i32.and
                       (i32.ne
-                        (i32.and
+                        (local.get $l25)
+                        (local.get $l27))
+                      (i32.lt_u
+                        (i32.sub
+                          (local.get $l25)
+                          (local.get $l27))
+                        (local.get $l28))))
+                  (memory.copy
+                    (local.get $l25)
+                    (local.get $l27)
+                    (local.get $l28))
+                  (local.set $l7
+                    (i32.add
+                      (local.get $l7)
+                      (local.get $l28)))
+                  (local.set $l8
+                    (i32.add
+                      (local.get $l8)
+                      (local.get $l28)))
+                  (local.set $l2
+                    (i32.sub
+                      (local.get $l2)
+                      (local.get $l22)))
+                  (local.set $l12
+                    (i32.sub
+                      (local.get $l12)
+                      (local.get $l22)))
+                  (br $L7))
+                (unreachable))
+              (local.set $l31
+                (local.get $l2))
+              (local.set $l32
+                (i32.ne
+                  (local.get $l31)
+                  (i32.const 0)))
+              (if $I8
+                (local.get $l32)
+                (then
+                  (local.set $l33
+                    (i32.and
+                      (i32.shr_u
+                        (local.get $l13)
+                        (i32.const 10))
+                      (i32.const 1)))
+                  (local.set $l34
+                    (i32.shl
+                      (local.get $l33)
+                      (i32.const 1)))
+                  (local.set $l35
+                    (i32.sub
+                      (i32.const 1)
+                      (local.get $l34)))
+                  (local.set $l36
+                    (local.get $l7))
+                  (local.set $l37
+                    (i32.load offset=2101248
+                      (i32.shl
+                        (i32.shr_u
                           (local.get $l36)
-                          (i32.const 65))
-                        (i32.const 1)))
-                    (local.set $l37
-                      (i32.load8_u
+                          (i32.const 12))
+                        (i32.const 2))))
+                  (block $B9
+                    (block $B10
+                      (br_if $B10
+                        (i32.ne
+                          (i32.and
+                            (local.get $l37)
+                            (i32.const 65))
+                          (i32.const 1)))
+                      (local.set $l38
+                        (i32.load8_u
+                          (i32.xor
+                            (i32.and
+                              (local.get $l37)
+                              (i32.const -4096))
+                            (local.get $l36))))
+                      (br $B9))
+                    (local.set $l39
+                      (if $I11 (result i32)
+                        (i32.and
+                          (i32.and
+                            (i32.and
+                              (local.get $l18)
+                              (i32.const 4095))
+                            (i32.xor
+                              (i32.and
+                                (local.get $l14)
+                                (i32.const 4095))
+                              (i32.const -1)))
+                          (i32.const 1))
+                        (then
+                          (i32.or
+                            (i32.and
+                              (local.get $l13)
+                              (i32.const -2))
+                            (call_indirect $env.table (type $t0)
+                              (i32.and
+                                (i32.shr_u
+                                  (local.get $l18)
+                                  (i32.const 12))
+                                (i32.const 255))
+                              (i32.shr_u
+                                (local.get $l18)
+                                (i32.const 20))
+                              (local.get $l19)
+                              (local.get $l20)
+                              (local.get $l21)
+                              (i32.const 9))))
+                        (else
+                          (local.get $l13))))
+                    (call $f1
+                      (local.get $l39)
+                      (local.get $l14)
+                      (local.get $l15)
+                      (local.get $l16)
+                      (local.get $l17))
+                    (call $f2
+                      (i32.const 1048576)
+                      (i32.add
+                        (local.get $l12)
+                        (i32.const 1))
+                      (i32.const 0)
+                      (i32.const 0))
+                    (local.set $l11
+                      (i32.const 6))
+                    (br $B0))
+                  (local.set $l40
+                    (local.get $l8))
+                  (local.set $l41
+                    (i32.load offset=2101248
+                      (i32.shl
+                        (i32.shr_u
+                          (local.get $l40)
+                          (i32.const 12))
+                        (i32.const 2))))
+                  (block $B12
+                    (block $B13
+                      (br_if $B13
+                        (i32.ne
+                          (i32.and
+                            (local.get $l41)
+                            (i32.const 89))
+                          (i32.const 1)))
+                      (i32.store8
                         (i32.xor
                           (i32.and
-                            (local.get $l36)
+                            (local.get $l41)
                             (i32.const -4096))
-                          (local.get $l35))))
-                    (br $B8))
-                  (local.set $l38
-                    (if $I10 (result i32)
-                      (i32.and
+                          (local.get $l40))
+                        (local.get $l38))
+                      (br $B12))
+                    (local.set $l42
+                      (if $I14 (result i32)
                         (i32.and
                           (i32.and
-                            (local.get $l17)
-                            (i32.const 4095))
-                          (i32.xor
+                            (i32.and
+                              (local.get $l18)
+                              (i32.const 4095))
+                            (i32.xor
+                              (i32.and
+                                (local.get $l14)
+                                (i32.const 4095))
+                              (i32.const -1)))
+                          (i32.const 1))
+                        (then
+                          (i32.or
                             (i32.and
                               (local.get $l13)
-                              (i32.const 4095))
-                            (i32.const -1)))
-                        (i32.const 1))
-                      (then
-                        (i32.or
-                          (i32.and
-                            (local.get $l12)
-                            (i32.const -2))
-                          (call_indirect $env.table (type $t0)
-                            (i32.and
+                              (i32.const -2))
+                            (call_indirect $env.table (type $t0)
+                              (i32.and
+                                (i32.shr_u
+                                  (local.get $l18)
+                                  (i32.const 12))
+                                (i32.const 255))
                               (i32.shr_u
-                                (local.get $l17)
-                                (i32.const 12))
-                              (i32.const 255))
-                            (i32.shr_u
-                              (local.get $l17)
-                              (i32.const 20))
-                            (local.get $l18)
-                            (local.get $l19)
-                            (local.get $l20)
-                            (i32.const 9))))
-                      (else
-                        (local.get $l12))))
-                  (call $f1
-                    (local.get $l38)
-                    (local.get $l13)
-                    (local.get $l14)
-                    (local.get $l15)
-                    (local.get $l16))
-                  (call $f2
-                    (local.get $l1)
-                    (local.get $l2)
-                    (local.get $l3)
-                    (local.get $l4)
-                    (local.get $l5)
-                    (local.get $l6)
-                    (local.get $l7)
-                    (local.get $l8))
-                  (return
-                    (call $f3
+                                (local.get $l18)
+                                (i32.const 20))
+                              (local.get $l19)
+                              (local.get $l20)
+                              (local.get $l21)
+                              (i32.const 9))))
+                        (else
+                          (local.get $l13))))
+                    (call $f1
+                      (local.get $l42)
+                      (local.get $l14)
+                      (local.get $l15)
+                      (local.get $l16)
+                      (local.get $l17))
+                    (call $f2
                       (i32.const 1048576)
                       (i32.add
-                        (local.get $l11)
+                        (local.get $l12)
                         (i32.const 1))
                       (i32.const 0)
-                      (i32.const 0)
-                      (i32.const 6))))
-                (local.set $l39
-                  (local.get $l8))
-                (local.set $l40
-                  (i32.load offset=2101248
-                    (i32.shl
-                      (i32.shr_u
-                        (local.get $l39)
-                        (i32.const 12))
-                      (i32.const 2))))
-                (block $B11
-                  (block $B12
-                    (br_if $B12
-                      (i32.ne
-                        (i32.and
-                          (local.get $l40)
-                          (i32.const 89))
-                        (i32.const 1)))
-                    (i32.store8
-                      (i32.xor
-                        (i32.and
-                          (local.get $l40)
-                          (i32.const -4096))
-                        (local.get $l39))
-                      (local.get $l37))
-                    (br $B11))
-                  (local.set $l41
-                    (if $I13 (result i32)
-                      (i32.and
-                        (i32.and
-                          (i32.and
-                            (local.get $l17)
-                            (i32.const 4095))
-                          (i32.xor
-                            (i32.and
-                              (local.get $l13)
-                              (i32.const 4095))
-                            (i32.const -1)))
-                        (i32.const 1))
-                      (then
-                        (i32.or
-                          (i32.and
-                            (local.get $l12)
-                            (i32.const -2))
-                          (call_indirect $env.table (type $t0)
-                            (i32.and
-                              (i32.shr_u
-                                (local.get $l17)
-                                (i32.const 12))
-                              (i32.const 255))
-                            (i32.shr_u
-                              (local.get $l17)
-                              (i32.const 20))
-                            (local.get $l18)
-                            (local.get $l19)
-                            (local.get $l20)
-                            (i32.const 9))))
-                      (else
-                        (local.get $l12))))
-                  (call $f1
-                    (local.get $l41)
-                    (local.get $l13)
-                    (local.get $l14)
-                    (local.get $l15)
-                    (local.get $l16))
-                  (call $f2
-                    (local.get $l1)
-                    (local.get $l2)
-                    (local.get $l3)
-                    (local.get $l4)
-                    (local.get $l5)
-                    (local.get $l6)
-                    (local.get $l7)
+                      (i32.const 0))
+                    (local.set $l11
+                      (i32.const 6))
+                    (br $B0))
+                  (local.set $l43
+                    (local.get $l7))
+                  (local.set $l44
+                    (i32.add
+                      (local.get $l43)
+                      (local.get $l35)))
+                  (local.set $l7
+                    (local.get $l44))
+                  (local.set $l45
                     (local.get $l8))
-                  (return
-                    (call $f3
-                      (i32.const 1048576)
-                      (i32.add
-                        (local.get $l11)
-                        (i32.const 1))
-                      (i32.const 0)
-                      (i32.const 0)
-                      (i32.const 6))))
-                (local.set $l42
-                  (local.get $l7))
-                (local.set $l43
-                  (i32.add
-                    (local.get $l42)
-                    (local.get $l34)))
-                (local.set $l7
-                  (local.get $l43))
-                (local.set $l44
-                  (local.get $l8))
-                (local.set $l45
-                  (i32.add
-                    (local.get $l44)
-                    (local.get $l34)))
-                (local.set $l8
-                  (local.get $l45))
-                (local.set $l46
-                  (i32.sub
-                    (local.get $l30)
-                    (i32.const 1)))
-                (local.set $l2
-                  (local.get $l46))
-                (local.set $l47
+                  (local.set $l46
+                    (i32.add
+                      (local.get $l45)
+                      (local.get $l35)))
+                  (local.set $l8
+                    (local.get $l46))
+                  (local.set $l47
+                    (i32.sub
+                      (local.get $l31)
+                      (i32.const 1)))
+                  (local.set $l2
+                    (local.get $l47))
+                  (local.set $l48
+                    (i32.ne
+                      (local.get $l47)
+                      (i32.const 0)))))
+              (local.set $l49
+                (select
                   (i32.ne
-                    (local.get $l46)
-                    (i32.const 0)))))
-            (local.set $l48
-              (select
-                (i32.ne
-                  (local.get $l47)
-                  (i32.const 0))
-                (i32.const 0)
-                (local.get $l31)))
-            (if $I14
-              (local.get $l48)
-              (then
-                (br $L3))
-              (else
-                (local.set $l9
-                  (i32.const 1048578))
-                (br $B2)))
+                    (local.get $l48)
+                    (i32.const 0))
+                  (i32.const 0)
+                  (local.get $l32)))
+              (if $I15
+                (local.get $l49)
+                (then
+                  (br $L4))
+                (else
+                  (local.set $l9
+                    (i32.const 1048578))
+                  (br $B3)))
+              (unreachable))
             (unreachable))
-          (unreachable))
-        (local.set $l49
-          (if $I15 (result i32)
+          (local.set $l50
+            (if $I16 (result i32)
+              (i32.and
+                (i32.and
+                  (i32.and
+                    (local.get $l18)
+                    (i32.const 4095))
+                  (i32.xor
+                    (i32.and
+                      (local.get $l14)
+                      (i32.const 4095))
+                    (i32.const -1)))
+                (i32.const 1))
+              (then
+                (i32.or
+                  (i32.and
+                    (local.get $l13)
+                    (i32.const -2))
+                  (call_indirect $env.table (type $t0)
+                    (i32.and
+                      (i32.shr_u
+                        (local.get $l18)
+                        (i32.const 12))
+                      (i32.const 255))
+                    (i32.shr_u
+                      (local.get $l18)
+                      (i32.const 20))
+                    (local.get $l19)
+                    (local.get $l20)
+                    (local.get $l21)
+                    (i32.const 9))))
+              (else
+                (local.get $l13))))
+          (i32.store offset=2097188
+            (i32.const 0)
+            (local.get $l50))
+          (i32.store offset=2097192
+            (i32.const 0)
+            (local.get $l14))
+          (i32.store offset=2097196
+            (i32.const 0)
+            (local.get $l15))
+          (i32.store offset=2097200
+            (i32.const 0)
+            (local.get $l16))
+          (i32.store offset=2097204
+            (i32.const 0)
+            (local.get $l17))
+          (i32.store offset=2097156
+            (i32.const 0)
+            (local.get $l2))
+          (i32.store offset=2097176
+            (i32.const 0)
+            (local.get $l7))
+          (i32.store offset=2097180
+            (i32.const 0)
+            (local.get $l8))
+          (i32.store offset=2097208
+            (i32.const 0)
+            (local.get $l12))
+          (i32.store offset=2097184
+            (i32.const 0)
+            (local.get $l9))
+          (return
+            (i32.const 0)))
+        (local.set $l51
+          (if $I17 (result i32)
             (i32.and
               (i32.and
                 (i32.and
-                  (local.get $l17)
+                  (local.get $l18)
                   (i32.const 4095))
                 (i32.xor
                   (i32.and
-                    (local.get $l13)
+                    (local.get $l14)
                     (i32.const 4095))
                   (i32.const -1)))
               (i32.const 1))
             (then
               (i32.or
                 (i32.and
-                  (local.get $l12)
+                  (local.get $l13)
                   (i32.const -2))
                 (call_indirect $env.table (type $t0)
                   (i32.and
                     (i32.shr_u
-                      (local.get $l17)
+                      (local.get $l18)
                       (i32.const 12))
                     (i32.const 255))
                   (i32.shr_u
-                    (local.get $l17)
+                    (local.get $l18)
                     (i32.const 20))
-                  (local.get $l18)
                   (local.get $l19)
                   (local.get $l20)
+                  (local.get $l21)
                   (i32.const 9))))
             (else
-              (local.get $l12))))
+              (local.get $l13))))
         (i32.store offset=2097188
           (i32.const 0)
-          (local.get $l49))
+          (local.get $l51))
         (i32.store offset=2097192
           (i32.const 0)
-          (local.get $l13))
+          (local.get $l14))
         (i32.store offset=2097196
           (i32.const 0)
-          (local.get $l14))
+          (local.get $l15))
         (i32.store offset=2097200
           (i32.const 0)
-          (local.get $l15))
+          (local.get $l16))
         (i32.store offset=2097204
           (i32.const 0)
-          (local.get $l16))
+          (local.get $l17))
         (i32.store offset=2097156
           (i32.const 0)
           (local.get $l2))
@@ -510,78 +545,24 @@
           (local.get $l8))
         (i32.store offset=2097208
           (i32.const 0)
-          (local.get $l11))
+          (local.get $l12))
         (i32.store offset=2097184
           (i32.const 0)
           (local.get $l9))
         (return
-          (i32.const 0)))
-      (local.set $l50
-        (if $I16 (result i32)
-          (i32.and
-            (i32.and
-              (i32.and
-                (local.get $l17)
-                (i32.const 4095))
-              (i32.xor
-                (i32.and
-                  (local.get $l13)
-                  (i32.const 4095))
-                (i32.const -1)))
-            (i32.const 1))
-          (then
-            (i32.or
-              (i32.and
-                (local.get $l12)
-                (i32.const -2))
-              (call_indirect $env.table (type $t0)
-                (i32.and
-                  (i32.shr_u
-                    (local.get $l17)
-                    (i32.const 12))
-                  (i32.const 255))
-                (i32.shr_u
-                  (local.get $l17)
-                  (i32.const 20))
-                (local.get $l18)
-                (local.get $l19)
-                (local.get $l20)
-                (i32.const 9))))
-          (else
-            (local.get $l12))))
-      (i32.store offset=2097188
-        (i32.const 0)
-        (local.get $l50))
-      (i32.store offset=2097192
-        (i32.const 0)
-        (local.get $l13))
-      (i32.store offset=2097196
-        (i32.const 0)
-        (local.get $l14))
-      (i32.store offset=2097200
-        (i32.const 0)
-        (local.get $l15))
-      (i32.store offset=2097204
-        (i32.const 0)
-        (local.get $l16))
-      (i32.store offset=2097156
-        (i32.const 0)
-        (local.get $l2))
-      (i32.store offset=2097176
-        (i32.const 0)
-        (local.get $l7))
-      (i32.store offset=2097180
-        (i32.const 0)
-        (local.get $l8))
-      (i32.store offset=2097208
-        (i32.const 0)
-        (local.get $l11))
-      (i32.store offset=2097184
-        (i32.const 0)
-        (local.get $l9))
-      (return
-        (i32.const 1)))
-    (unreachable))
+          (i32.const 1)))
+      (unreachable))
+    (i32.store offset=2097156
+      (i32.const 0)
+      (local.get $l2))
+    (i32.store offset=2097176
+      (i32.const 0)
+      (local.get $l7))
+    (i32.store offset=2097180
+      (i32.const 0)
+      (local.get $l8))
+    (return
+      (local.get $l11)))
   (func $f1 (type $t2) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32)
     (i32.store offset=2097188
       (i32.const 0)
@@ -598,32 +579,7 @@
     (i32.store offset=2097204
       (i32.const 0)
       (local.get $p4)))
-  (func $f2 (type $t3) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32) (param $p7 i32)
-    (i32.store offset=2097152
-      (i32.const 0)
-      (local.get $p0))
-    (i32.store offset=2097156
-      (i32.const 0)
-      (local.get $p1))
-    (i32.store offset=2097160
-      (i32.const 0)
-      (local.get $p2))
-    (i32.store offset=2097164
-      (i32.const 0)
-      (local.get $p3))
-    (i32.store offset=2097168
-      (i32.const 0)
-      (local.get $p4))
-    (i32.store offset=2097172
-      (i32.const 0)
-      (local.get $p5))
-    (i32.store offset=2097176
-      (i32.const 0)
-      (local.get $p6))
-    (i32.store offset=2097180
-      (i32.const 0)
-      (local.get $p7)))
-  (func $f3 (type $t0) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (result i32)
+  (func $f2 (type $t3) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32)
     (i32.store offset=2097184
       (i32.const 0)
       (local.get $p0))
@@ -635,6 +591,5 @@
       (local.get $p2))
     (i32.store offset=2097220
       (i32.const 0)
-      (local.get $p3))
-    (local.get $p4))
+      (local.get $p3)))
   (global $entries (export "entries") (mut i32) (i32.const 0)))
