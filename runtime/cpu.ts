@@ -48,11 +48,6 @@ function realModeSegment(selector: number): SegmentCache {
   return { selector, base: selector << 4, limit: 0xffff, access: DATA_RW_ACCESS(0), big: false, unusable: false };
 }
 
-/**
- * Slots of the state block: the part of the CPU state that translated code
- * reads and writes, kept in one Int32Array so that it can live in the
- * guest's Wasm memory (host area) and be shared by every tier.
- */
 /** Bit position of StateSlot.LazyKind's operation, and of its operand size; its flag mask's bits (every arithmetic flag lies below bit 12). */
 export const LAZY_KIND_OP_SHIFT = 12;
 export const LAZY_KIND_SIZE_SHIFT = 20;
@@ -63,6 +58,11 @@ export function packLazyKind(mask: number, op: number, size: number): number {
   return (mask & LAZY_KIND_MASK) | (op << LAZY_KIND_OP_SHIFT) | (size << LAZY_KIND_SIZE_SHIFT);
 }
 
+/**
+ * Slots of the state block: the part of the CPU state that translated code
+ * reads and writes, kept in one Int32Array so that it can live in the
+ * guest's Wasm memory (host area) and be shared by every tier.
+ */
 export const enum StateSlot {
   Regs = 0, // 8 general registers
   Eip = 8,

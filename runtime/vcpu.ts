@@ -334,7 +334,6 @@ export class Vcpu {
     if (this.cpu.interruptShadow && this.interp.retired > this.vmm.shadowSetAt + 1) this.cpu.interruptShadow = 0;
   }
 
-  /** An event waits for an instruction boundary the loop must see: step one instruction at a time. */
   /**
    * Does an event wait for IF = 1 and the end of blocking (a held or
    * pending interrupt, an interrupt-window exit)? Then blocking by STI or

@@ -122,7 +122,10 @@ export const ENTRY_COUNTER = 'entries';
 /** Most return points a run-time jump target is compared with before the region leaves for the dispatcher. */
 const MAX_RETURN_CANDIDATES = 8;
 
-/** The structure's exits: leaving for the dispatcher, the budget test failing (and RAISE_EXIT: a failed runtime call). */
+/**
+ * The structure's exits: leaving for the dispatcher, the budget test failing (and EmitBackend's
+ * RAISE_EXIT, a failed runtime call, and COLD_EXIT, every other way out).
+ */
 const EXIT_CONTINUE = 0;
 const EXIT_BUDGET = 1;
 
@@ -407,7 +410,7 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
     nodes[prologueIndex] = {
       code: [
         w.globalSet(ENTRY_COUNTER, m.i32.add(w.globalGet(ENTRY_COUNTER), w.k(1))),
-        ...b.loadUsedRegisters(), ...b.loadFlagState(), w.set(b.smcLocal, w.k(0)), w.set(b.budgetLocal, b.loadState(StateSlot.Budget)),
+        ...b.loadRegisters(true), ...b.loadFlagState(), w.set(b.smcLocal, w.k(0)), w.set(b.budgetLocal, b.loadState(StateSlot.Budget)),
       ],
       term: cases.length ? { kind: 'table', index: m.i32.sub(w.get(entryParam), w.k(1)), cases, default: enter(entries[0]!) } : { kind: 'goto', to: enter(entries[0]!) },
     };
@@ -415,8 +418,8 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
     /** Leave for the dispatcher with the dynamic form in the locals and the EIP in nextLocal. */
     const exitCode = (code: JitExit): Expr[] => {
       b.assumeDynamic();
-      // Stores, not the state writers: every region exit runs one of these two. All the blocks are emitted
-      // by now: only the registers some block assigns.
+      // Stores, not the state writers: every transfer to another region runs one of these two. All the blocks
+      // are emitted by now: only the registers some block assigns.
       return [...b.flushToState(true), ...b.storeAssignedRegisters(), b.budgetToState(0), b.storeState(StateSlot.Eip, w.get(b.nextLocal)), w.ret(w.k(code))];
     };
     const exits: Expr[][] = [];

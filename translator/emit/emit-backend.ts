@@ -200,7 +200,7 @@ export interface EmitOptions {
 /**
  * The region locals of the dynamic form: the state block's lazy record, and
  * a CF record. A record's mask, operation and size share one local, its
- * kind (packKind): in a loop each is a value carried around the back edge,
+ * kind (packLazyKind): in a loop each is a value carried around the back edge,
  * and three of them cost two registers more than one (V8 then spills the
  * budget and guest registers in tight loops).
  */
@@ -218,11 +218,7 @@ interface DynamicLocals {
   readonly cb: number;
 }
 
-/** A packed kind (see DynamicLocals) is StateSlot.LazyKind's layout. */
-const KIND_OP_SHIFT = LAZY_KIND_OP_SHIFT;
-const KIND_SIZE_SHIFT = LAZY_KIND_SIZE_SHIFT;
-const KIND_MASK = LAZY_KIND_MASK;
-const packKind = packLazyKind;
+// A packed kind (see DynamicLocals) has StateSlot.LazyKind's layout (runtime/cpu.ts packLazyKind).
 
 /** A lazy record as values (static or read from the dynamic locals). */
 interface RecVals {
@@ -308,14 +304,12 @@ const COLD_EXIT_LABEL = exitLabel(COLD_EXIT);
  * takes 9 bytes besides its value, a parameter 2: the stores of exits and
  * slow paths were about 45% of the bytes of the modules a Linux boot
  * compiles, and our encoder and V8's compilers cost in proportion to bytes.
- * A writer with `returns` takes one more parameter, the exit code, and
- * returns it (`return (call ...)` leaves the region).
  */
 const STATE_WRITERS = {
-  flags: { name: 'wflags', slots: [StateSlot.Flags, StateSlot.LazyKind, StateSlot.LazyRes, StateSlot.LazyA, StateSlot.LazyB], returns: false },
-  regs: { name: 'wregs', slots: REG_SLOTS, returns: false },
-  exit: { name: 'wexit', slots: [StateSlot.Eip, StateSlot.Budget], returns: false },
-  trap: { name: 'wtrap', slots: [StateSlot.Eip, StateSlot.Budget, StateSlot.ExitArg, StateSlot.ExitError], returns: false },
+  flags: { name: 'wflags', slots: [StateSlot.Flags, StateSlot.LazyKind, StateSlot.LazyRes, StateSlot.LazyA, StateSlot.LazyB] },
+  regs: { name: 'wregs', slots: REG_SLOTS },
+  exit: { name: 'wexit', slots: [StateSlot.Eip, StateSlot.Budget] },
+  trap: { name: 'wtrap', slots: [StateSlot.Eip, StateSlot.Budget, StateSlot.ExitArg, StateSlot.ExitError] },
 } as const;
 type StateWriter = keyof typeof STATE_WRITERS;
 
@@ -428,21 +422,17 @@ export class EmitBackend implements Backend<Val> {
     this.next = { kind: 'eip', eip: i.nextEip };
   }
 
-  /** Registers from the state block into their locals. */
-  /** The registers from the state block into their locals (initSet: not an assignment for storeAssignedRegisters). */
-  loadRegisters(): Expr[] {
-    return this.regLocals.map((l, r) => this.w.initSet(l, this.loadState(StateSlot.Regs + r)));
-  }
-
   /**
-   * loadRegisters() of the registers the function's code reads or assigns
-   * (WasmModule.used), for its prologue once all of it is emitted: another's
-   * local is never looked at.
+   * The registers from the state block into their locals (initSet: not an
+   * assignment for storeAssignedRegisters). With `onlyUsed`, for the
+   * prologue once all of the function's code is emitted: only those its
+   * code reads or assigns (WasmModule.used), as another's local is never
+   * looked at.
    */
-  loadUsedRegisters(): Expr[] {
+  loadRegisters(onlyUsed = false): Expr[] {
     const out: Expr[] = [];
     this.regLocals.forEach((l, r) => {
-      if (this.w.used(l)) out.push(this.w.initSet(l, this.loadState(StateSlot.Regs + r)));
+      if (!onlyUsed || this.w.used(l)) out.push(this.w.initSet(l, this.loadState(StateSlot.Regs + r)));
     });
     return out;
   }
@@ -497,11 +487,10 @@ export class EmitBackend implements Backend<Val> {
   /** State writers called so far (defineStateWriters defines them). */
   private readonly writersUsed = new Set<StateWriter>();
 
-  /** A call of state writer `k` with its slots' values (and for a returning writer, the exit code last). */
+  /** A call of state writer `k` with its slots' values. */
   private writeState(k: StateWriter, args: Expr[]): Expr {
     this.writersUsed.add(k);
-    const writer = STATE_WRITERS[k];
-    return this.w.call(writer.name, args, writer.returns);
+    return this.w.call(STATE_WRITERS[k].name, args, false);
   }
 
   /** Define the state writers the region's code calls (after its function: they are functions of their own). */
@@ -509,10 +498,8 @@ export class EmitBackend implements Backend<Val> {
     const w = this.w;
     for (const k of this.writersUsed) {
       const writer = STATE_WRITERS[k];
-      w.beginFunction(writer.slots.length + (writer.returns ? 1 : 0));
-      const stores = writer.slots.map((slot, p) => this.storeState(slot, w.get(p)));
-      const body = writer.returns ? w.block([...stores, w.get(writer.slots.length)], true) : w.block(stores);
-      w.endFunction(writer.name, body, false, writer.returns);
+      w.beginFunction(writer.slots.length);
+      w.endFunction(writer.name, w.block(writer.slots.map((slot, p) => this.storeState(slot, w.get(p)))), false, false);
     }
   }
 
@@ -1286,9 +1273,9 @@ export class EmitBackend implements Backend<Val> {
   private kindField(kind: number, field: KindFieldName): Expr {
     const m = this.m;
     const k = this.w.get(kind);
-    if (field === 'mask') return m.i32.and(k, this.c(KIND_MASK));
-    if (field === 'op') return m.i32.and(m.i32.shr_u(k, this.c(KIND_OP_SHIFT)), this.c(0xff));
-    return m.i32.shr_u(k, this.c(KIND_SIZE_SHIFT));
+    if (field === 'mask') return m.i32.and(k, this.c(LAZY_KIND_MASK));
+    if (field === 'op') return m.i32.and(m.i32.shr_u(k, this.c(LAZY_KIND_OP_SHIFT)), this.c(0xff));
+    return m.i32.shr_u(k, this.c(LAZY_KIND_SIZE_SHIFT));
   }
 
   /** The runtime record in `kind` and its operand locals (each read where it is used: see KindField). */
@@ -1305,10 +1292,10 @@ export class EmitBackend implements Backend<Val> {
     const kOp = from(rec.op, 'op');
     if (kOp !== null && from(rec.size, 'size') === kOp) {
       if (from(mask, 'mask') === kOp) return new Val(kOp);
-      return this.or(mask, this.val(this.m.i32.and(this.w.get(kOp), this.c(~KIND_MASK))));
+      return this.or(mask, this.val(this.m.i32.and(this.w.get(kOp), this.c(~LAZY_KIND_MASK))));
     }
-    if (mask.konst !== null && rec.op.konst !== null && rec.size.konst !== null) return this.k(packKind(mask.konst, rec.op.konst, rec.size.konst));
-    return this.or(mask, this.or(this.shl(rec.op, this.k(KIND_OP_SHIFT)), this.shl(rec.size, this.k(KIND_SIZE_SHIFT))));
+    if (mask.konst !== null && rec.op.konst !== null && rec.size.konst !== null) return this.k(packLazyKind(mask.konst, rec.op.konst, rec.size.konst));
+    return this.or(mask, this.or(this.shl(rec.op, this.k(LAZY_KIND_OP_SHIFT)), this.shl(rec.size, this.k(LAZY_KIND_SIZE_SHIFT))));
   }
 
   /** Flags the static records cover. */
@@ -1355,7 +1342,7 @@ export class EmitBackend implements Backend<Val> {
   private clearRuntime(bits: number): void {
     const f = this.flags;
     const w = this.w;
-    if (f.mainMay & bits) this.emit(w.set(this.d.kind, this.m.i32.and(w.get(this.d.kind), this.c(~(bits & KIND_MASK)))));
+    if (f.mainMay & bits) this.emit(w.set(this.d.kind, this.m.i32.and(w.get(this.d.kind), this.c(~(bits & LAZY_KIND_MASK)))));
     if ((bits & Flag.CF) && f.cfMay) this.emit(w.set(this.d.ckind, this.c(0)));
     this.flags = { ...f, mainMay: f.mainMay & ~bits, cfMay: f.cfMay && !(bits & Flag.CF) };
   }
@@ -1377,7 +1364,7 @@ export class EmitBackend implements Backend<Val> {
     const main = bits & f.mainMay;
     if (main) {
       const word = this.val(w.call(IMPORTS.flagsOf.name, [this.kindField(d.kind, 'op'), this.kindField(d.kind, 'size'), w.get(d.res), w.get(d.a), w.get(d.b)], true));
-      const sel = this.val(m.i32.and(w.get(d.kind), this.c(main & KIND_MASK)));
+      const sel = this.val(m.i32.and(w.get(d.kind), this.c(main & LAZY_KIND_MASK)));
       this.emit(w.set(d.f, m.i32.or(m.i32.and(w.get(d.f), m.i32.xor(this.x(sel), this.c(-1))), m.i32.and(this.x(word), this.x(sel)))));
     }
     this.clearRuntime(bits);
