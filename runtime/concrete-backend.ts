@@ -4,10 +4,10 @@
  * it; values are canonical int32 JS numbers.
  */
 import type { Arith, Backend, ModeInfo } from '../translator/semantics/backend.js';
-import { Flag, FlagOp } from '../translator/semantics/backend.js';
+import { Flag, FlagOp, FpuPart, type FpuWord } from '../translator/semantics/backend.js';
 import { conditionFromFlags, flagsDefinedBy, lazyFlag, lazyFlagsWord } from '../translator/semantics/flags.js';
 import { type Instruction, Seg, type Size } from '../translator/table/types.js';
-import type { CpuState, SegmentCache } from './cpu.js';
+import { CR0_EM, CR0_TS, type CpuState, type SegmentCache } from './cpu.js';
 import { GuestFault, Vector } from './exceptions.js';
 import type { PhysicalMemory } from './memory.js';
 import { Access, type Mmu } from './mmu.js';
@@ -222,6 +222,22 @@ export class ConcreteBackend extends ConcreteArith implements Backend<number> {
     }
   }
 
+  load64(s: Seg, offset: number): { lo: number; hi: number } {
+    const lin = this.linear(s, offset, 8, false);
+    if ((lin & 0xfff) <= 0xff8) {
+      const pa = this.mmu.translate(lin, Access.Read);
+      return { lo: this.mem.read32(pa), hi: this.mem.read32(pa + 4) };
+    }
+    // Across a page: each half translated (and faulting) in turn, as the x87 unit's routines read it.
+    return { lo: this.load(s, offset, 4), hi: this.load(s, (offset + 4) | 0, 4) };
+  }
+
+  store64(s: Seg, offset: number, lo: number, hi: number): void {
+    this.probeWrite(s, offset, 8);
+    this.store(s, offset, 4, lo);
+    this.store(s, (offset + 4) | 0, 4, hi);
+  }
+
   probeWrite(s: Seg, offset: number, len: number): void {
     const lin = this.linear(s, offset, len, true);
     for (let p = lin >>> 12; p <= ((lin + len - 1) >>> 12); p++) {
@@ -319,6 +335,29 @@ export class ConcreteBackend extends ConcreteArith implements Backend<number> {
 
   hypercall(insn: Instruction): void {
     this.vmm.hypercall(insn);
+  }
+
+  x87Usable(): number {
+    return this.cpu.cr0 & (CR0_EM | CR0_TS) ? 0 : 1;
+  }
+
+  fpuWord(w: FpuWord): number {
+    return this.cpu.fpu.words[w]! | 0;
+  }
+
+  setFpuWord(w: FpuWord, v: number): void {
+    this.cpu.fpu.words[w] = v;
+  }
+
+  fpuReg(p: number, part: FpuPart): number {
+    const f = this.cpu.fpu;
+    return part === FpuPart.SignExp ? f.sexp[p & 7]! : f.sig32[2 * (p & 7) + part]! | 0;
+  }
+
+  setFpuReg(p: number, part: FpuPart, v: number): void {
+    const f = this.cpu.fpu;
+    if (part === FpuPart.SignExp) f.sexp[p & 7] = v;
+    else f.sig32[2 * (p & 7) + part] = v;
   }
 
   helper(name: string, insn: Instruction): void {

@@ -6,13 +6,15 @@
  */
 import { Seg } from '../translator/table/types.js';
 import type { ModeInfo } from '../translator/semantics/backend.js';
-import { FpuState } from './fpu/index.js';
+import { FPU_BLOCK_BYTES, FpuState } from './fpu/index.js';
 import type { PhysicalMemory } from './memory.js';
 
 /** Descriptor cache of one segment register (SDM vol. 3, 3.4.3). */
 export interface SegmentCache {
-  selector: number;
-  base: number;
+  /** Also in the state block (StateSlot.Selectors): a cache changes only through CpuState.setSeg. */
+  readonly selector: number;
+  /** Also in the state block (StateSlot.Bases). */
+  readonly base: number;
   /** Byte-granular limit (already scaled by G). */
   limit: number;
   /** Access byte: type (bits 0-3), S (4), DPL (5-6), P (7). */
@@ -104,11 +106,20 @@ export const enum StateSlot {
    * (translated STI and POPF test it: translator/emit/compile.ts).
    */
   IntrWaiting = 22,
-  Size = 32,
+  /** CR0 (CpuState.cr0): translated x87 code tests EM and TS. */
+  Cr0 = 23,
+  /** The six segment selectors, in Seg order (CpuState.setSeg keeps them): translated code reads them (MOV r/m, Sreg; the x87 pointers). */
+  Selectors = 24,
+  /** The six segment bases, in Seg order (CpuState.setSeg keeps them): translated code adds FS's and GS's (runtime/jit basedSegments). */
+  Bases = 30,
+  Size = 40,
 }
 
 /** Bytes of the state block. */
 export const STATE_BYTES = StateSlot.Size * 4;
+
+/** Bytes of a CPU's block in the host area: the state block, then the x87 unit's (FpuState). */
+export const CPU_BLOCK_BYTES = STATE_BYTES + FPU_BLOCK_BYTES;
 
 export class CpuState {
   /** The state block (see StateSlot). */
@@ -125,6 +136,15 @@ export class CpuState {
     this.regs = this.state.subarray(StateSlot.Regs, StateSlot.Regs + 8);
     this.state[StateSlot.Flags] = 2;
     this.state[StateSlot.LazyKind] = 4 << LAZY_KIND_SIZE_SHIFT;
+    this.cr0 = CR0_ET;
+    this.fpu = buffer ? new FpuState(buffer, byteOffset + STATE_BYTES) : new FpuState();
+  }
+
+  /** Load segment register `s`'s cache (and its selector and base into the state block). */
+  setSeg(s: Seg, cache: SegmentCache): void {
+    (this.segs as SegmentCache[])[s] = cache;
+    this.state[StateSlot.Selectors + s] = cache.selector;
+    this.state[StateSlot.Bases + s] = cache.base;
   }
 
   get eip(): number { return this.state[StateSlot.Eip]! >>> 0; }
@@ -148,8 +168,10 @@ export class CpuState {
   get lazyB(): number { return this.state[StateSlot.LazyB]!; }
   set lazyB(v: number) { this.state[StateSlot.LazyB] = v; }
 
-  readonly segs: SegmentCache[] = [0, 0, 0, 0, 0, 0].map(() => realModeSegment(0));
-  cr0 = CR0_ET;
+  /** The segment registers' caches, in Seg order: replaced only through setSeg(), which keeps the state block's selectors. */
+  readonly segs: readonly SegmentCache[] = [0, 0, 0, 0, 0, 0].map(() => realModeSegment(0));
+  get cr0(): number { return this.state[StateSlot.Cr0]!; }
+  set cr0(v: number) { this.state[StateSlot.Cr0] = v; }
   cr2 = 0;
   cr3 = 0;
   cr4 = 0;
@@ -176,7 +198,7 @@ export class CpuState {
    */
   interruptShadow = 0;
   /** x87 FPU and MMX state (runtime/fpu). */
-  readonly fpu = new FpuState();
+  readonly fpu: FpuState;
 
   /** Mode facts for the translator and the semantics; recomputed by refreshMode(). */
   mode: ModeInfo = { code32: false, stack32: false, cpl: 0, protectedMode: false, v86: false };
@@ -188,8 +210,8 @@ export class CpuState {
     this.eip = 0xfff0;
     this.flags = 2;
     this.lazyMask = 0;
-    for (let s = 0; s < 6; s++) this.segs[s] = realModeSegment(0);
-    this.segs[Seg.CS] = { selector: 0xf000, base: 0xffff0000, limit: 0xffff, access: CODE_RX_ACCESS(0), big: false, unusable: false };
+    for (let s = 0; s < 6; s++) this.setSeg(s, realModeSegment(0));
+    this.setSeg(Seg.CS, { selector: 0xf000, base: 0xffff0000, limit: 0xffff, access: CODE_RX_ACCESS(0), big: false, unusable: false });
     this.cr0 = CR0_ET | CR0_CD | CR0_NW;
     this.cr2 = this.cr3 = this.cr4 = 0;
     this.cpl = 0;

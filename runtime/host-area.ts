@@ -4,7 +4,7 @@
  * reach (they are bounded by the RAM size). Node 20's V8 has no Wasm
  * multi-memory, so CPU state, the TLB and the code hash table live here.
  */
-import { STATE_BYTES } from './cpu.js';
+import { CPU_BLOCK_BYTES } from './cpu.js';
 
 /** Entries of the TLB: one per 4 KiB linear page. */
 export const TLB_ENTRIES = 1 << 20;
@@ -38,6 +38,7 @@ export function codeHashStart(lin: number, mode: number): number {
 export interface HostLayout {
   /** Byte offset of the host area (the first 64 KiB boundary at or after RAM). */
   readonly base: number;
+  /** The CPU's block: its state block, then its x87 unit's (runtime/cpu.ts CPU_BLOCK_BYTES). */
   readonly state: number;
   readonly tlb: number;
   readonly codeHash: number;
@@ -47,7 +48,7 @@ export interface HostLayout {
 export function hostLayout(ramSize: number): HostLayout {
   const base = Math.ceil(ramSize / 65536) * 65536;
   const state = base;
-  const tlb = base + Math.max(4096, STATE_BYTES);
+  const tlb = base + Math.max(4096, CPU_BLOCK_BYTES);
   const codeHash = tlb + TLB_ENTRIES * 4;
   const end = codeHash + CODE_HASH_SLOTS * CODE_HASH_SLOT_BYTES;
   return { base, state, tlb, codeHash, end };

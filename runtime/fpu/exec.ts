@@ -17,6 +17,7 @@ import { Vector } from '../exceptions.js';
 import { Access } from '../mmu.js';
 import type { Instruction, MemOperand, Seg } from '../../translator/table/types.js';
 import { effectiveAddress } from '../../translator/semantics/operands.js';
+import { x87Opcode } from '../../translator/semantics/x87.js';
 import type { Env, F80 } from './float80.js';
 import { INDEFINITE } from './float80.js';
 import { type FpuState, Sw } from './state.js';
@@ -132,23 +133,11 @@ export function pushChecked(f: FpuState, v: F80): void {
 // The last instruction and data pointers
 // ---------------------------------------------------------------------------
 
-const OPCODE_LOW = new WeakMap<object, number>();
-
-/** FOP: the low 3 bits of the escape byte, then the ModRM byte. */
-function fop(i: Instruction): number {
-  let low = OPCODE_LOW.get(i.row);
-  if (low === undefined) {
-    low = parseInt(i.row.opcode.slice(0, 2), 16) & 7;
-    OPCODE_LOW.set(i.row, low);
-  }
-  return (low << 8) | (i.modrm & 0xff);
-}
-
 /** Record FIP, FCS and FOP (and FDP, FDS for a memory operand) of a non-control instruction. */
 export function recordPointers(b: ConcreteBackend, i: Instruction, f: FpuState, mem?: MemRef): void {
   f.fip = i.eip;
   f.fcs = b.cpu.segs[1]!.selector;
-  f.fop = fop(i);
+  f.fop = x87Opcode(i);
   if (mem) {
     f.fdp = mem.ea;
     f.fds = b.cpu.segs[mem.seg]!.selector;

@@ -14,7 +14,7 @@ import { MMX_ROUTINES } from './mmx.js';
 import { TRANSCENDENTAL_ROUTINES } from './ops-transcendental.js';
 import { f64Arithmetic, f64Sqrt, fastCompare, fastExchange, fastLoad, fastStore, limbArithmetic } from './fast.js';
 
-export { FpuState, type FpuStrategy } from './state.js';
+export { FPU_BLOCK_BYTES, FpuState, type FpuStrategy } from './state.js';
 
 function prefixed(prefix: string, routines: Record<string, HelperRoutine>): Record<string, HelperRoutine> {
   return Object.fromEntries(Object.entries(routines).map(([name, r]) => [`${prefix}.${name}`, r]));

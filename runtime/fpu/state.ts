@@ -12,11 +12,12 @@
  *    when an exception flag is set whose mask bit is clear (the host loads
  *    and stores them that way: an FLDENV'd ES with nothing unmasked reads 0).
  *
- * Registers live in one ArrayBuffer (significands, then sign/exponent
- * words) so the MMX unit can view the significands as packed lanes and
- * the Wasm JIT can address the state as memory. Little-endian hosts only
- * (checked at load).
+ * The state lives in one block of memory (significands, sign/exponent
+ * words, then the other words by FpuWord) so the MMX unit can view the
+ * significands as packed lanes and translated code can address the state
+ * as memory. Little-endian hosts only (checked at load).
  */
+import { FpuWord } from '../../translator/semantics/backend.js';
 
 /** Status word bits. */
 export const enum Sw {
@@ -37,32 +38,64 @@ export type FpuStrategy = 'exact' | 'fast';
 
 if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) throw new Error('the x87 unit needs a little-endian host');
 
+/** Bytes of the unit's block (FpuState): registers' significands at 0, sign/exponent words at 64, the FpuWord words at 80. */
+export const FPU_BLOCK_BYTES = 128;
+/** Byte offsets in the block. */
+export const FPU_SIG_OFFSET = 0;
+export const FPU_SEXP_OFFSET = 64;
+export const FPU_WORDS_OFFSET = 80;
+
 export class FpuState {
-  /** R0..R7: significands (8 bytes each) at 0, sign/exponent words at 64. */
-  readonly buffer = new ArrayBuffer(80);
+  /**
+   * The block: its own buffer, or FPU_BLOCK_BYTES of another one (the
+   * guest's Wasm memory, after the CPU's state block: CpuState.in), where
+   * translated code reads and writes it (Backend.fpuWord, fpuReg).
+   */
+  readonly buffer: ArrayBufferLike;
   /** Significand of R(i), explicit integer bit included (bit 63). MMX register i is this value. */
-  readonly sig = new BigUint64Array(this.buffer, 0, 8);
+  readonly sig: BigUint64Array;
   /** The same significands as 32-bit halves: [2i] low, [2i+1] high. */
-  readonly sig32 = new Uint32Array(this.buffer, 0, 16);
+  readonly sig32: Uint32Array;
   /** Sign (bit 15) and biased exponent (bits 0-14) of R(i). */
-  readonly sexp = new Uint16Array(this.buffer, 64, 8);
+  readonly sexp: Uint16Array;
+  /** cw, sw, top, empty and the pointers, by FpuWord. */
+  readonly words: Uint32Array;
+
+  constructor(buffer?: ArrayBufferLike, byteOffset = 0) {
+    this.buffer = buffer ?? new ArrayBuffer(FPU_BLOCK_BYTES);
+    this.sig = new BigUint64Array(this.buffer, byteOffset + FPU_SIG_OFFSET, 8);
+    this.sig32 = new Uint32Array(this.buffer, byteOffset + FPU_SIG_OFFSET, 16);
+    this.sexp = new Uint16Array(this.buffer, byteOffset + FPU_SEXP_OFFSET, 8);
+    this.words = new Uint32Array(this.buffer, byteOffset + FPU_WORDS_OFFSET, FpuWord.Count);
+    this.cw = 0x037f;
+    this.empty = 0xff;
+  }
 
   /** Control word (bit 6 reads as 1; bits 13-15 are reserved and read as 0). */
-  cw = 0x037f;
+  get cw(): number { return this.words[FpuWord.Cw]!; }
+  set cw(v: number) { this.words[FpuWord.Cw] = v; }
   /** Status word without TOP (bits 11-13), ES and B. */
-  sw = 0;
+  get sw(): number { return this.words[FpuWord.Sw]!; }
+  set sw(v: number) { this.words[FpuWord.Sw] = v; }
   /** TOP: the physical register that is ST(0). */
-  top = 0;
+  get top(): number { return this.words[FpuWord.Top]!; }
+  set top(v: number) { this.words[FpuWord.Top] = v; }
   /** Bit i set: R(i) is empty. */
-  empty = 0xff;
+  get empty(): number { return this.words[FpuWord.Empty]!; }
+  set empty(v: number) { this.words[FpuWord.Empty] = v; }
 
   /** Last non-control instruction: offset, CS selector, opcode (11 bits). */
-  fip = 0;
-  fcs = 0;
-  fop = 0;
+  get fip(): number { return this.words[FpuWord.Fip]!; }
+  set fip(v: number) { this.words[FpuWord.Fip] = v; }
+  get fcs(): number { return this.words[FpuWord.Fcs]!; }
+  set fcs(v: number) { this.words[FpuWord.Fcs] = v; }
+  get fop(): number { return this.words[FpuWord.Fop]!; }
+  set fop(v: number) { this.words[FpuWord.Fop] = v; }
   /** Its memory operand: offset and segment selector. */
-  fdp = 0;
-  fds = 0;
+  get fdp(): number { return this.words[FpuWord.Fdp]!; }
+  set fdp(v: number) { this.words[FpuWord.Fdp] = v; }
+  get fds(): number { return this.words[FpuWord.Fds]!; }
+  set fds(v: number) { this.words[FpuWord.Fds] = v; }
 
   /** MXCSR as FXSAVE/FXRSTOR see it (the unit has no SSE: kept for the image only). */
   mxcsr = 0x1f80;

@@ -20,7 +20,7 @@ import { HELPER_MODULE_ID, type HelperSite, JitExit, IMPORTS, RUNTIME_TABLE_SLOT
 import { type CalleePages, DEFAULT_LIMITS, formRegion, type RegionLimits } from '../../translator/emit/region.js';
 import { decode } from '../../translator/decoder.js';
 import { type Instruction, isFault, Seg, type Size } from '../../translator/table/types.js';
-import { StateSlot } from '../cpu.js';
+import { type SegmentCache, StateSlot } from '../cpu.js';
 import { Flag } from '../../translator/semantics/backend.js';
 import { HELPERS, type HelperRoutine } from '../helpers.js';
 import { GuestFault } from '../exceptions.js';
@@ -524,7 +524,13 @@ function jobCalleeReader(job: CompileJob): (eip: number) => number {
 /** The data segment registers flatSegments() looks at. */
 const DATA_SEGS: readonly Seg[] = [Seg.ES, Seg.SS, Seg.DS, Seg.FS, Seg.GS];
 
-/** Segments flat enough for the inline fast path: usable read/write data, base 0, limit 4 GiB. */
+/** A segment the inline fast path can use with its base added: usable read/write expand-up data, limit 4 GiB. */
+function wholeSpace(c: SegmentCache): boolean {
+  const type = c.access & 0xf;
+  return !c.unusable && c.limit === 0xffffffff && (type & 0xe) === 0x2; // data, writable, expand-up
+}
+
+/** Segments flat enough for the inline fast path: wholeSpace() with base 0. */
 function flatSegments(interp: Interpreter): number {
   if (!interp.cpu.mode.protectedMode) return 0;
   let mask = 0;
@@ -532,9 +538,24 @@ function flatSegments(interp: Interpreter): number {
   for (let k = 0; k < DATA_SEGS.length; k++) {
     const s = DATA_SEGS[k]!;
     const c = segs[s]!;
-    const type = c.access & 0xf;
-    const dataRw = (type & 0xa) === 0x2; // data, writable, expand-up (bit 2 clear checked below)
-    if (!c.unusable && c.base === 0 && c.limit === 0xffffffff && dataRw && !(type & 4)) mask |= 1 << s;
+    if (c.base === 0 && wholeSpace(c)) mask |= 1 << s;
+  }
+  return mask;
+}
+
+/**
+ * FS and GS when they are wholeSpace() with a base other than 0 (Linux's
+ * per-CPU FS in the kernel, the C library's thread-pointer GS in user
+ * code: every stack-protector check reads GS): translated code adds the
+ * base from the state block (StateSlot.Bases) and uses the inline TLB.
+ */
+function basedSegments(interp: Interpreter): number {
+  if (!interp.cpu.mode.protectedMode) return 0;
+  const segs = interp.cpu.segs;
+  let mask = 0;
+  for (const s of [Seg.FS, Seg.GS]) {
+    const c = segs[s]!;
+    if (c.base !== 0 && wholeSpace(c)) mask |= 1 << s;
   }
   return mask;
 }
@@ -628,7 +649,18 @@ export class JitTier {
         [IMPORTS.slowProbe.name]: (seg: number, off: number, len: number, eip: number, left: number): void => {
           try { b.probeWrite(seg as Seg, off, len); } catch (e) { fail(e, eip, left); }
         },
-        [IMPORTS.sreg.name]: (s: number): number => cpu.segs[s]!.selector,
+        [IMPORTS.slowLoad64.name]: (seg: number, off: number, eip: number, left: number): number => {
+          try {
+            const v = b.load64(seg as Seg, off);
+            st[StateSlot.ExitArg] = v.hi;
+            return v.lo;
+          } catch (e) { return fail(e, eip, left); }
+        },
+        [IMPORTS.slowStore64.name]: (seg: number, off: number, lo: number, hi: number, eip: number, left: number): number => {
+          this.invalidated = false;
+          try { b.store64(seg as Seg, off, lo, hi); } catch (e) { return fail(e, eip, left); }
+          return this.invalidated ? 1 : 0;
+        },
         [IMPORTS.portIo.name]: (port: number, op: number, value: number, eip: number, left: number): number => {
           const vmm = this.inlineVmm;
           if (!vmm) return 1;
@@ -895,7 +927,9 @@ export class JitTier {
   /** The mode bits a translation is specialised for (the low part of its key). */
   private modeBits(): number {
     const m = this.interp.cpu.mode;
-    return (m.code32 ? 1 : 0) | (m.stack32 ? 2 : 0) | (m.cpl << 2) | (m.protectedMode ? 16 : 0) | (m.v86 ? 32 : 0) | (flatSegments(this.interp) << 6);
+    const based = basedSegments(this.interp);
+    return (m.code32 ? 1 : 0) | (m.stack32 ? 2 : 0) | (m.cpl << 2) | (m.protectedMode ? 16 : 0) | (m.v86 ? 32 : 0) | (flatSegments(this.interp) << 6)
+      | ((based >> Seg.FS) << 12);
   }
 
   /** Can dispatch() run the current code? It assumes a flat CS (EIP is the linear address) and no entry check. */
@@ -1061,7 +1095,7 @@ export class JitTier {
       ...(callees ? { calleeLimit: this.strategy.calleePages, callees: [] } : {}),
       options: {
         memoryPages: this.memoryPages, stateBase: mem.host.state, tlbBase: mem.host.tlb,
-        mode: { ...cpu.mode }, flatSegments: flatSegments(interp), csLimit: cs.limit,
+        mode: { ...cpu.mode }, flatSegments: flatSegments(interp), basedSegments: basedSegments(interp), csLimit: cs.limit,
         optimize: this.strategy.optimize, wantText: this.strategy.keepText,
         sensitive: this.strategy.sensitive ?? 'trap',
         ...(this.strategy.encoder ? { encoder: this.strategy.encoder } : {}),

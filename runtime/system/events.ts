@@ -176,7 +176,7 @@ function deliverReal(ctx: SystemContext, vector: number): void {
   cpu.regs[4] = pushFrame(ctx, currentStack(ctx), [ctx.b.eflags(), cs.selector, cpu.eip], 2, 0, true);
   ctx.b.setEflags(0, Flag.IF | Flag.TF | Flag.AC);
   const selector = entry >>> 16;
-  cpu.segs[Seg.CS] = { ...cs, selector, base: selector << 4 };
+  cpu.setSeg(Seg.CS, { ...cs, selector, base: selector << 4 });
   cpu.eip = entry & 0xffff;
 }
 
@@ -247,7 +247,7 @@ function deliverProtected(ctx: SystemContext, event: GuestEvent, instructionLeng
     const ssLoaded = markAccessed(ctx, ss, stackDesc);
     const codeLoaded = markAccessed(ctx, selector, code);
     if (v86) for (const s of [Seg.GS, Seg.FS, Seg.DS, Seg.ES]) loadNullSegment(cpu, s, 0);
-    segs[Seg.SS] = segmentCacheOf(ss, ssLoaded);
+    cpu.setSeg(Seg.SS, segmentCacheOf(ss, ssLoaded));
     cpu.regs[4] = newEsp;
     loadCodeSegment(ctx, selector, codeLoaded, dpl);
   } else {

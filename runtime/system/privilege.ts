@@ -120,7 +120,7 @@ export function currentStack(ctx: SystemContext): StackRef {
 
 /** Load CS from a checked code descriptor with its RPL set to the new CPL. The caller refreshes the mode. */
 export function loadCodeSegment(ctx: SystemContext, selector: number, d: Descriptor, cpl: number): void {
-  ctx.cpu.segs[Seg.CS] = segmentCacheOf((selector & ~3) | cpl, d);
+  ctx.cpu.setSeg(Seg.CS, segmentCacheOf((selector & ~3) | cpl, d));
   ctx.cpu.cpl = cpl;
 }
 

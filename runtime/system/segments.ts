@@ -86,14 +86,14 @@ export function markAccessed(env: SegmentEnv, selector: number, d: Descriptor): 
 export function loadRealModeSegment(cpu: CpuState, seg: Seg, selector: number): void {
   const c = cpu.segs[seg]!;
   const sel = selector & 0xffff;
-  cpu.segs[seg] = { ...c, selector: sel, base: sel << 4, unusable: false };
+  cpu.setSeg(seg, { ...c, selector: sel, base: sel << 4, unusable: false });
   if (seg === Seg.CS || seg === Seg.SS) cpu.refreshMode();
 }
 
 /** Virtual-8086 mode: every load gives a 64 KiB, DPL-3, read/write, 16-bit segment at selector × 16. */
 export function loadV86Segment(cpu: CpuState, seg: Seg, selector: number): void {
   const sel = selector & 0xffff;
-  cpu.segs[seg] = { selector: sel, base: sel << 4, limit: 0xffff, access: V86_SEGMENT_ACCESS, big: false, unusable: false };
+  cpu.setSeg(seg, { selector: sel, base: sel << 4, limit: 0xffff, access: V86_SEGMENT_ACCESS, big: false, unusable: false });
   if (seg === Seg.CS || seg === Seg.SS) cpu.refreshMode();
 }
 
@@ -104,7 +104,7 @@ export function loadV86Segment(cpu: CpuState, seg: Seg, selector: number): void 
  * is left as it was (VT-x calls it undefined).
  */
 export function loadNullSegment(cpu: CpuState, seg: Seg, selector: number): void {
-  cpu.segs[seg] = { ...cpu.segs[seg]!, selector: selector & 0xffff, unusable: true };
+  cpu.setSeg(seg, { ...cpu.segs[seg]!, selector: selector & 0xffff, unusable: true });
 }
 
 /**
@@ -128,7 +128,7 @@ export function loadDataSegment(env: SegmentEnv, seg: Seg, selector: number, cpl
   const dpl = descDpl(d);
   if (!isConformingCodeType(type) && ((sel & 3) > dpl || cpl > dpl)) throw new GuestFault(vector, error);
   if (!descPresent(d)) throw new GuestFault(Vector.NP, error);
-  env.cpu.segs[seg] = segmentCacheOf(sel, markAccessed(env, sel, d));
+  env.cpu.setSeg(seg, segmentCacheOf(sel, markAccessed(env, sel, d)));
 }
 
 /**
@@ -149,7 +149,7 @@ export function loadStackSegment(env: SegmentEnv, selector: number, cpl = env.cp
     throw new GuestFault(vector, error);
   }
   if (!descPresent(d)) throw new GuestFault(Vector.SS, error);
-  env.cpu.segs[Seg.SS] = segmentCacheOf(sel, markAccessed(env, sel, d));
+  env.cpu.setSeg(Seg.SS, segmentCacheOf(sel, markAccessed(env, sel, d)));
   env.cpu.refreshMode();
 }
 

@@ -247,7 +247,7 @@ export function switchTask(
   const v86 = (eflags & Flag.VM) !== 0;
   for (let s = 0; s < 6; s++) {
     if (v86) loadV86Segment(cpu, s, image.segs[s]!);
-    else cpu.segs[s] = nullSegment(image.segs[s]!);
+    else cpu.setSeg(s, nullSegment(image.segs[s]!));
   }
   cpu.ldtr = nullSegment(image.ldt);
   cpu.cpl = v86 ? 3 : image.segs[Seg.CS]! & 3;
@@ -293,7 +293,7 @@ function completeWithoutChecks(ctx: SystemContext, image: TaskImage, loaded: Set
     if (loaded.has(s) || isNullSelector(sel)) continue;
     try {
       const d = readDescriptor(ctx, sel);
-      if (d && descIsCodeOrData(d)) cpu.segs[s] = segmentCacheOf(sel, d);
+      if (d && descIsCodeOrData(d)) cpu.setSeg(s, segmentCacheOf(sel, d));
     } catch (e) {
       if (!(e instanceof GuestFault)) throw e;
     }
@@ -322,8 +322,8 @@ function loadTaskSegments(ctx: SystemContext, image: TaskImage, v86: boolean, ex
   if (!stack || !isWritableData(stack) || (ss & 3) !== cpl || descDpl(stack) !== cpl) throw new GuestFault(Vector.TS, selectorError(ss, ext));
   if (!descPresent(stack)) throw new GuestFault(Vector.SS, selectorError(ss, ext));
   if (!descPresent(code)) throw new GuestFault(Vector.NP, selectorError(cs, ext));
-  cpu.segs[Seg.CS] = segmentCacheOf(cs, markAccessed(ctx, cs, code));
-  cpu.segs[Seg.SS] = segmentCacheOf(ss, markAccessed(ctx, ss, stack));
+  cpu.setSeg(Seg.CS, segmentCacheOf(cs, markAccessed(ctx, cs, code)));
+  cpu.setSeg(Seg.SS, segmentCacheOf(ss, markAccessed(ctx, ss, stack)));
   loaded.add(Seg.CS).add(Seg.SS);
 
   for (const s of [Seg.DS, Seg.ES, Seg.FS, Seg.GS]) {
@@ -334,6 +334,6 @@ function loadTaskSegments(ctx: SystemContext, image: TaskImage, v86: boolean, ex
     const dpl = d ? descDpl(d) : 0;
     if (!d || !isReadable(d) || (!isConforming(d) && ((sel & 3) > dpl || cpl > dpl))) throw new GuestFault(Vector.TS, selectorError(sel, ext));
     if (!descPresent(d)) throw new GuestFault(Vector.NP, selectorError(sel, ext));
-    cpu.segs[s] = segmentCacheOf(sel, markAccessed(ctx, sel, d));
+    cpu.setSeg(s, segmentCacheOf(sel, markAccessed(ctx, sel, d)));
   }
 }

@@ -227,7 +227,7 @@ function callThroughGate(ctx: SystemContext, i: Instruction, gate: ReturnType<ty
   const newEsp = pushFrame(ctx, newStack, values, size, selectorError(ss), dpl < 3);
   const ssLoaded = markAccessed(ctx, ss, stackDesc);
   const codeLoaded = markAccessed(ctx, gate.selector, gate.code);
-  cpu.segs[Seg.SS] = segmentCacheOf(ss, ssLoaded);
+  cpu.setSeg(Seg.SS, segmentCacheOf(ss, ssLoaded));
   cpu.regs[Reg.ESP] = newEsp;
   loadCodeSegment(ctx, gate.selector, codeLoaded, dpl);
   cpu.eip = gate.offset;
@@ -259,7 +259,7 @@ function returnCodeSegment(ctx: SystemContext, selector: number): Descriptor {
 function loadOuterStack(ctx: SystemContext, ss: number, d: Descriptor, esp: number, release: number): void {
   const cpu = ctx.cpu;
   const seg = segmentCacheOf(ss, markAccessed(ctx, ss, d));
-  cpu.segs[Seg.SS] = seg;
+  cpu.setSeg(Seg.SS, seg);
   cpu.regs[Reg.ESP] = seg.big ? (esp + release) | 0 : (cpu.regs[Reg.ESP]! & ~0xffff) | ((esp + release) & 0xffff);
 }
 
@@ -420,8 +420,8 @@ const sysenter = (ctx: SystemContext): void => {
   const cs = cpu.sysenterCs & 0xffff;
   if (!(cpu.cr0 & CR0_PE) || isNullSelector(cs)) throw new GuestFault(Vector.GP, 0);
   ctx.b.setEflags(0, Flag.VM | Flag.IF | Flag.RF);
-  cpu.segs[Seg.CS] = flatSegment(cs & 0xfffc, true, 0);
-  cpu.segs[Seg.SS] = flatSegment((cs + 8) & 0xfffc, false, 0);
+  cpu.setSeg(Seg.CS, flatSegment(cs & 0xfffc, true, 0));
+  cpu.setSeg(Seg.SS, flatSegment((cs + 8) & 0xfffc, false, 0));
   cpu.cpl = 0;
   cpu.regs[Reg.ESP] = cpu.sysenterEsp;
   cpu.eip = cpu.sysenterEip >>> 0;
@@ -434,8 +434,8 @@ const sysexit = (ctx: SystemContext): void => {
   const cpu = ctx.cpu;
   const cs = cpu.sysenterCs & 0xffff;
   if (!(cpu.cr0 & CR0_PE) || cpu.mode.v86 || cpu.cpl !== 0 || isNullSelector(cs)) throw new GuestFault(Vector.GP, 0);
-  cpu.segs[Seg.CS] = flatSegment(((cs + 16) & 0xfffc) | 3, true, 3);
-  cpu.segs[Seg.SS] = flatSegment(((cs + 24) & 0xfffc) | 3, false, 3);
+  cpu.setSeg(Seg.CS, flatSegment(((cs + 16) & 0xfffc) | 3, true, 3));
+  cpu.setSeg(Seg.SS, flatSegment(((cs + 24) & 0xfffc) | 3, false, 3));
   cpu.cpl = 3;
   cpu.regs[Reg.ESP] = cpu.regs[Reg.ECX]!;
   cpu.eip = cpu.regs[Reg.EDX]! >>> 0;

@@ -65,14 +65,14 @@ export function enterFlatProtectedMode(machine: Machine, eip: number, esp: numbe
   cpu.cpl = 0;
   for (let s = 0; s < 6; s++) {
     const code = s === Seg.CS;
-    cpu.segs[s] = {
+    cpu.setSeg(s, {
       selector: code ? CODE_SELECTOR : DATA_SELECTOR,
       base: 0,
       limit: 0xffffffff,
       access: code ? CODE_RX_ACCESS(0) : DATA_RW_ACCESS(0),
       big: true,
       unusable: false,
-    };
+    });
   }
   cpu.regs[4] = esp; // ESP
   cpu.eip = eip;

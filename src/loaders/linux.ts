@@ -644,7 +644,7 @@ export function applyLinuxBoot(target: BootTarget, plan: LinuxBootPlan): void {
   // The caches hold what loading the selectors from our GDT would give
   // (accessed bit included, as it is set in the descriptors we wrote).
   const flat = (selector: number, access: number): SegmentCache => ({ selector, base: 0, limit: 0xffffffff, access, big: true, unusable: false });
-  for (let s = 0; s < 6; s++) cpu.segs[s] = s === Seg.CS ? flat(e.cs, CODE_RX_ACCESS(0)) : flat(e.ds, DATA_RW_ACCESS(0));
+  for (let s = 0; s < 6; s++) cpu.setSeg(s, s === Seg.CS ? flat(e.cs, CODE_RX_ACCESS(0)) : flat(e.ds, DATA_RW_ACCESS(0)));
   cpu.gdtrBase = e.gdtrBase;
   cpu.gdtrLimit = e.gdtrLimit;
   // Interrupts are off and stay off until the kernel loads its own IDT.

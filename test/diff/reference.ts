@@ -84,7 +84,7 @@ export class ReferenceRunner {
     cpu.cr4 = 0;
     cpu.cpl = CPL;
     const segs = segmentsFor(c.mode);
-    SREG_NAMES.forEach((name, s) => { cpu.segs[s] = cacheOf(segs[name]); });
+    SREG_NAMES.forEach((name, s) => { cpu.setSeg(s, cacheOf(segs[name])); });
     for (let r = 0; r < 8; r++) cpu.regs[r] = Number(c.regs[r]!) | 0;
     cpu.flags = initialEflags(c.eflags);
     cpu.lazyMask = 0;

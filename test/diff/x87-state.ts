@@ -29,6 +29,11 @@ function significand(rng: Rng): bigint {
     case 1: return J | (u64(rng) & ~((1n << BigInt(rng.pick([11, 40, 10, 39, 12, 41]))) - 1n)) | (rng.chance(0.5) ? 1n << BigInt(rng.pick([10, 39, 0])) : 0n);
     case 2: return rng.chance(0.5) ? J : 0xffffffffffffffffn;
     case 3: return J | (BigInt(rng.u32() & 0xff) << 55n);
+    // Exactly halfway between two doubles (or singles): round-to-nearest's ties, both parities.
+    case 4: {
+      const half = BigInt(rng.pick([10, 39]));
+      return J | (u64(rng) & ~((2n << half) - 1n)) | (1n << half);
+    }
     default: return J | u64(rng);
   }
 }

@@ -23,10 +23,10 @@ function machine(code: number[], opts: { real?: boolean; cr0?: number } = {}) {
   if (!opts.real) {
     cpu.cr0 |= CR0_PE;
     for (let s = 0; s < 6; s++) {
-      cpu.segs[s] = { selector: s === 1 ? 8 : 16, base: 0, limit: 0xffffffff, access: s === 1 ? CODE_RX_ACCESS(0) : DATA_RW_ACCESS(0), big: true, unusable: false };
+      cpu.setSeg(s, { selector: s === 1 ? 8 : 16, base: 0, limit: 0xffffffff, access: s === 1 ? CODE_RX_ACCESS(0) : DATA_RW_ACCESS(0), big: true, unusable: false });
     }
   } else {
-    for (let s = 0; s < 6; s++) cpu.segs[s] = { ...cpu.segs[s]!, selector: 0, base: 0 };
+    for (let s = 0; s < 6; s++) cpu.setSeg(s, { ...cpu.segs[s]!, selector: 0, base: 0 });
   }
   cpu.cr0 |= opts.cr0 ?? CR0_NE;
   cpu.eip = 0x1000;
@@ -126,12 +126,12 @@ describe('images', () => {
     // diff generator makes no such FXSAVE case, which is given the same order.
     for (const reg of [0x0d, 0x05]) {
       const m = machine([0x36, 0x0f, 0xae, reg, 0x01, 0x20, 0x01, 0x00, ...HLT]);
-      m.cpu.segs[2] = { ...m.cpu.segs[2]!, limit: 0xffff };
+      m.cpu.setSeg(2, { ...m.cpu.segs[2]!, limit: 0xffff });
       expect(run(m).vector).toBe(Vector.SS);
     }
     // Within the segment, the misaligned area is #GP(0).
     const m = machine([0x36, 0x0f, 0xae, 0x0d, 0x01, 0x20, 0x00, 0x00, ...HLT]);
-    m.cpu.segs[2] = { ...m.cpu.segs[2]!, limit: 0xffff };
+    m.cpu.setSeg(2, { ...m.cpu.segs[2]!, limit: 0xffff });
     expect(run(m).vector).toBe(Vector.GP);
   });
 

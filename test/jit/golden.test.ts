@@ -13,7 +13,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileRegion } from '../../translator/emit/compile.js';
+import { compileRegion, type CompileOptions } from '../../translator/emit/compile.js';
+import { Seg } from '../../translator/table/types.js';
 import { wasmToText } from '../../src/wasm-text.js';
 import { PROJECT_ROOT } from '../../src/project-root.js';
 import { BASE, COMPILE_OPTIONS as OPTIONS, regionAt } from './compile-fixture.js';
@@ -28,6 +29,8 @@ interface GoldenCase {
   readonly bytes: readonly number[];
   /** EIPs of the blocks the region must hold. */
   readonly blocks: readonly number[];
+  /** Options other than the fixture's. */
+  readonly options?: Partial<CompileOptions>;
 }
 
 const CASES: readonly GoldenCase[] = [
@@ -73,13 +76,28 @@ const CASES: readonly GoldenCase[] = [
     bytes: [0x50, 0x59, 0x4a, 0x75, 0xfb, 0xc3],
     blocks: [BASE, BASE + 5],
   },
+  {
+    name: 'x87-load-store',
+    what: 'FLD m64fp and FSTP m64fp inline on the x87 state block (translator/semantics/x87.ts), with the helper for anything else',
+    // fld qword [ebx]; fstp qword [ecx]; jmp +0x10
+    bytes: [0xdd, 0x03, 0xdd, 0x19, 0xeb, 0x10],
+    blocks: [BASE],
+  },
+  {
+    name: 'gs-based-load',
+    what: 'a load through GS with a base (the thread pointer): the base from the state block plus the offset, through the inline TLB',
+    // mov eax, gs:[0x14]; jmp +0x10
+    bytes: [0x65, 0xa1, 0x14, 0x00, 0x00, 0x00, 0xeb, 0x10],
+    blocks: [BASE],
+    options: { flatSegments: OPTIONS.flatSegments & ~(1 << Seg.GS), basedSegments: 1 << Seg.GS },
+  },
 ];
 
 function compileCase(c: GoldenCase): Uint8Array {
   const region = regionAt(c.bytes, true);
   expect(region, 'region formed').not.toBeNull();
   expect([...region!.blocks.keys()].sort((a, b) => a - b)).toEqual(c.blocks);
-  return compileRegion(region!, OPTIONS).binary;
+  return compileRegion(region!, { ...OPTIONS, ...c.options }).binary;
 }
 
 describe('golden Wasm text of emitted blocks', () => {

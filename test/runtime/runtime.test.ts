@@ -16,7 +16,7 @@ function flatMachine(code: number[], ports = new IoBus()) {
   cpu.reset();
   cpu.cr0 |= CR0_PE;
   for (let s = 0; s < 6; s++) {
-    cpu.segs[s] = { selector: s === 1 ? 8 : 16, base: 0, limit: 0xffffffff, access: s === 1 ? CODE_RX_ACCESS(0) : DATA_RW_ACCESS(0), big: true, unusable: false };
+    cpu.setSeg(s, { selector: s === 1 ? 8 : 16, base: 0, limit: 0xffffffff, access: s === 1 ? CODE_RX_ACCESS(0) : DATA_RW_ACCESS(0), big: true, unusable: false });
   }
   cpu.eip = 0x1000;
   cpu.regs[4] = 0x8000;

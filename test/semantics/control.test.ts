@@ -19,7 +19,7 @@ function machine(code32 = true) {
   const cpu = new CpuState();
   cpu.cr0 |= 1;
   for (let s = 0; s < 6; s++) {
-    cpu.segs[s] = { selector: s === 1 ? 0x23 : 0x2b, base: 0, limit: s === 1 && !code32 ? 0xffff : 0xffffffff, access: s === 1 ? CODE_RX_ACCESS(3) : DATA_RW_ACCESS(3), big: s === 1 ? code32 : true, unusable: false };
+    cpu.setSeg(s, { selector: s === 1 ? 0x23 : 0x2b, base: 0, limit: s === 1 && !code32 ? 0xffff : 0xffffffff, access: s === 1 ? CODE_RX_ACCESS(3) : DATA_RW_ACCESS(3), big: s === 1 ? code32 : true, unusable: false });
   }
   cpu.cpl = 3;
   cpu.refreshMode();

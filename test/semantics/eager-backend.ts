@@ -76,6 +76,21 @@ export class EagerBackend extends ConcreteArith implements Backend<number> {
   raiseTrap(vector: number): void { throw new GuestFault(vector); }
   hypercall(): void { throw new Error('unused'); }
   helper(): void { throw new Error('unused'); }
+  load64(s: Seg, offset: number): { lo: number; hi: number } {
+    this.check(offset, 8);
+    return { lo: this.load(s, offset, 4), hi: this.load(s, (offset + 4) | 0, 4) };
+  }
+  store64(s: Seg, offset: number, lo: number, hi: number): void {
+    this.probeWrite(s, offset, 8);
+    this.store(s, offset, 4, lo);
+    this.store(s, (offset + 4) | 0, 4, hi);
+  }
+  // No x87 unit: its semantics fall back on helper(), which these tests do not use.
+  x87Usable(): number { return 0; }
+  fpuWord(): number { throw new Error('unused'); }
+  setFpuWord(): void { throw new Error('unused'); }
+  fpuReg(): number { throw new Error('unused'); }
+  setFpuReg(): void { throw new Error('unused'); }
 
   /** Store `size` bytes little-endian at addr (test set-up, no checks). */
   write32(addr: number, v: number, size: Size = 4): void {

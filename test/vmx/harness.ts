@@ -105,7 +105,7 @@ export function enterUserMode(m: Machine): void {
   const cpu = m.cpu;
   for (let s = 0; s < 6; s++) {
     const code = s === Seg.CS;
-    cpu.segs[s] = { selector: code ? SEL.userCode : SEL.userData, base: 0, limit: 0xffffffff, access: code ? CODE_RX_ACCESS(3) : DATA_RW_ACCESS(3), big: true, unusable: false };
+    cpu.setSeg(s, { selector: code ? SEL.userCode : SEL.userData, base: 0, limit: 0xffffffff, access: code ? CODE_RX_ACCESS(3) : DATA_RW_ACCESS(3), big: true, unusable: false });
   }
   cpu.cpl = 3;
   cpu.refreshMode();

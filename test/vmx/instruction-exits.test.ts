@@ -75,7 +75,7 @@ describe('HLT, INVLPG, RDPMC, WBINVD exiting', () => {
 
   it('INVLPG reports the linear address of its operand (segment base + effective address)', () => {
     const m = vmxMachine('mov $0x5000, %eax; invlpg 0x10(%eax); hlt');
-    m.cpu.segs[Seg.DS] = { ...m.cpu.segs[Seg.DS]!, base: 0x1000 };
+    m.cpu.setSeg(Seg.DS, { ...m.cpu.segs[Seg.DS]!, base: 0x1000 });
     m.vcpu.takeExits(ExitReason.Invlpg);
     expect(m.vcpu.run().info).toMatchObject({ reason: ExitReason.Invlpg, qualification: 0x6010, instructionLength: 4 });
     m.vcpu.completeByDefault();

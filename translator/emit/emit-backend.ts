@@ -29,10 +29,11 @@
  *   (see raised()). Code in loops leaves the region instead (JitExit.Slow),
  *   so that no call in a loop body forces its values onto the stack.
  */
-import { ARITH_FLAGS, type Backend, Flag, FlagOp, type ModeInfo } from '../semantics/backend.js';
+import { ARITH_FLAGS, type Backend, Flag, FlagOp, FpuPart, type FpuWord, type ModeInfo } from '../semantics/backend.js';
 import { conditionFromFlags, flagsDefinedBy, lazyFlag } from '../semantics/flags.js';
 import { type Instruction, Seg, type Size } from '../table/types.js';
-import { LAZY_KIND_MASK, LAZY_KIND_OP_SHIFT, LAZY_KIND_SIZE_SHIFT, packLazyKind, StateSlot } from '../../runtime/cpu.js';
+import { CR0_EM, CR0_TS, LAZY_KIND_MASK, LAZY_KIND_OP_SHIFT, LAZY_KIND_SIZE_SHIFT, packLazyKind, STATE_BYTES, StateSlot } from '../../runtime/cpu.js';
+import { FPU_SEXP_OFFSET, FPU_SIG_OFFSET, FPU_WORDS_OFFSET } from '../../runtime/fpu/state.js';
 import { Access, tlbMask, TLB_VALID } from '../../runtime/mmu.js';
 import type { Expr, WasmModule } from './wasm.js';
 import { exitLabel } from './structure.js';
@@ -81,14 +82,16 @@ export const IMPORTS = {
   slowStore: { name: 'slowStore', params: 6, results: true, slot: 1 },
   /** (seg, offset, len, eip, left) */
   slowProbe: { name: 'slowProbe', params: 5, results: false, slot: 2 },
-  /** (seg) -> selector */
-  sreg: { name: 'sreg', params: 1, results: true, slot: 3 },
+  /** (seg, offset, eip, left) -> the low doubleword of 8 bytes (the high one in state.ExitArg) */
+  slowLoad64: { name: 'slowLoad64', params: 4, results: true, slot: 3 },
+  /** (seg, offset, lo, hi, eip, left) -> 1 if code was invalidated */
+  slowStore64: { name: 'slowStore64', params: 6, results: true, slot: 4 },
   /**
    * (module, site, left): run the runtime helper of helper site `site` of
    * the module the runtime numbered `module` (its HELPER_MODULE_ID global)
    * on the state block.
    */
-  helper: { name: 'helper', params: 3, results: false, slot: 4 },
+  helper: { name: 'helper', params: 3, results: false, slot: 5 },
   /**
    * (port, size | 8 for input, value, eip, left) -> 0 when the VMM core did
    * the port access (an input's value in state.ExitArg), 1 when the VMM must
@@ -96,19 +99,19 @@ export const IMPORTS = {
    * did the access and the device wrote translated code (the region leaves
    * after the instruction, as after a store that hit translated code).
    */
-  portIo: { name: 'portIo', params: 5, results: true, slot: 5 },
+  portIo: { name: 'portIo', params: 5, results: true, slot: 6 },
   /**
    * (left) -> 0 when the VMM core gave the TSC (EDX:EAX in state.ExitError:
    * state.ExitArg), 1 when the trap path must run RDTSC (the region leaves
    * before it: JitExit.Vmm).
    */
-  rdtsc: { name: 'rdtsc', params: 1, results: true, slot: 6 },
+  rdtsc: { name: 'rdtsc', params: 1, results: true, slot: 7 },
   /** (left): STI with IF = 0 retires here: the runtime records the blocking by STI exactly. */
-  stiShadow: { name: 'stiShadow', params: 1, results: false, slot: 7 },
+  stiShadow: { name: 'stiShadow', params: 1, results: false, slot: 8 },
   /** (op, size, res, a, b) -> the flags a lazy record defines, at their EFLAGS positions (support module, pure). */
-  flagsOf: { name: 'flagsOf', params: 5, results: true, slot: 8 },
+  flagsOf: { name: 'flagsOf', params: 5, results: true, slot: 9 },
   /** (op, size, res, a, b) -> CF (0/1) of a lazy record (support module, pure). */
-  carryOf: { name: 'carryOf', params: 5, results: true, slot: 9 },
+  carryOf: { name: 'carryOf', params: 5, results: true, slot: 10 },
 } as const;
 
 /** Table elements the runtime functions take (IMPORTS' slots are below it). */
@@ -193,6 +196,8 @@ export interface EmitOptions {
   readonly tlbBase: number;
   /** Segments (bit per Seg) that are flat read/write data segments (base 0, limit 4 GiB). */
   readonly flatSegments: number;
+  /** Segments (FS, GS) that are read/write data segments of limit 4 GiB with another base: accesses add it (StateSlot.Bases). */
+  readonly basedSegments: number;
   /** CS limit (0xFFFFFFFF: no check needed). */
   readonly csLimit: number;
 }
@@ -737,8 +742,7 @@ export class EmitBackend implements Backend<Val> {
   }
 
   sreg(s: Seg): Val {
-    this.forgetPages();
-    return this.val(this.w.call(IMPORTS.sreg.name, [this.c(s)], true));
+    return this.val(this.loadState(StateSlot.Selectors + s));
   }
 
   loadSeg(): void {
@@ -759,6 +763,24 @@ export class EmitBackend implements Backend<Val> {
 
   private flat(s: Seg): boolean {
     return (this.o.flatSegments & (1 << s)) !== 0;
+  }
+
+  /**
+   * Where an access of `size` bytes at seg:offset goes through the inline
+   * TLB: its linear address, and the conditions that send it to the
+   * runtime instead; null when every access of the segment does. A flat
+   * segment's offset is the address; a based one's (EmitOptions.
+   * basedSegments) is its base plus the offset, and offsets whose last
+   * byte would pass 4 GiB (beyond its limit) take the runtime's checks.
+   */
+  private inlineLinear(s: Seg, offset: Val, size: number): { lin: Val; checks: Expr[] } | null {
+    if (this.flat(s)) return { lin: offset, checks: [] };
+    if (!(this.o.basedSegments & (1 << s))) return null;
+    const m = this.m;
+    const passes = (o: number): boolean => (o >>> 0) > 2 ** 32 - size;
+    if (offset.konst !== null && passes(offset.konst)) return null;
+    const lin = this.val(m.i32.add(this.loadState(StateSlot.Bases + s), this.x(offset)));
+    return { lin, checks: size > 1 && offset.konst === null ? [m.i32.gt_u(this.x(offset), this.c(-size))] : [] };
   }
 
   /** Statements that make the state block exact for a runtime call that may fault or read it. */
@@ -878,7 +900,7 @@ export class EmitBackend implements Backend<Val> {
    * An access of `size` bytes at flat linear `lin` through the inline TLB,
    * reusing a known page where one is near: `hit` gets the physical address.
    */
-  private tlbAccess(lin: Val, size: number, access: Access, hit: (pa: Expr) => Expr[], slowCall: () => Expr[]): Expr {
+  private tlbAccess(lin: Val, size: number, access: Access, hit: (pa: Expr) => Expr[], slowCall: () => Expr[], first: Expr[] = []): Expr {
     const { w, m } = this;
     const id = this.identOf(lin);
     const near = this.nearPage(id, access);
@@ -891,7 +913,7 @@ export class EmitBackend implements Backend<Val> {
       const full = this.tlbHit(lin, size, access);
       const load = this.take();
       this.stmts = outer;
-      const checks = (miss: string): Expr[] => [w.named(`page${n}`, [
+      const checks = (miss: string): Expr[] => [...first.map((c) => w.br(miss, c)), w.named(`page${n}`, [
         w.set(key, w.get(near.entry)),
         // All `size` bytes in the known page: lin - page base, unsigned, at most 0x1000 - size.
         w.br(`page${n}`, m.i32.le_u(m.i32.sub(this.x(lin), m.i32.and(this.x(near.lin), this.c(~0xfff))), this.c(0x1000 - size))),
@@ -905,7 +927,7 @@ export class EmitBackend implements Backend<Val> {
       return reused;
     }
     const full = this.tlbHit(lin, size, access);
-    const access_ = this.fastAccess((miss) => full.misses.map((c) => w.br(miss, c)), hit(full.pa()), slowCall);
+    const access_ = this.fastAccess((miss) => [...first, ...full.misses].map((c) => w.br(miss, c)), hit(full.pa()), slowCall);
     if (this.exitOnMiss) this.knowPage({ root: id.root, disp: id.disp, write: access === Access.Write, lin, entry: full.entry });
     return access_;
   }
@@ -918,7 +940,8 @@ export class EmitBackend implements Backend<Val> {
     const w = this.w;
     const i = this.insn!;
     const slowCall = (): Expr => w.call(IMPORTS.slowLoad.name, [this.c(s), this.x(offset), this.c(size), this.c(i.eip), this.c(this.left)], true);
-    if (!this.flat(s)) {
+    const at = this.inlineLinear(s, offset, size);
+    if (!at) {
       const before = this.beforeRuntimeCall();
       const value = this.w.newLocal();
       this.emit(...before, w.set(value, slowCall()), this.raised(), this.budgetFromState());
@@ -930,7 +953,7 @@ export class EmitBackend implements Backend<Val> {
       v = this.w.newLocal();
       return [w.set(v, w.load(0, size, pa))];
     };
-    this.emit(this.tlbAccess(offset, size, Access.Read, hit, () => [...this.beforeRuntimeCall(), w.set(v, slowCall()), this.raised(), this.budgetFromState()]));
+    this.emit(this.tlbAccess(at.lin, size, Access.Read, hit, () => [...this.beforeRuntimeCall(), w.set(v, slowCall()), this.raised(), this.budgetFromState()], at.checks));
     return new Val(v);
   }
 
@@ -940,14 +963,49 @@ export class EmitBackend implements Backend<Val> {
     const slow = (): Expr[] => [...this.beforeRuntimeCall(),
       w.set(this.smcLocal, w.m.i32.or(w.get(this.smcLocal),
         w.call(IMPORTS.slowStore.name, [this.c(s), this.x(offset), this.c(size), this.x(v), this.c(i.eip), this.c(this.left)], true))), this.raised(), this.budgetFromState()];
-    if (!this.flat(s)) {
+    const at = this.inlineLinear(s, offset, size);
+    if (!at) {
       this.stored = true;
       this.emit(...slow());
       return;
     }
     // Only the runtime's store can find translated code (writes to code pages miss the TLB).
     if (!this.exitOnMiss) this.stored = true;
-    this.emit(this.tlbAccess(offset, size, Access.Write, (pa) => [w.store(0, size, pa, this.x(v))], slow));
+    this.emit(this.tlbAccess(at.lin, size, Access.Write, (pa) => [w.store(0, size, pa, this.x(v))], slow, at.checks));
+  }
+
+  load64(s: Seg, offset: Val): { lo: Val; hi: Val } {
+    const { w, m } = this;
+    const i = this.insn!;
+    const lo = w.newLocal(), hi = w.newLocal();
+    const slow = (): Expr[] => [...this.beforeRuntimeCall(),
+      w.set(lo, w.call(IMPORTS.slowLoad64.name, [this.c(s), this.x(offset), this.c(i.eip), this.c(this.left)], true)),
+      this.raised(), this.budgetFromState(), w.set(hi, this.loadState(StateSlot.ExitArg))];
+    const at = this.inlineLinear(s, offset, 8);
+    if (!at) {
+      this.emit(...slow());
+    } else {
+      const pa = w.newLocal();
+      this.emit(this.tlbAccess(at.lin, 8, Access.Read, (p) => [w.set(pa, p), w.set(lo, w.load(0, 4, w.get(pa))), w.set(hi, m.i32.load(4, 1, w.get(pa)))], slow, at.checks));
+    }
+    return { lo: new Val(lo), hi: new Val(hi) };
+  }
+
+  store64(s: Seg, offset: Val, lo: Val, hi: Val): void {
+    const { w, m } = this;
+    const i = this.insn!;
+    const slow = (): Expr[] => [...this.beforeRuntimeCall(),
+      w.set(this.smcLocal, m.i32.or(w.get(this.smcLocal),
+        w.call(IMPORTS.slowStore64.name, [this.c(s), this.x(offset), this.x(lo), this.x(hi), this.c(i.eip), this.c(this.left)], true))), this.raised(), this.budgetFromState()];
+    const at = this.inlineLinear(s, offset, 8);
+    if (!at) {
+      this.stored = true;
+      this.emit(...slow());
+      return;
+    }
+    if (!this.exitOnMiss) this.stored = true;
+    const pa = w.newLocal();
+    this.emit(this.tlbAccess(at.lin, 8, Access.Write, (p) => [w.set(pa, p), w.store(0, 4, w.get(pa), this.x(lo)), m.i32.store(4, 1, w.get(pa), this.x(hi))], slow, at.checks));
   }
 
   probeWrite(s: Seg, offset: Val, len: number): void {
@@ -955,11 +1013,12 @@ export class EmitBackend implements Backend<Val> {
     const i = this.insn!;
     const slow = (): Expr[] => [...this.beforeRuntimeCall(),
       w.call(IMPORTS.slowProbe.name, [this.c(s), this.x(offset), this.c(len), this.c(i.eip), this.c(this.left)], false), this.raised()];
-    if (!this.flat(s) || len > 4096) { this.emit(...slow()); return; }
-    const last = this.val(this.m.i32.add(this.x(offset), this.c(len - 1)));
-    const a = this.tlbHit(offset, 1, Access.Write);
+    const at = len <= 4096 ? this.inlineLinear(s, offset, len) : null;
+    if (!at) { this.emit(...slow()); return; }
+    const last = this.val(this.m.i32.add(this.x(at.lin), this.c(len - 1)));
+    const a = this.tlbHit(at.lin, 1, Access.Write);
     const b = this.tlbHit(last, 1, Access.Write);
-    this.emit(this.fastAccess((miss) => [...a.misses, ...b.misses].map((c) => w.br(miss, c)), [], slow));
+    this.emit(this.fastAccess((miss) => [...at.checks, ...a.misses, ...b.misses].map((c) => w.br(miss, c)), [], slow));
   }
 
   // --- control -----------------------------------------------------------------
@@ -1222,6 +1281,37 @@ export class EmitBackend implements Backend<Val> {
   /** Count one sensitive instruction that translated code ran itself (state.InlineOps, shown by --stats). */
   countInline(): void {
     this.emit(this.storeState(StateSlot.InlineOps, this.m.i32.add(this.loadState(StateSlot.InlineOps), this.c(1))));
+  }
+
+  // --- the x87 unit's state (its block follows the state block: runtime/cpu.ts CPU_BLOCK_BYTES) ---
+
+  private get fpuBase(): number {
+    return this.o.stateBase + STATE_BYTES;
+  }
+
+  x87Usable(): Val {
+    const m = this.m;
+    return this.val(m.i32.eqz(m.i32.and(this.loadState(StateSlot.Cr0), this.c(CR0_EM | CR0_TS))));
+  }
+
+  fpuWord(word: FpuWord): Val {
+    return this.val(this.m.i32.load(this.fpuBase + FPU_WORDS_OFFSET + word * 4, 4, this.c(0)));
+  }
+
+  setFpuWord(word: FpuWord, v: Val): void {
+    this.emit(this.m.i32.store(this.fpuBase + FPU_WORDS_OFFSET + word * 4, 4, this.c(0), this.x(v)));
+  }
+
+  fpuReg(p: Val, part: FpuPart): Val {
+    const m = this.m;
+    if (part === FpuPart.SignExp) return this.val(m.i32.load16_u(this.fpuBase + FPU_SEXP_OFFSET, 2, m.i32.shl(this.x(p), this.c(1))));
+    return this.val(m.i32.load(this.fpuBase + FPU_SIG_OFFSET + part * 4, 4, m.i32.shl(this.x(p), this.c(3))));
+  }
+
+  setFpuReg(p: Val, part: FpuPart, v: Val): void {
+    const m = this.m;
+    if (part === FpuPart.SignExp) this.emit(m.i32.store16(this.fpuBase + FPU_SEXP_OFFSET, 2, m.i32.shl(this.x(p), this.c(1)), this.x(v)));
+    else this.emit(m.i32.store(this.fpuBase + FPU_SIG_OFFSET + part * 4, 4, m.i32.shl(this.x(p), this.c(3)), this.x(v)));
   }
 
   /**

@@ -91,6 +91,14 @@ class FlagRecorder implements InlineBackend<number> {
   load(_s: Seg, _o: number, _size: Size): number { this.mayExit = true; return 0; }
   store(): void { this.mayExit = true; this.stores = true; }
   probeWrite(): void { this.mayExit = true; }
+  load64(): { lo: number; hi: number } { this.mayExit = true; return { lo: 0, hi: 0 }; }
+  store64(): void { this.mayExit = true; this.stores = true; }
+  // The x87 unit's state: no flags.
+  x87Usable(): number { return 0; }
+  fpuWord(): number { return 0; }
+  setFpuWord(): void {}
+  fpuReg(): number { return 0; }
+  setFpuReg(): void {}
   /** A jump may fault on the CS limit. */
   jump(): void { this.mayExit = true; }
   /**

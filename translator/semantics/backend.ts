@@ -120,6 +120,17 @@ export interface Arith<V> {
   divide(hi: V, lo: V, divisor: V, size: Size, signed: boolean): { q: V; r: V; fault: V };
 }
 
+/**
+ * Words of the x87 unit's state (Backend.fpuWord), in the order of the
+ * unit's block (runtime/fpu/state.ts), which translated code addresses.
+ * Sw holds the status word without TOP, ES and B; Empty one bit per
+ * physical register; Fip to Fds the last instruction and data pointers.
+ */
+export const enum FpuWord { Cw = 0, Sw = 1, Top = 2, Empty = 3, Fip = 4, Fcs = 5, Fop = 6, Fdp = 7, Fds = 8, Count = 9 }
+
+/** Parts of a physical x87 register R(p) (Backend.fpuReg): the significand's halves (bit 63 is J) and the sign/exponent word. */
+export const enum FpuPart { SigLo = 0, SigHi = 1, SignExp = 2 }
+
 /** Facts fixed for a whole translation: they are part of the cache key. */
 export interface ModeInfo {
   /** CS.D: default operand and address size 32. */
@@ -149,6 +160,14 @@ export interface Backend<V> extends Arith<V> {
   load(s: Seg, offset: V, size: Size): V;
   /** Write `size` bytes (1, 2 or 4) at seg:offset. */
   store(s: Seg, offset: V, size: Size, v: V): void;
+  /**
+   * Read 8 bytes at seg:offset (a 32-bit address size's operand): the
+   * segment checks of the whole operand, then the bytes; low and high
+   * doublewords.
+   */
+  load64(s: Seg, offset: V): { lo: V; hi: V };
+  /** Write 8 bytes at seg:offset, lo first: a fault leaves every byte unwritten. */
+  store64(s: Seg, offset: V, lo: V, hi: V): void;
   /**
    * Check that `len` bytes at seg:offset could be written (segment and
    * paging checks, raising as a store would) without writing: used by
@@ -186,6 +205,19 @@ export interface Backend<V> extends Arith<V> {
 
   /** A sensitive instruction: leave for the hypervisor, which performs it. */
   hypercall(insn: Instruction): void;
+
+  /**
+   * 1 when x87 instructions may run, 0 when they raise #NM (CR0.EM or
+   * CR0.TS set). The x87 semantics' inline paths test it; the runtime
+   * routine they fall back on raises the fault.
+   */
+  x87Usable(): V;
+  /** A word of the x87 unit's state. */
+  fpuWord(w: FpuWord): V;
+  setFpuWord(w: FpuWord, v: V): void;
+  /** A part of physical x87 register R(p), p in 0..7 (SignExp zero-extended from 16 bits). */
+  fpuReg(p: V, part: FpuPart): V;
+  setFpuReg(p: V, part: FpuPart, v: V): void;
 
   /**
    * Run an out-of-line routine of the runtime on the architectural state

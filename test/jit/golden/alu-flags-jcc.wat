@@ -4,7 +4,7 @@
   (type $t0 (func (param i32 i32 i32 i32 i32) (result i32)))
   (type $t1 (func (param i32) (result i32)))
   (import "env" "memory" (memory $env.memory 113 113))
-  (import "env" "table" (table $env.table 10 funcref))
+  (import "env" "table" (table $env.table 11 funcref))
   (func $run (export "run") (type $t1) (param $p0 i32) (result i32)
     (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32)
     (block $B0
@@ -117,7 +117,7 @@
                     (local.get $l19)
                     (local.get $l20)
                     (local.get $l21)
-                    (i32.const 9))))
+                    (i32.const 10))))
               (else
                 (local.get $l13))))
           (i32.store offset=2097188
@@ -176,7 +176,7 @@
                   (local.get $l19)
                   (local.get $l20)
                   (local.get $l21)
-                  (i32.const 9))))
+                  (i32.const 10))))
             (else
               (local.get $l13))))
         (i32.store offset=2097188

@@ -6,7 +6,7 @@
   (type $t2 (func (param i32 i32 i32 i32 i32)))
   (type $t3 (func (param i32 i32 i32 i32)))
   (import "env" "memory" (memory $env.memory 113 113))
-  (import "env" "table" (table $env.table 10 funcref))
+  (import "env" "table" (table $env.table 11 funcref))
   (func $run (export "run") (type $t1) (param $p0 i32) (result i32)
     (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32) (local $l37 i32) (local $l38 i32) (local $l39 i32) (local $l40 i32) (local $l41 i32) (local $l42 i32) (local $l43 i32) (local $l44 i32) (local $l45 i32) (local $l46 i32) (local $l47 i32) (local $l48 i32)
     (block $B0
@@ -64,7 +64,7 @@
                 (local.get $l15)
                 (local.get $l16)
                 (local.get $l17)
-                (i32.const 8)))
+                (i32.const 9)))
             (local.set $l42
               (i32.and
                 (i32.and
@@ -333,7 +333,7 @@
                               (local.get $l19)
                               (local.get $l20)
                               (local.get $l21)
-                              (i32.const 9))))
+                              (i32.const 10))))
                         (else
                           (local.get $l13))))
                     (call $f1
@@ -404,7 +404,7 @@
                     (local.get $l19)
                     (local.get $l20)
                     (local.get $l21)
-                    (i32.const 9))))
+                    (i32.const 10))))
               (else
                 (local.get $l13))))
           (i32.store offset=2097188
@@ -469,7 +469,7 @@
                   (local.get $l19)
                   (local.get $l20)
                   (local.get $l21)
-                  (i32.const 9))))
+                  (i32.const 10))))
             (else
               (local.get $l13))))
         (i32.store offset=2097188

@@ -74,7 +74,7 @@ describe('MOV to and from CR0', () => {
 describe('mode switches through CR0.PE', () => {
   it('setting PE keeps every real-mode segment cache until reloaded; CPL stays 0', () => {
     const m = machine('real');
-    m.cpu.segs[Seg.DS] = { selector: 0x1234, base: 0x12340, limit: 0xffff, access: 0x93, big: false, unusable: false };
+    m.cpu.setSeg(Seg.DS, { selector: 0x1234, base: 0x12340, limit: 0xffff, access: 0x93, big: false, unusable: false });
     const before = m.cpu.segs.map((s) => ({ ...s }));
     m.write32(0x12350, 0x600d);
     expect(m.run(asm('mov eax, cr0\nor al, 1\nmov cr0, eax\nmov bx, [0x10]', 16))).toBeNull();
@@ -236,7 +236,7 @@ describe('INVLPG, INVD, WBINVD', () => {
     m.write32(0x6000, 0x6666);
     m.cpu.cr3 = 0x30000;
     m.cpu.cr0 |= CR0_PG;
-    m.cpu.segs[Seg.FS] = { ...m.cpu.segs[Seg.FS]!, base: 0x100000, limit: 0xfff };
+    m.cpu.setSeg(Seg.FS, { ...m.cpu.segs[Seg.FS]!, base: 0x100000, limit: 0xfff });
     const invlpg = vi.spyOn(m.interp.mmu, 'invlpg');
     expect(m.run(asm('mov eax, [0x400000]'))).toBeNull();
     expect(m.cpu.regs[0]).toBe(0x5555);

@@ -56,7 +56,7 @@ describe('real-address mode', () => {
     cpu.cr0 &= ~CR0_PE;
     cpu.idtrBase = 0;
     cpu.idtrLimit = 0x3ff;
-    for (let s = 0; s < 6; s++) cpu.segs[s] = { selector: 0, base: 0, limit: 0xffff, access: s === Seg.CS ? 0x9b : 0x93, big: false, unusable: false };
+    for (let s = 0; s < 6; s++) cpu.setSeg(s, { selector: 0, base: 0, limit: 0xffff, access: s === Seg.CS ? 0x9b : 0x93, big: false, unusable: false });
     cpu.regs[4] = 0x8000;
     cpu.refreshMode();
     return m;

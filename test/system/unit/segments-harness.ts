@@ -120,20 +120,20 @@ export function machine(mode: Mode = 'pm32', cpl = 0, model: CpuModel = CPU_MODE
   cpu.gdtrLimit = 0x100 * 8 - 1;
   cpu.eip = CODE_AT;
   cpu.regs[4] = STACK_TOP;
-  if (mode === 'real') cpu.segs[Seg.CS] = { ...cpu.segs[Seg.CS]!, selector: 0, base: 0 };
+  if (mode === 'real') cpu.setSeg(Seg.CS, { ...cpu.segs[Seg.CS]!, selector: 0, base: 0 });
   else {
     cpu.cr0 |= CR0_PE;
     cpu.cpl = mode === 'v86' ? 3 : cpl;
     if (mode === 'pm32') {
       const [cs, ds] = cpl === 3 ? [SEL.code32User, SEL.data32User] : [SEL.code32, SEL.data32];
-      for (let s = 0; s < 6; s++) cpu.segs[s] = flatCache(s === Seg.CS ? cs : ds, s === Seg.CS ? CODE_RX_ACCESS(cpl) : DATA_RW_ACCESS(cpl));
+      for (let s = 0; s < 6; s++) cpu.setSeg(s, flatCache(s === Seg.CS ? cs : ds, s === Seg.CS ? CODE_RX_ACCESS(cpl) : DATA_RW_ACCESS(cpl)));
     } else if (mode === 'pm16') {
       for (let s = 0; s < 6; s++) {
-        cpu.segs[s] = { selector: s === Seg.CS ? SEL.code16 : SEL.data16, base: 0, limit: 0xffff, access: s === Seg.CS ? CODE_RX_ACCESS(0) : DATA_RW_ACCESS(0), big: false, unusable: false };
+        cpu.setSeg(s, { selector: s === Seg.CS ? SEL.code16 : SEL.data16, base: 0, limit: 0xffff, access: s === Seg.CS ? CODE_RX_ACCESS(0) : DATA_RW_ACCESS(0), big: false, unusable: false });
       }
     } else {
       cpu.flags |= 1 << 17;
-      for (let s = 0; s < 6; s++) cpu.segs[s] = { selector: 0, base: 0, limit: 0xffff, access: 0xf3, big: false, unusable: false };
+      for (let s = 0; s < 6; s++) cpu.setSeg(s, { selector: 0, base: 0, limit: 0xffff, access: 0xf3, big: false, unusable: false });
     }
   }
   cpu.refreshMode();

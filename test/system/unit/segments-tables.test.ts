@@ -39,11 +39,11 @@ describe('SGDT/SIDT', () => {
 
   it('check all six bytes before writing any', () => {
     const m = machine('pm32');
-    m.cpu.segs[Seg.DS] = { ...m.cpu.segs[Seg.DS]!, limit: 0x3004 };
+    m.cpu.setSeg(Seg.DS, { ...m.cpu.segs[Seg.DS]!, limit: 0x3004 });
     m.mem.u8.fill(0xee, 0x3000, 0x3008);
     expect(faultOf(m.fault(asm('sgdt [0x3000]')))).toEqual({ vector: GP, errorCode: 0 });
     expect(bytes(m, 0x3000, 6)).toEqual([0xee, 0xee, 0xee, 0xee, 0xee, 0xee]);
-    m.cpu.segs[Seg.DS] = { ...m.cpu.segs[Seg.DS]!, limit: 0xffffffff, access: 0x91 };
+    m.cpu.setSeg(Seg.DS, { ...m.cpu.segs[Seg.DS]!, limit: 0xffffffff, access: 0x91 });
     expect(faultOf(m.fault(asm('sidt [0x3000]')))).toEqual({ vector: GP, errorCode: 0 });
   });
 
@@ -317,7 +317,7 @@ describe('ARPL', () => {
 
   it('a read-only destination segment faults even when nothing would change', () => {
     const m = machine('pm32');
-    m.cpu.segs[Seg.DS] = { ...m.cpu.segs[Seg.DS]!, access: 0x91 };
+    m.cpu.setSeg(Seg.DS, { ...m.cpu.segs[Seg.DS]!, access: 0x91 });
     m.mem.u8.set([0x23, 0x00], 0x3010);
     expect(faultOf(m.fault(asm('arpl [0x3010], bx')))).toEqual({ vector: GP, errorCode: 0 });
   });

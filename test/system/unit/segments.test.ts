@@ -17,7 +17,7 @@ const SELECTOR = SEL.free(0);
 describe('real-address mode loads', () => {
   it('MOV Sreg loads selector and base (selector × 16) and keeps the cached limit and attributes', () => {
     const m = machine('real');
-    m.cpu.segs[Seg.DS] = { ...m.cpu.segs[Seg.DS]!, limit: 0x1ffff, access: 0x91, big: true };
+    m.cpu.setSeg(Seg.DS, { ...m.cpu.segs[Seg.DS]!, limit: 0x1ffff, access: 0x91, big: true });
     m.write32(0x12350, 0x11223344);
     expect(m.run(asm('mov ax, 0x1234\nmov ds, ax\nmov ebx, [0x10]', 16))).toBeNull();
     expect(m.cpu.segs[Seg.DS]).toEqual({ selector: 0x1234, base: 0x12340, limit: 0x1ffff, access: 0x91, big: true, unusable: false });
@@ -26,7 +26,7 @@ describe('real-address mode loads', () => {
 
   it('makes a register that was unusable in protected mode usable again', () => {
     const m = machine('real');
-    m.cpu.segs[Seg.ES] = { ...m.cpu.segs[Seg.ES]!, selector: 0, unusable: true };
+    m.cpu.setSeg(Seg.ES, { ...m.cpu.segs[Seg.ES]!, selector: 0, unusable: true });
     expect(m.run(asm('mov ax, 0x100\nmov es, ax\nmov eax, es:[0]', 16))).toBeNull();
     expect(m.cpu.segs[Seg.ES]!.unusable).toBe(false);
   });
@@ -331,7 +331,7 @@ describe('protected-mode SS loads', () => {
 describe('virtual-8086 mode loads', () => {
   it('give a 64 KiB, DPL-3, read/write, 16-bit cache at selector × 16', () => {
     const m = machine('v86');
-    m.cpu.segs[Seg.DS] = { selector: 0, base: 0, limit: 0xffffffff, access: 0x93, big: true, unusable: false };
+    m.cpu.setSeg(Seg.DS, { selector: 0, base: 0, limit: 0xffffffff, access: 0x93, big: true, unusable: false });
     expect(m.run(asm('mov ax, 0x2000\nmov ds, ax\npush 0x3000\npop fs\nmov ax, 0x100\nmov ss, ax', 16))).toBeNull();
     expect(m.cpu.segs[Seg.DS]).toEqual({ selector: 0x2000, base: 0x20000, limit: 0xffff, access: 0xf3, big: false, unusable: false });
     expect(m.cpu.segs[Seg.FS]).toEqual({ selector: 0x3000, base: 0x30000, limit: 0xffff, access: 0xf3, big: false, unusable: false });
@@ -344,7 +344,7 @@ describe('virtual-8086 mode loads', () => {
     const m = machine('v86');
     expect(faultOf(m.fault(asm('mov ebx, 0x10000\nmov eax, [ebx]', 16)))).toEqual({ vector: GP, errorCode: 0 });
     expect(faultOf(m.fault(asm('mov ebx, 0xffff\nmov ax, ss:[ebx]', 16)))).toEqual({ vector: SS, errorCode: 0 });
-    m.cpu.segs[Seg.DS] = { ...m.cpu.segs[Seg.DS]!, access: 0xf1 };
+    m.cpu.setSeg(Seg.DS, { ...m.cpu.segs[Seg.DS]!, access: 0xf1 });
     expect(m.run(asm('mov word ptr [0x3000], 0x55aa', 16))).toBeNull();
     expect(m.read32(0x3000) & 0xffff).toBe(0x55aa);
   });
@@ -377,11 +377,11 @@ describe('segment checks of each access (protected mode)', () => {
 
   it('writes need a writable data segment; reads anything but execute-only code', () => {
     const m = machine('pm32');
-    m.cpu.segs[Seg.ES] = cache(0x91, 0xffffffff);
+    m.cpu.setSeg(Seg.ES, cache(0x91, 0xffffffff));
     expect(m.run(asm('mov eax, es:[0x3000]'))).toBeNull();
     expect(faultOf(m.fault(asm('mov es:[0x3000], eax')))).toEqual({ vector: GP, errorCode: 0 });
     expect(faultOf(m.fault(asm('add es:[0x3000], eax')))).toEqual({ vector: GP, errorCode: 0 });
-    m.cpu.segs[Seg.SS] = cache(0x91, 0xffffffff);
+    m.cpu.setSeg(Seg.SS, cache(0x91, 0xffffffff));
     expect(faultOf(m.fault(asm('push eax')))).toEqual({ vector: SS, errorCode: 0 });
   });
 
@@ -389,17 +389,17 @@ describe('segment checks of each access (protected mode)', () => {
     const m = machine('pm32');
     expect(m.run(asm('mov eax, cs:[0x3000]'))).toBeNull();
     expect(faultOf(m.fault(asm('mov cs:[0x3000], eax')))).toEqual({ vector: GP, errorCode: 0 });
-    m.cpu.segs[Seg.CS] = { ...m.cpu.segs[Seg.CS]!, access: 0x99 }; // execute-only: still runs
+    m.cpu.setSeg(Seg.CS, { ...m.cpu.segs[Seg.CS]!, access: 0x99 }); // execute-only: still runs
     expect(m.run(asm('mov eax, 1'))).toBeNull();
     expect(faultOf(m.fault(asm('mov eax, cs:[0x3000]')))).toEqual({ vector: GP, errorCode: 0 });
   });
 
   it('expand-up limits: the last byte of the access must be within the limit', () => {
     const m = machine('pm32');
-    m.cpu.segs[Seg.DS] = cache(0x93, 0xfff);
+    m.cpu.setSeg(Seg.DS, cache(0x93, 0xfff));
     expect(m.run(asm('mov eax, [0xffc]'))).toBeNull();
     expect(faultOf(m.fault(asm('mov eax, [0xffd]')))).toEqual({ vector: GP, errorCode: 0 });
-    m.cpu.segs[Seg.SS] = cache(0x93, 0xfff);
+    m.cpu.setSeg(Seg.SS, cache(0x93, 0xfff));
     m.cpu.regs[4] = 0x1000;
     expect(m.run(asm('push eax'))).toBeNull();
     expect(faultOf(m.fault(asm('mov eax, [esp+1]')))).toEqual({ vector: SS, errorCode: 0 });
@@ -407,13 +407,13 @@ describe('segment checks of each access (protected mode)', () => {
 
   it('expand-down limits: offsets above the limit up to FFFFh (B = 0) or FFFFFFFFh (B = 1)', () => {
     const m = machine('pm32');
-    m.cpu.segs[Seg.DS] = cache(0x97, 0xfff, false);
+    m.cpu.setSeg(Seg.DS, cache(0x97, 0xfff, false));
     expect(faultOf(m.fault(asm('mov eax, [0xfff]')))).toEqual({ vector: GP, errorCode: 0 });
     expect(m.run(asm('mov eax, [0x1000]\nmov eax, [0xfffc]'))).toBeNull();
     expect(faultOf(m.fault(asm('mov eax, [0xfffd]')))).toEqual({ vector: GP, errorCode: 0 });
-    m.cpu.segs[Seg.DS] = cache(0x97, 0xfff, true);
+    m.cpu.setSeg(Seg.DS, cache(0x97, 0xfff, true));
     expect(m.run(asm('mov eax, [0x10000]'))).toBeNull();
-    m.cpu.segs[Seg.SS] = cache(0x97, 0x8fff, true);
+    m.cpu.setSeg(Seg.SS, cache(0x97, 0x8fff, true));
     m.cpu.regs[4] = 0x9004;
     expect(m.run(asm('push eax'))).toBeNull();
     expect(faultOf(m.fault(asm('push eax')))).toEqual({ vector: SS, errorCode: 0 });

@@ -63,7 +63,7 @@ describe('JMP to a TSS', () => {
     ['a busy TSS', (m: Machine) => m.setGdt(TSS2_INDEX, seg(TSS2, 0x67, ACC.system(0, T.tss32Busy))), { vector: GP, errorCode: TSS2_SEL }],
     ['a TSS not present', (m: Machine) => m.setGdt(TSS2_INDEX, seg(TSS2, 0x67, ACC.system(0, T.tss32) & 0x7f)), { vector: NP, errorCode: TSS2_SEL }],
     ['a TSS with a limit below 67h', (m: Machine) => m.setGdt(TSS2_INDEX, seg(TSS2, 0x66, ACC.system(0, T.tss32))), { vector: TS, errorCode: TSS2_SEL }],
-    ['a TSS with DPL < CPL', (m: Machine) => { m.cpu.cpl = 1; m.cpu.segs[Seg.CS] = { ...m.cpu.segs[Seg.CS]!, selector: SEL.code0 | 1 }; m.cpu.refreshMode(); }, { vector: GP, errorCode: TSS2_SEL }],
+    ['a TSS with DPL < CPL', (m: Machine) => { m.cpu.cpl = 1; m.cpu.setSeg(Seg.CS, { ...m.cpu.segs[Seg.CS]!, selector: SEL.code0 | 1 }); m.cpu.refreshMode(); }, { vector: GP, errorCode: TSS2_SEL }],
   ] as const)('to %s faults before the switch', (_, setup, expected) => {
     const m = machine(0);
     secondTask(m, 'hlt');

@@ -201,7 +201,7 @@ export function machine(cpl = 0): Machine {
   cpu.cr0 |= CR0_PE;
   cpu.cpl = cpl;
   for (let s = 0; s < 6; s++) {
-    cpu.segs[s] = s === Seg.CS ? flat(cpl ? SEL.code3 : SEL.code0, ACC.code(cpl)) : flat(cpl ? SEL.data3 : SEL.data0, ACC.data(cpl));
+    cpu.setSeg(s, s === Seg.CS ? flat(cpl ? SEL.code3 : SEL.code0, ACC.code(cpl)) : flat(cpl ? SEL.data3 : SEL.data0, ACC.data(cpl)));
   }
   cpu.eip = CODE;
   cpu.regs[4] = cpl ? STACK3 : STACK0;

@@ -29,7 +29,7 @@ function v86(m: Machine, iopl: number): void {
   const cpu = m.cpu;
   cpu.flags = (cpu.flags & ~IOPL3) | VM | (iopl << 12);
   cpu.cpl = 3;
-  for (let s = 0; s < 6; s++) cpu.segs[s] = { selector: 0, base: 0, limit: 0xffff, access: 0xf3, big: false, unusable: false };
+  for (let s = 0; s < 6; s++) cpu.setSeg(s, { selector: 0, base: 0, limit: 0xffff, access: 0xf3, big: false, unusable: false });
   cpu.regs[4] = 0x8000;
   cpu.refreshMode();
 }
