@@ -110,9 +110,23 @@ export const enum StateSlot {
   Cr0 = 23,
   /** The six segment selectors, in Seg order (CpuState.setSeg keeps them): translated code reads them (MOV r/m, Sreg; the x87 pointers). */
   Selectors = 24,
-  /** The six segment bases, in Seg order (CpuState.setSeg keeps them): translated code adds FS's and GS's (runtime/jit basedSegments). */
+  /** The six segment bases, in Seg order (CpuState.setSeg keeps them): translated code adds FS's and GS's. */
   Bases = 30,
+  /** Bit per Seg: the segment is wholeSpace() (CpuState.setSeg keeps it): translated code may add its base and use the inline TLB. */
+  WholeSpace = 36,
   Size = 40,
+}
+
+/**
+ * A segment whose every access is just base + offset with the 4 GiB limit
+ * check: usable read/write expand-up data of limit 4 GiB (the other checks
+ * of an access cannot fail). Translated code's inline TLB path takes such
+ * segments: flat ones (base 0, known when translating) and FS and GS with
+ * any base (tested at run time: StateSlot.WholeSpace).
+ */
+export function wholeSpace(c: SegmentCache): boolean {
+  const type = c.access & 0xf;
+  return !c.unusable && c.limit === 0xffffffff && (type & 0xe) === 0x2; // data, writable, expand-up
 }
 
 /** Bytes of the state block. */
@@ -145,6 +159,8 @@ export class CpuState {
     (this.segs as SegmentCache[])[s] = cache;
     this.state[StateSlot.Selectors + s] = cache.selector;
     this.state[StateSlot.Bases + s] = cache.base;
+    const bit = 1 << s;
+    this.state[StateSlot.WholeSpace] = wholeSpace(cache) ? this.state[StateSlot.WholeSpace]! | bit : this.state[StateSlot.WholeSpace]! & ~bit;
   }
 
   get eip(): number { return this.state[StateSlot.Eip]! >>> 0; }

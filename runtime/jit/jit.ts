@@ -20,7 +20,7 @@ import { HELPER_MODULE_ID, type HelperSite, JitExit, IMPORTS, RUNTIME_TABLE_SLOT
 import { type CalleePages, DEFAULT_LIMITS, formRegion, type RegionLimits } from '../../translator/emit/region.js';
 import { decode } from '../../translator/decoder.js';
 import { type Instruction, isFault, Seg, type Size } from '../../translator/table/types.js';
-import { type SegmentCache, StateSlot } from '../cpu.js';
+import { StateSlot, wholeSpace } from '../cpu.js';
 import { Flag } from '../../translator/semantics/backend.js';
 import { HELPERS, type HelperRoutine } from '../helpers.js';
 import { GuestFault } from '../exceptions.js';
@@ -524,12 +524,6 @@ function jobCalleeReader(job: CompileJob): (eip: number) => number {
 /** The data segment registers flatSegments() looks at. */
 const DATA_SEGS: readonly Seg[] = [Seg.ES, Seg.SS, Seg.DS, Seg.FS, Seg.GS];
 
-/** A segment the inline fast path can use with its base added: usable read/write expand-up data, limit 4 GiB. */
-function wholeSpace(c: SegmentCache): boolean {
-  const type = c.access & 0xf;
-  return !c.unusable && c.limit === 0xffffffff && (type & 0xe) === 0x2; // data, writable, expand-up
-}
-
 /** Segments flat enough for the inline fast path: wholeSpace() with base 0. */
 function flatSegments(interp: Interpreter): number {
   if (!interp.cpu.mode.protectedMode) return 0;
@@ -543,22 +537,7 @@ function flatSegments(interp: Interpreter): number {
   return mask;
 }
 
-/**
- * FS and GS when they are wholeSpace() with a base other than 0 (Linux's
- * per-CPU FS in the kernel, the C library's thread-pointer GS in user
- * code: every stack-protector check reads GS): translated code adds the
- * base from the state block (StateSlot.Bases) and uses the inline TLB.
- */
-function basedSegments(interp: Interpreter): number {
-  if (!interp.cpu.mode.protectedMode) return 0;
-  const segs = interp.cpu.segs;
-  let mask = 0;
-  for (const s of [Seg.FS, Seg.GS]) {
-    const c = segs[s]!;
-    if (c.base !== 0 && wholeSpace(c)) mask |= 1 << s;
-  }
-  return mask;
-}
+
 
 export class JitTier {
   readonly stats: JitStats = this.newStats();
@@ -927,9 +906,7 @@ export class JitTier {
   /** The mode bits a translation is specialised for (the low part of its key). */
   private modeBits(): number {
     const m = this.interp.cpu.mode;
-    const based = basedSegments(this.interp);
-    return (m.code32 ? 1 : 0) | (m.stack32 ? 2 : 0) | (m.cpl << 2) | (m.protectedMode ? 16 : 0) | (m.v86 ? 32 : 0) | (flatSegments(this.interp) << 6)
-      | ((based >> Seg.FS) << 12);
+    return (m.code32 ? 1 : 0) | (m.stack32 ? 2 : 0) | (m.cpl << 2) | (m.protectedMode ? 16 : 0) | (m.v86 ? 32 : 0) | (flatSegments(this.interp) << 6);
   }
 
   /** Can dispatch() run the current code? It assumes a flat CS (EIP is the linear address) and no entry check. */
@@ -1095,7 +1072,7 @@ export class JitTier {
       ...(callees ? { calleeLimit: this.strategy.calleePages, callees: [] } : {}),
       options: {
         memoryPages: this.memoryPages, stateBase: mem.host.state, tlbBase: mem.host.tlb,
-        mode: { ...cpu.mode }, flatSegments: flatSegments(interp), basedSegments: basedSegments(interp), csLimit: cs.limit,
+        mode: { ...cpu.mode }, flatSegments: flatSegments(interp), csLimit: cs.limit,
         optimize: this.strategy.optimize, wantText: this.strategy.keepText,
         sensitive: this.strategy.sensitive ?? 'trap',
         ...(this.strategy.encoder ? { encoder: this.strategy.encoder } : {}),

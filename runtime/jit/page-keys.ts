@@ -8,12 +8,12 @@
  * level also answers "nothing in this page" with one lookup.
  */
 
-/** Mode bits take the low 14 bits of a key (JitTier's modeBits()). */
-export const MODE_BITS = 16384;
+/** Mode bits take the low 12 bits of a key (JitTier's modeBits()). */
+export const MODE_BITS = 4096;
 
-/** The key within its page of a physical address and mode bits: offset * MODE_BITS + bits (below 2^26: a Smi). */
+/** The key within its page of a physical address and mode bits: offset << 12 | bits (below 2^24). */
 export function inPageKey(pa: number, bits: number): number {
-  return (pa & 0xfff) * MODE_BITS + bits;
+  return ((pa & 0xfff) << 12) | bits;
 }
 
 /** The whole cache key (the translation's identity): physical address * 4096 + mode bits. */

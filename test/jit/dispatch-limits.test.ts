@@ -40,7 +40,7 @@ function jobFor(code: readonly number[], limits?: CompileJob['limits']): Compile
     options: {
       memoryPages: Math.ceil(layout.end / 65536), stateBase: layout.state, tlbBase: layout.tlb,
       mode: { code32: true, stack32: true, cpl: 0, protectedMode: true, v86: false },
-      flatSegments: (1 << Seg.ES) | (1 << Seg.SS) | (1 << Seg.DS) | (1 << Seg.FS) | (1 << Seg.GS), basedSegments: 0, csLimit: 0xffffffff, optimize: 0,
+      flatSegments: (1 << Seg.ES) | (1 << Seg.SS) | (1 << Seg.DS) | (1 << Seg.FS) | (1 << Seg.GS), csLimit: 0xffffffff, optimize: 0,
     },
   };
 }

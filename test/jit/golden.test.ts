@@ -85,11 +85,11 @@ const CASES: readonly GoldenCase[] = [
   },
   {
     name: 'gs-based-load',
-    what: 'a load through GS with a base (the thread pointer): the base from the state block plus the offset, through the inline TLB',
+    what: 'a load through GS, not flat: when the state block says it spans 4 GiB, its base plus the offset, through the inline TLB',
     // mov eax, gs:[0x14]; jmp +0x10
     bytes: [0x65, 0xa1, 0x14, 0x00, 0x00, 0x00, 0xeb, 0x10],
     blocks: [BASE],
-    options: { flatSegments: OPTIONS.flatSegments & ~(1 << Seg.GS), basedSegments: 1 << Seg.GS },
+    options: { flatSegments: OPTIONS.flatSegments & ~(1 << Seg.GS) },
   },
 ];
 

@@ -1,13 +1,14 @@
 /**
  * Accesses through FS and GS with a base and a 4 GiB limit, which
  * translated code makes itself (the base from the state block, then the
- * inline TLB: runtime/jit basedSegments, EmitBackend.inlineLinear). The
+ * inline TLB: EmitBackend.inlineLinear, StateSlot.WholeSpace). The
  * guest test/jit/guests/segment-bases.S loops over loads and stores of
  * every width through two such bases, across pages, with x87 8-byte
- * accesses, reloading GS with another base as it goes; and, in two more
- * scenarios, runs offsets up to the limit, where the access whose last
- * byte passes 4 GiB is #GP(0). Every tier must end like the reference
- * interpreter.
+ * accesses, reloading GS with another base as it goes; and, in three
+ * more scenarios, runs offsets up to the limit, where the access whose
+ * last byte passes 4 GiB is #GP(0), and past a 64 KiB GS's limit (in the
+ * same translated code, which tests at run time that GS spans 4 GiB).
+ * Every tier must end like the reference interpreter.
  *
  *   npx vitest run test/jit/segment-bases.test.ts
  */
@@ -47,6 +48,7 @@ describe('FS and GS with a base', () => {
   const faults = [
     { n: 1, name: 'a dword load at FS:FFFFFFFEh', ebx: 0xfffffffe },
     { n: 2, name: 'an x87 8-byte store at GS:FFFFFFFAh', ebx: 0xfffffffa },
+    { n: 3, name: 'a byte load at GS:10000h once GS is a 64 KiB segment', ebx: 0x10000 },
   ];
   for (const s of faults) {
     it(`${s.name} passes the limit: #GP(0) at that instruction`, () => {

@@ -54,8 +54,6 @@ export interface CompileOptions {
   readonly tlbBase: number;
   readonly mode: ModeInfo;
   readonly flatSegments: number;
-  /** FS and GS (bit per Seg) when the fast path adds their base (runtime/jit basedSegments). */
-  readonly basedSegments: number;
   readonly csLimit: number;
   /** binaryen optimisation level (0: none). */
   readonly optimize: number;
@@ -272,7 +270,7 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
     for (const f of Object.values(IMPORTS)) mod.declareTableFunction(f);
     mod.beginFunction(1);
     const entryParam = 0;
-    const b = new EmitBackend({ mod, mode: o.mode, stateBase: o.stateBase, tlbBase: o.tlbBase, flatSegments: o.flatSegments, basedSegments: o.basedSegments, csLimit: o.csLimit });
+    const b = new EmitBackend({ mod, mode: o.mode, stateBase: o.stateBase, tlbBase: o.tlbBase, flatSegments: o.flatSegments, csLimit: o.csLimit });
     const w = mod;
     const m = mod.m;
     const inline = o.sensitive === 'inline';

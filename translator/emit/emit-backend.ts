@@ -196,8 +196,6 @@ export interface EmitOptions {
   readonly tlbBase: number;
   /** Segments (bit per Seg) that are flat read/write data segments (base 0, limit 4 GiB). */
   readonly flatSegments: number;
-  /** Segments (FS, GS) that are read/write data segments of limit 4 GiB with another base: accesses add it (StateSlot.Bases). */
-  readonly basedSegments: number;
   /** CS limit (0xFFFFFFFF: no check needed). */
   readonly csLimit: number;
 }
@@ -769,18 +767,24 @@ export class EmitBackend implements Backend<Val> {
    * Where an access of `size` bytes at seg:offset goes through the inline
    * TLB: its linear address, and the conditions that send it to the
    * runtime instead; null when every access of the segment does. A flat
-   * segment's offset is the address; a based one's (EmitOptions.
-   * basedSegments) is its base plus the offset, and offsets whose last
-   * byte would pass 4 GiB (beyond its limit) take the runtime's checks.
+   * segment's offset is the address. FS and GS otherwise (Linux's per-CPU
+   * FS in the kernel, the C library's thread-pointer GS in user code: every
+   * stack-protector check) are tested at run time: when the state block
+   * says the segment spans 4 GiB (StateSlot.WholeSpace, runtime/cpu.ts
+   * wholeSpace), the address is its base plus the offset, and offsets whose
+   * last byte would pass 4 GiB (beyond its limit) take the runtime's
+   * checks. (A mode bit instead would translate the kernel's code twice:
+   * it runs with a user's GS and with a null one.)
    */
   private inlineLinear(s: Seg, offset: Val, size: number): { lin: Val; checks: Expr[] } | null {
     if (this.flat(s)) return { lin: offset, checks: [] };
-    if (!(this.o.basedSegments & (1 << s))) return null;
+    if (s !== Seg.FS && s !== Seg.GS) return null;
     const m = this.m;
-    const passes = (o: number): boolean => (o >>> 0) > 2 ** 32 - size;
-    if (offset.konst !== null && passes(offset.konst)) return null;
+    if (offset.konst !== null && (offset.konst >>> 0) > 2 ** 32 - size) return null;
     const lin = this.val(m.i32.add(this.loadState(StateSlot.Bases + s), this.x(offset)));
-    return { lin, checks: size > 1 && offset.konst === null ? [m.i32.gt_u(this.x(offset), this.c(-size))] : [] };
+    const checks = [m.i32.eqz(m.i32.and(this.loadState(StateSlot.WholeSpace), this.c(1 << s)))];
+    if (size > 1 && offset.konst === null) checks.push(m.i32.gt_u(this.x(offset), this.c(-size)));
+    return { lin, checks };
   }
 
   /** Statements that make the state block exact for a runtime call that may fault or read it. */

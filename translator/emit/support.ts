@@ -83,7 +83,7 @@ function build(memoryPages: number, stateBase: number, tlbBase: number, codeHash
 
     // flagsOf(op, size, res, a, b): the flags the record defines, at their EFLAGS positions (0 for no operation).
     mod.beginFunction(5);
-    let b = new EmitBackend({ mod, mode, stateBase, tlbBase, flatSegments: 0, basedSegments: 0, csLimit: 0xffffffff });
+    let b = new EmitBackend({ mod, mode, stateBase, tlbBase, flatSegments: 0, csLimit: 0xffffffff });
     let word = mod.newLocal();
     mod.endFunction('flagsOf', mod.block([
       mod.set(word, mod.k(0)),
@@ -93,7 +93,7 @@ function build(memoryPages: number, stateBase: number, tlbBase: number, codeHash
 
     // carryOf(op, size, res, a, b): CF (0/1) of the record (0 for INC/DEC, which do not define it).
     mod.beginFunction(5);
-    b = new EmitBackend({ mod, mode, stateBase, tlbBase, flatSegments: 0, basedSegments: 0, csLimit: 0xffffffff });
+    b = new EmitBackend({ mod, mode, stateBase, tlbBase, flatSegments: 0, csLimit: 0xffffffff });
     word = mod.newLocal();
     mod.endFunction('carryOf', mod.block([
       mod.set(word, mod.k(0)),

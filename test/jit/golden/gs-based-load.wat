@@ -1,4 +1,4 @@
-;; gs-based-load: a load through GS with a base (the thread pointer): the base from the state block plus the offset, through the inline TLB
+;; gs-based-load: a load through GS, not flat: when the state block says it spans 4 GiB, its base plus the offset, through the inline TLB
 ;; guest bytes at 100000: 65 a1 14 00 00 00 eb 10
 (module
   (type $t0 (func (param i32 i32 i32 i32 i32) (result i32)))
@@ -69,6 +69,12 @@
                   (i32.const 2))))
             (block $B5
               (block $B6
+                (br_if $B6
+                  (i32.eqz
+                    (i32.and
+                      (i32.load offset=2097296
+                        (i32.const 0))
+                      (i32.const 32))))
                 (br_if $B6
                   (i32.ne
                     (i32.and

@@ -1,6 +1,6 @@
 # Accesses through FS and GS with a base other than 0 and a 4 GiB limit
 # (Linux's per-CPU FS, the C library's thread-pointer GS): translated code
-# adds the base from the state block (runtime/jit basedSegments). The guest
+# adds the base from the state block (EmitBackend.inlineLinear). The guest
 # loads its own GDT with two such segments (bases not page-aligned, so that
 # small offsets cross pages), then, in loops, stores and loads bytes, words
 # and dwords at register and constant offsets, 8-byte x87 loads and stores
@@ -11,6 +11,8 @@
 #   0  the loops; the checksum (ESI) at RESULTS, halt
 #   1  a dword load at FS:FFFFFFFEh: its last byte is beyond the limit, #GP(0)
 #   2  FST m64fp at GS:FFFFFFF0h, F2h, ...: #GP(0) at FFFFFFFAh (its last byte is beyond the limit)
+#   3  GS reloaded with a 64 KiB segment after a pass through a 4 GiB one, in
+#      the same translated loop: #GP(0) at the byte load at GS:10000h
         .code32
         .set RESULTS, 0x70000
         .set SCENARIO, 0x70100
@@ -40,7 +42,7 @@ _start:
 
         .p2align 2
 table:
-        .long   loops, fs_beyond_limit, fstp_beyond_limit
+        .long   loops, fs_beyond_limit, fstp_beyond_limit, small_gs
 
 loops:
         # Pages 0 and 1 through DS, in loops so that translated code fills the TLB with them: an access
@@ -116,20 +118,35 @@ fstp_beyond_limit:
         jnz     5b
         hlt
 
+small_gs:
+        movzbl  BASE_A + 0x10000, %eax  # that page in the TLB: only the limit stands between it and GS:10000h
+        movl    $0xfff8, %ebx
+        movl    $16, %ecx
+6:      movzbl  %gs:(%ebx), %eax        # 4 GiB GS on the first pass, then the 64 KiB one: #GP(0) at EBX = 10000h
+        movw    $0x30, %dx
+        movw    %dx, %gs
+        incl    %ebx
+        decl    %ecx
+        jnz     6b
+        hlt
+
         .p2align 3
 gdt:
         .quad   0
-        .quad   0x00cf9a000000ffff      # 0x08: code, base 0, 4 GiB
-        .quad   0x00cf92000000ffff      # 0x10: data, base 0, 4 GiB
+        .quad   0x00cf9b000000ffff      # 0x08: code, base 0, 4 GiB (accessed: loads write no descriptor on the code page)
+        .quad   0x00cf93000000ffff      # 0x10: data, base 0, 4 GiB
         # 0x18: data, base BASE_A, 4 GiB (the base's bytes 0-2 at bits 16-39, byte 3 at bits 56-63)
         .long   0x0000ffff | ((BASE_A & 0xffff) << 16)
-        .long   ((BASE_A >> 16) & 0xff) | 0x00cf9200 | (BASE_A & 0xff000000)
+        .long   ((BASE_A >> 16) & 0xff) | 0x00cf9300 | (BASE_A & 0xff000000)
         # 0x20: data, base BASE_B, 4 GiB
         .long   0x0000ffff | ((BASE_B & 0xffff) << 16)
-        .long   ((BASE_B >> 16) & 0xff) | 0x00cf9200 | (BASE_B & 0xff000000)
+        .long   ((BASE_B >> 16) & 0xff) | 0x00cf9300 | (BASE_B & 0xff000000)
         # 0x28: data, base BASE_A + 0x10, 4 GiB
         .long   0x0000ffff | (((BASE_A + 0x10) & 0xffff) << 16)
-        .long   (((BASE_A + 0x10) >> 16) & 0xff) | 0x00cf9200 | ((BASE_A + 0x10) & 0xff000000)
+        .long   (((BASE_A + 0x10) >> 16) & 0xff) | 0x00cf9300 | ((BASE_A + 0x10) & 0xff000000)
+        # 0x30: data, base BASE_A, limit FFFFh (byte granular)
+        .long   0x0000ffff | ((BASE_A & 0xffff) << 16)
+        .long   ((BASE_A >> 16) & 0xff) | 0x00009300 | (BASE_A & 0xff000000)
 gdt_end:
 gdt_pointer:
         .word   gdt_end - gdt - 1
