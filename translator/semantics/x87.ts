@@ -167,10 +167,10 @@ function fst(pop: boolean): Sem {
         orHelper(b, i, b.eqz(isEmpty(b, u, u.top)), () => {
           const dst = phys(b, u, op.index);
           copyRegister(b, u.top, dst);
-          b.setFpuWord(FpuWord.Empty, b.and(u.empty, b.not(b.shl(b.k(1), dst))));
-          const empty = { ...u, empty: b.fpuWord(FpuWord.Empty) };
+          const empty = b.and(u.empty, b.not(b.shl(b.k(1), dst)));
+          b.setFpuWord(FpuWord.Empty, empty);
           b.setFpuWord(FpuWord.Sw, b.and(u.sw, b.k(~SW_C1)));
-          popIf(b, empty, pop);
+          popIf(b, { ...u, empty }, pop);
           recordPointers(b, i);
         });
       });
