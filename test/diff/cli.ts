@@ -6,7 +6,7 @@
  * flags, memory written and the exception raised. Ends with the line
  * `N passed, N failed`; exits non-zero on any failure.
  */
-import { NativeOracle, type OracleCase } from '../oracle/native.js';
+import { NativeOracle, type OracleCase, type OracleResult } from '../oracle/native.js';
 import { compareResults, reproducer } from './compare.js';
 import { enumerateForms, formMatches, type Form } from './forms.js';
 import { generateCase, Rng } from './generate.js';
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   if (tier instanceof ReferenceRunner) tier.cpu.fpu.strategy = o.fpu;
   if (o.chain > 0) return runChains(o, forms.map(([f]) => f), tier);
   const oracle = await NativeOracle.start();
-  let passed = 0, failed = 0, printed = 0;
+  let passed = 0, failed = 0, printed = 0, outliers = 0;
   const failedForms = new Map<string, number>();
   const started = Date.now();
   const BATCH = 2000;
@@ -135,6 +135,7 @@ async function main(): Promise<void> {
         const ours = tier.run(c);
         const diffs = compareResults(c, cpuResults[k]!, ours);
         if (diffs.length === 0) { passed++; continue; }
+        if (await nativeOutlier(oracle, c, (cpu) => compareResults(c, cpu, ours))) { passed++; outliers++; continue; }
         failed++;
         failedForms.set(form.id, (failedForms.get(form.id) ?? 0) + 1);
         if (printed < o.maxFailures) {
@@ -152,9 +153,24 @@ async function main(): Promise<void> {
     console.log(`\nforms with failures (${failedForms.size}):`);
     for (const [id, n] of [...failedForms].sort((a, b) => b[1] - a[1]).slice(0, 50)) console.log(`  ${n}\t${id}`);
   }
+  if (outliers) console.log(`${outliers} case(s) whose first native run disagreed with two native re-runs that agreed with us (the host preempted the oracle mid-case)`);
   if (!o.quiet) console.log(`\n${forms.length} forms × ${o.cases} cases, tier ${o.tier}${o.fpu === 'fast' ? ' (fpu fast)' : ''}, seed ${o.seed}, ${secs.toFixed(1)} s`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed ? 1 : 0;
+}
+
+/**
+ * After a mismatch: run the case natively twice more. The native run is
+ * the oracle only if it is repeatable; the host kernel can perturb it (a
+ * context switch between two instructions of a case reloads the x87 unit
+ * with XRSTOR, which on AMD CPUs leaves FIP/FCS/FOP zero when no exception
+ * is pending, and a later FNSTENV stores those). The first run counts as an
+ * outlier only when both re-runs agree with us; a real difference of ours
+ * shows up in all three runs and still fails.
+ */
+async function nativeOutlier(oracle: NativeOracle, c: OracleCase, compare: (cpu: OracleResult) => string[]): Promise<boolean> {
+  const again = await oracle.run([c, c]);
+  return again.every((cpu) => compare(cpu).length === 0);
 }
 
 /** `--chain K`: N cases of chained instructions (see chain.ts). */
@@ -164,18 +180,22 @@ async function runChains(o: Options, selected: Form[], tier: ReturnType<(typeof 
   const rng = new Rng(caseSeed(o.seed, 0, -2));
   const chains = Array.from({ length: o.cases }, (_, k) => generateChain(forms, o.chain, rng, caseSeed(o.seed, 1, k)));
   const oracle = await NativeOracle.start();
-  let passed = 0, failed = 0;
+  let passed = 0, failed = 0, outliers = 0;
   try {
     const results = await oracle.run(chains.map((ch) => ch.c));
-    chains.forEach((ch, k) => {
-      const diffs = compareChain(ch, results[k]!, tier.run(ch.c));
-      if (!diffs.length) { passed++; return; }
+    for (let k = 0; k < chains.length; k++) {
+      const ch = chains[k]!;
+      const ours = tier.run(ch.c);
+      const diffs = compareChain(ch, results[k]!, ours);
+      if (!diffs.length) { passed++; continue; }
+      if (await nativeOutlier(oracle, ch.c, (cpu) => compareChain(ch, cpu, ours))) { passed++; outliers++; continue; }
       failed++;
       if (failed <= o.maxFailures) console.log(chainReproducer(ch, diffs));
-    });
+    }
   } finally {
     await oracle.close();
   }
+  if (outliers) console.log(`${outliers} chain(s) whose first native run disagreed with two native re-runs that agreed with us (the host preempted the oracle mid-case)`);
   if (!o.quiet) console.log(`\n${o.cases} chains of up to ${o.chain} instructions over ${forms.length} forms, tier ${o.tier}, seed ${o.seed}`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed ? 1 : 0;
