@@ -308,13 +308,29 @@ const COLD_EXIT_LABEL = exitLabel(COLD_EXIT);
  * slow paths were about 45% of the bytes of the modules a Linux boot
  * compiles, and our encoder and V8's compilers cost in proportion to bytes.
  */
+const FLAG_SLOTS = [StateSlot.Flags, StateSlot.LazyKind, StateSlot.LazyRes, StateSlot.LazyA, StateSlot.LazyB] as const;
+/**
+ * A writer with `carry` takes a lazy CF record after the flags' five
+ * values (its packed kind, result and operands: CARRY_PARAMS more) and
+ * computes the carry into the flags word when that record's mask has CF
+ * and the main record's does not, before the stores: the test and the
+ * carryOf call were in line at every slow path and exit that could see a
+ * CF record (about two thirds of the slow paths of a Linux boot's
+ * modules), 17 instructions each. The writers with `Budget` store the
+ * budget too (every runtime call's).
+ */
 const STATE_WRITERS = {
-  flags: { name: 'wflags', slots: [StateSlot.Flags, StateSlot.LazyKind, StateSlot.LazyRes, StateSlot.LazyA, StateSlot.LazyB] },
-  regs: { name: 'wregs', slots: REG_SLOTS },
-  exit: { name: 'wexit', slots: [StateSlot.Eip, StateSlot.Budget] },
-  trap: { name: 'wtrap', slots: [StateSlot.Eip, StateSlot.Budget, StateSlot.ExitArg, StateSlot.ExitError] },
+  flags: { name: 'wflags', slots: FLAG_SLOTS, carry: false },
+  flagsBudget: { name: 'wflagsb', slots: [...FLAG_SLOTS, StateSlot.Budget], carry: false },
+  flagsCarry: { name: 'wflagsc', slots: FLAG_SLOTS, carry: true },
+  flagsCarryBudget: { name: 'wflagscb', slots: [...FLAG_SLOTS, StateSlot.Budget], carry: true },
+  regs: { name: 'wregs', slots: REG_SLOTS, carry: false },
+  exit: { name: 'wexit', slots: [StateSlot.Eip, StateSlot.Budget], carry: false },
+  trap: { name: 'wtrap', slots: [StateSlot.Eip, StateSlot.Budget, StateSlot.ExitArg, StateSlot.ExitError], carry: false },
 } as const;
 type StateWriter = keyof typeof STATE_WRITERS;
+/** The CF record's parameters of a `carry` writer (kind, result, a, b), after the flags' five. */
+const CARRY_PARAMS = 4;
 
 export class EmitBackend implements Backend<Val> {
   readonly mode: ModeInfo;
@@ -499,10 +515,23 @@ export class EmitBackend implements Backend<Val> {
   /** Define the state writers the region's code calls (after its function: they are functions of their own). */
   defineStateWriters(): void {
     const w = this.w;
+    const m = this.m;
     for (const k of this.writersUsed) {
       const writer = STATE_WRITERS[k];
-      w.beginFunction(writer.slots.length);
-      w.endFunction(writer.name, w.block(writer.slots.map((slot, p) => this.storeState(slot, w.get(p)))), false, false);
+      const extra = writer.carry ? CARRY_PARAMS : 0;
+      w.beginFunction(writer.slots.length + extra);
+      const body: Expr[] = [];
+      if (writer.carry) {
+        // Parameters: word, kind, res, a, b, then the CF record's kind, res, a, b. CF from that record
+        // where its mask has CF and the main record's does not (the main record's CF takes precedence).
+        const ck = FLAG_SLOTS.length;
+        body.push(w.if_(m.i32.and(m.i32.and(w.get(ck), m.i32.xor(w.get(1), this.c(-1))), this.c(1)),
+          w.set(0, m.i32.or(m.i32.and(w.get(0), this.c(~1)), w.call(IMPORTS.carryOf.name, [
+            m.i32.and(m.i32.shr_u(w.get(ck), this.c(LAZY_KIND_OP_SHIFT)), this.c(0xff)), m.i32.shr_u(w.get(ck), this.c(LAZY_KIND_SIZE_SHIFT)),
+            w.get(ck + 1), w.get(ck + 2), w.get(ck + 3)], true)))));
+      }
+      writer.slots.forEach((slot, p) => body.push(this.storeState(slot, w.get(p < FLAG_SLOTS.length || !writer.carry ? p : p + extra))));
+      w.endFunction(writer.name, w.block(body), false, false);
     }
   }
 
@@ -790,7 +819,7 @@ export class EmitBackend implements Backend<Val> {
   /** Statements that make the state block exact for a runtime call that may fault or read it. */
   beforeRuntimeCall(): Expr[] {
     this.forgetPages();
-    return [...this.flushToState(), this.budgetToState(0)];
+    return this.flushToState(false, true);
   }
 
   /** state.Budget = the budget local + extra (instructions given back). */
@@ -1252,7 +1281,7 @@ export class EmitBackend implements Backend<Val> {
     const w = this.w;
     const i = this.insn!;
     this.forgetPages();
-    this.emit(...this.flushToState(), ...this.storeRegisters(), this.budgetToState(0));
+    this.emit(...this.flushToState(false, true), ...this.storeRegisters());
     const status = this.val(w.call(IMPORTS.portIo.name, [this.x(port), this.c(size | (input ? 8 : 0)), this.x(value), this.c(i.eip), this.c(this.left)], true));
     this.emit(
       this.raised(),
@@ -1630,13 +1659,26 @@ export class EmitBackend implements Backend<Val> {
    * Statements writing the exact flags to the state block (one lazy
    * record: a CF record is computed into the flags word), the tracking
    * unchanged: for exits and runtime calls. Stores with `inline` (a hot
-   * path), else a call of the module's writer.
+   * path), else a call of one of the module's writers (which computes the
+   * CF record into the word). With `budget`, the budget local is stored
+   * too (state.Budget), as a runtime call needs.
    */
-  flushToState(inline = false): Expr[] {
+  flushToState(inline = false, budget = false): Expr[] {
     const outer = this.take();
     const { form } = this.settledForm(0);
     const m = this.m;
     const w = this.w;
+    if (!inline) {
+      const values = [form.f, this.packedKind(form.mask, form.main), form.main.res, form.main.a, form.main.b];
+      const carry = form.cmask.konst !== 0;
+      if (carry) values.push(this.packedKind(form.cmask, form.cf), form.cf.res, form.cf.a, form.cf.b);
+      const args = values.map((v) => this.x(v));
+      if (budget) args.push(this.budgetWith(0));
+      this.emit(this.writeState(carry ? (budget ? 'flagsCarryBudget' : 'flagsCarry') : budget ? 'flagsBudget' : 'flags', args));
+      const s = this.take();
+      this.stmts = outer;
+      return s;
+    }
     let word = form.f;
     if (form.cmask.konst !== 0) {
       // CF from the CF record where the main record's mask does not have it.
@@ -1647,8 +1689,8 @@ export class EmitBackend implements Backend<Val> {
         this.x(cur)));
     }
     const values = [word, this.packedKind(form.mask, form.main), form.main.res, form.main.a, form.main.b].map((v) => this.x(v));
-    if (inline) this.emit(...STATE_WRITERS.flags.slots.map((slot, k) => this.storeState(slot, values[k]!)));
-    else this.emit(this.writeState('flags', values));
+    this.emit(...FLAG_SLOTS.map((slot, k) => this.storeState(slot, values[k]!)));
+    if (budget) this.emit(this.budgetToState(0));
     const s = this.take();
     this.stmts = outer;
     return s;

@@ -3,11 +3,11 @@
 (module
   (type $t0 (func (param i32 i32 i32 i32 i32) (result i32)))
   (type $t1 (func (param i32) (result i32)))
-  (type $t2 (func (param i32 i32 i32 i32 i32)))
+  (type $t2 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
   (import "env" "memory" (memory $env.memory 113 113))
   (import "env" "table" (table $env.table 11 funcref))
   (func $run (export "run") (type $t1) (param $p0 i32) (result i32)
-    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32)
+    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32)
     (block $B0
       (block $B1
         (block $B2
@@ -95,47 +95,16 @@
                         (i32.const -4096))
                       (local.get $l22))))
                 (br $B5))
-              (local.set $l25
-                (if $I7 (result i32)
-                  (i32.and
-                    (i32.and
-                      (i32.and
-                        (local.get $l18)
-                        (i32.const 4095))
-                      (i32.xor
-                        (i32.and
-                          (local.get $l14)
-                          (i32.const 4095))
-                        (i32.const -1)))
-                    (i32.const 1))
-                  (then
-                    (i32.or
-                      (i32.and
-                        (local.get $l13)
-                        (i32.const -2))
-                      (call_indirect $env.table (type $t0)
-                        (i32.and
-                          (i32.shr_u
-                            (local.get $l18)
-                            (i32.const 12))
-                          (i32.const 255))
-                        (i32.shr_u
-                          (local.get $l18)
-                          (i32.const 20))
-                        (local.get $l19)
-                        (local.get $l20)
-                        (local.get $l21)
-                        (i32.const 10))))
-                  (else
-                    (local.get $l13))))
               (call $f1
-                (local.get $l25)
+                (local.get $l13)
                 (local.get $l14)
                 (local.get $l15)
                 (local.get $l16)
-                (local.get $l17))
-              (i32.store offset=2097208
-                (i32.const 0)
+                (local.get $l17)
+                (local.get $l18)
+                (local.get $l19)
+                (local.get $l20)
+                (local.get $l21)
                 (local.get $l12))
               (local.set $l24
                 (call_indirect $env.table (type $t0)
@@ -145,7 +114,7 @@
                   (i32.const 1048576)
                   (i32.const 2)
                   (i32.const 0)))
-              (if $I8
+              (if $I7
                 (i32.load offset=2097236
                   (i32.const 0))
                 (then
@@ -158,8 +127,8 @@
             (local.set $l9
               (i32.const 1048600))
             (br $B3))
-          (local.set $l26
-            (if $I9 (result i32)
+          (local.set $l25
+            (if $I8 (result i32)
               (i32.and
                 (i32.and
                   (i32.and
@@ -193,7 +162,7 @@
                 (local.get $l13))))
           (i32.store offset=2097188
             (i32.const 0)
-            (local.get $l26))
+            (local.get $l25))
           (i32.store offset=2097192
             (i32.const 0)
             (local.get $l14))
@@ -217,8 +186,8 @@
             (local.get $l9))
           (return
             (i32.const 0)))
-        (local.set $l27
-          (if $I10 (result i32)
+        (local.set $l26
+          (if $I9 (result i32)
             (i32.and
               (i32.and
                 (i32.and
@@ -252,7 +221,7 @@
               (local.get $l13))))
         (i32.store offset=2097188
           (i32.const 0)
-          (local.get $l27))
+          (local.get $l26))
         (i32.store offset=2097192
           (i32.const 0)
           (local.get $l14))
@@ -282,7 +251,34 @@
       (return
         (i32.const 4)))
     (unreachable))
-  (func $f1 (type $t2) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32)
+  (func $f1 (type $t2) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32) (param $p7 i32) (param $p8 i32) (param $p9 i32)
+    (if $I0
+      (i32.and
+        (i32.and
+          (local.get $p5)
+          (i32.xor
+            (local.get $p1)
+            (i32.const -1)))
+        (i32.const 1))
+      (then
+        (local.set $p0
+          (i32.or
+            (i32.and
+              (local.get $p0)
+              (i32.const -2))
+            (call_indirect $env.table (type $t0)
+              (i32.and
+                (i32.shr_u
+                  (local.get $p5)
+                  (i32.const 12))
+                (i32.const 255))
+              (i32.shr_u
+                (local.get $p5)
+                (i32.const 20))
+              (local.get $p6)
+              (local.get $p7)
+              (local.get $p8)
+              (i32.const 10))))))
     (i32.store offset=2097188
       (i32.const 0)
       (local.get $p0))
@@ -297,5 +293,8 @@
       (local.get $p3))
     (i32.store offset=2097204
       (i32.const 0)
-      (local.get $p4)))
+      (local.get $p4))
+    (i32.store offset=2097208
+      (i32.const 0)
+      (local.get $p9)))
   (global $entries (export "entries") (mut i32) (i32.const 0)))

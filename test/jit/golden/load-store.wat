@@ -4,12 +4,13 @@
   (type $t0 (func (param i32 i32 i32 i32 i32) (result i32)))
   (type $t1 (func (param i32) (result i32)))
   (type $t2 (func (param i32 i32 i32 i32 i32 i32) (result i32)))
-  (type $t3 (func (param i32 i32 i32 i32 i32)))
-  (type $t4 (func (param i32 i32)))
+  (type $t3 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
+  (type $t4 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32)))
+  (type $t5 (func (param i32 i32)))
   (import "env" "memory" (memory $env.memory 113 113))
   (import "env" "table" (table $env.table 11 funcref))
   (func $run (export "run") (type $t1) (param $p0 i32) (result i32)
-    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32)
+    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32)
     (block $B0
       (block $B1
         (block $B2
@@ -94,47 +95,16 @@
                         (i32.const -4096))
                       (local.get $l22))))
                 (br $B5))
-              (local.set $l25
-                (if $I7 (result i32)
-                  (i32.and
-                    (i32.and
-                      (i32.and
-                        (local.get $l18)
-                        (i32.const 4095))
-                      (i32.xor
-                        (i32.and
-                          (local.get $l14)
-                          (i32.const 4095))
-                        (i32.const -1)))
-                    (i32.const 1))
-                  (then
-                    (i32.or
-                      (i32.and
-                        (local.get $l13)
-                        (i32.const -2))
-                      (call_indirect $env.table (type $t0)
-                        (i32.and
-                          (i32.shr_u
-                            (local.get $l18)
-                            (i32.const 12))
-                          (i32.const 255))
-                        (i32.shr_u
-                          (local.get $l18)
-                          (i32.const 20))
-                        (local.get $l19)
-                        (local.get $l20)
-                        (local.get $l21)
-                        (i32.const 10))))
-                  (else
-                    (local.get $l13))))
               (call $f1
-                (local.get $l25)
+                (local.get $l13)
                 (local.get $l14)
                 (local.get $l15)
                 (local.get $l16)
-                (local.get $l17))
-              (i32.store offset=2097208
-                (i32.const 0)
+                (local.get $l17)
+                (local.get $l18)
+                (local.get $l19)
+                (local.get $l20)
+                (local.get $l21)
                 (local.get $l12))
               (local.set $l24
                 (call_indirect $env.table (type $t0)
@@ -144,7 +114,7 @@
                   (i32.const 1048576)
                   (i32.const 3)
                   (i32.const 0)))
-              (if $I8
+              (if $I7
                 (i32.load offset=2097236
                   (i32.const 0))
                 (then
@@ -154,97 +124,66 @@
                   (i32.const 0))))
             (local.set $l1
               (local.get $l24))
-            (local.set $l26
+            (local.set $l25
               (local.get $l1))
-            (local.set $l27
+            (local.set $l26
               (local.get $l2))
-            (local.set $l28
+            (local.set $l27
               (i32.add
-                (local.get $l27)
+                (local.get $l26)
                 (i32.const 4)))
-            (local.set $l29
+            (local.set $l28
               (i32.load offset=2101248
                 (i32.shl
                   (i32.shr_u
-                    (local.get $l28)
+                    (local.get $l27)
                     (i32.const 12))
                   (i32.const 2))))
-            (block $B9
-              (block $B10
-                (br_if $B10
+            (block $B8
+              (block $B9
+                (br_if $B9
                   (i32.ne
                     (i32.and
-                      (local.get $l29)
+                      (local.get $l28)
                       (i32.const 89))
                     (i32.const 1)))
-                (br_if $B10
+                (br_if $B9
                   (i32.gt_u
                     (i32.and
-                      (local.get $l28)
+                      (local.get $l27)
                       (i32.const 4095))
                     (i32.const 4092)))
                 (i32.store align=1
                   (i32.xor
                     (i32.and
-                      (local.get $l29)
+                      (local.get $l28)
                       (i32.const -4096))
-                    (local.get $l28))
-                  (local.get $l26))
-                (br $B9))
-              (local.set $l30
-                (if $I11 (result i32)
-                  (i32.and
-                    (i32.and
-                      (i32.and
-                        (local.get $l18)
-                        (i32.const 4095))
-                      (i32.xor
-                        (i32.and
-                          (local.get $l14)
-                          (i32.const 4095))
-                        (i32.const -1)))
-                    (i32.const 1))
-                  (then
-                    (i32.or
-                      (i32.and
-                        (local.get $l13)
-                        (i32.const -2))
-                      (call_indirect $env.table (type $t0)
-                        (i32.and
-                          (i32.shr_u
-                            (local.get $l18)
-                            (i32.const 12))
-                          (i32.const 255))
-                        (i32.shr_u
-                          (local.get $l18)
-                          (i32.const 20))
-                        (local.get $l19)
-                        (local.get $l20)
-                        (local.get $l21)
-                        (i32.const 10))))
-                  (else
-                    (local.get $l13))))
+                    (local.get $l27))
+                  (local.get $l25))
+                (br $B8))
               (call $f1
-                (local.get $l30)
+                (local.get $l13)
                 (local.get $l14)
                 (local.get $l15)
                 (local.get $l16)
-                (local.get $l17))
-              (i32.store offset=2097208
-                (i32.const 0)
+                (local.get $l17)
+                (local.get $l18)
+                (local.get $l19)
+                (local.get $l20)
+                (local.get $l21)
                 (local.get $l12))
               (local.set $l10
                 (i32.or
                   (local.get $l10)
                   (call_indirect $env.table (type $t2)
                     (i32.const 3)
-                    (local.get $l28)
+                    (local.get $l27)
                     (i32.const 4)
-                    (local.get $l26)
+                    (local.get $l25)
                     (i32.const 1048578)
                     (i32.const 2)
                     (i32.const 1))))
-              (if $I12
+              (if $I10
                 (i32.load offset=2097236
                   (i32.const 0))
                 (then
@@ -252,49 +191,20 @@
               (local.set $l12
                 (i32.load offset=2097208
                   (i32.const 0))))
-            (if $I13
+            (if $I11
               (local.get $l10)
               (then
-                (local.set $l31
-                  (if $I14 (result i32)
-                    (i32.and
-                      (i32.and
-                        (i32.and
-                          (local.get $l18)
-                          (i32.const 4095))
-                        (i32.xor
-                          (i32.and
-                            (local.get $l14)
-                            (i32.const 4095))
-                          (i32.const -1)))
-                      (i32.const 1))
-                    (then
-                      (i32.or
-                        (i32.and
-                          (local.get $l13)
-                          (i32.const -2))
-                        (call_indirect $env.table (type $t0)
-                          (i32.and
-                            (i32.shr_u
-                              (local.get $l18)
-                              (i32.const 12))
-                            (i32.const 255))
-                          (i32.shr_u
-                            (local.get $l18)
-                            (i32.const 20))
-                          (local.get $l19)
-                          (local.get $l20)
-                          (local.get $l21)
-                          (i32.const 10))))
-                    (else
-                      (local.get $l13))))
-                (call $f1
-                  (local.get $l31)
+                (call $f2
+                  (local.get $l13)
                   (local.get $l14)
                   (local.get $l15)
                   (local.get $l16)
-                  (local.get $l17))
-                (call $f2
+                  (local.get $l17)
+                  (local.get $l18)
+                  (local.get $l19)
+                  (local.get $l20)
+                  (local.get $l21))
+                (call $f3
                   (i32.const 1048581)
                   (i32.add
                     (local.get $l12)
@@ -305,8 +215,8 @@
             (local.set $l9
               (i32.const 1048599))
             (br $B3))
-          (local.set $l32
-            (if $I15 (result i32)
+          (local.set $l29
+            (if $I12 (result i32)
               (i32.and
                 (i32.and
                   (i32.and
@@ -340,7 +250,7 @@
                 (local.get $l13))))
           (i32.store offset=2097188
             (i32.const 0)
-            (local.get $l32))
+            (local.get $l29))
           (i32.store offset=2097192
             (i32.const 0)
             (local.get $l14))
@@ -364,8 +274,8 @@
             (local.get $l9))
           (return
             (i32.const 0)))
-        (local.set $l33
-          (if $I16 (result i32)
+        (local.set $l30
+          (if $I13 (result i32)
             (i32.and
               (i32.and
                 (i32.and
@@ -399,7 +309,7 @@
               (local.get $l13))))
         (i32.store offset=2097188
           (i32.const 0)
-          (local.get $l33))
+          (local.get $l30))
         (i32.store offset=2097192
           (i32.const 0)
           (local.get $l14))
@@ -433,7 +343,80 @@
       (local.get $l1))
     (return
       (local.get $l11)))
-  (func $f1 (type $t3) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32)
+  (func $f1 (type $t3) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32) (param $p7 i32) (param $p8 i32) (param $p9 i32)
+    (if $I0
+      (i32.and
+        (i32.and
+          (local.get $p5)
+          (i32.xor
+            (local.get $p1)
+            (i32.const -1)))
+        (i32.const 1))
+      (then
+        (local.set $p0
+          (i32.or
+            (i32.and
+              (local.get $p0)
+              (i32.const -2))
+            (call_indirect $env.table (type $t0)
+              (i32.and
+                (i32.shr_u
+                  (local.get $p5)
+                  (i32.const 12))
+                (i32.const 255))
+              (i32.shr_u
+                (local.get $p5)
+                (i32.const 20))
+              (local.get $p6)
+              (local.get $p7)
+              (local.get $p8)
+              (i32.const 10))))))
+    (i32.store offset=2097188
+      (i32.const 0)
+      (local.get $p0))
+    (i32.store offset=2097192
+      (i32.const 0)
+      (local.get $p1))
+    (i32.store offset=2097196
+      (i32.const 0)
+      (local.get $p2))
+    (i32.store offset=2097200
+      (i32.const 0)
+      (local.get $p3))
+    (i32.store offset=2097204
+      (i32.const 0)
+      (local.get $p4))
+    (i32.store offset=2097208
+      (i32.const 0)
+      (local.get $p9)))
+  (func $f2 (type $t4) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32) (param $p7 i32) (param $p8 i32)
+    (if $I0
+      (i32.and
+        (i32.and
+          (local.get $p5)
+          (i32.xor
+            (local.get $p1)
+            (i32.const -1)))
+        (i32.const 1))
+      (then
+        (local.set $p0
+          (i32.or
+            (i32.and
+              (local.get $p0)
+              (i32.const -2))
+            (call_indirect $env.table (type $t0)
+              (i32.and
+                (i32.shr_u
+                  (local.get $p5)
+                  (i32.const 12))
+                (i32.const 255))
+              (i32.shr_u
+                (local.get $p5)
+                (i32.const 20))
+              (local.get $p6)
+              (local.get $p7)
+              (local.get $p8)
+              (i32.const 10))))))
     (i32.store offset=2097188
       (i32.const 0)
       (local.get $p0))
@@ -449,7 +432,7 @@
     (i32.store offset=2097204
       (i32.const 0)
       (local.get $p4)))
-  (func $f2 (type $t4) (param $p0 i32) (param $p1 i32)
+  (func $f3 (type $t5) (param $p0 i32) (param $p1 i32)
     (i32.store offset=2097184
       (i32.const 0)
       (local.get $p0))

@@ -3,11 +3,11 @@
 (module
   (type $t0 (func (param i32 i32 i32 i32 i32) (result i32)))
   (type $t1 (func (param i32) (result i32)))
-  (type $t2 (func (param i32 i32 i32 i32 i32)))
+  (type $t2 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
   (import "env" "memory" (memory $env.memory 113 113))
   (import "env" "table" (table $env.table 11 funcref))
   (func $run (export "run") (type $t1) (param $p0 i32) (result i32)
-    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32) (local $l37 i32)
+    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32)
     (block $B0
       (block $B1
         (block $B2
@@ -144,47 +144,16 @@
                               (i32.const -4096))
                             (local.get $l30))))
                       (br $B7))
-                    (local.set $l33
-                      (if $I9 (result i32)
-                        (i32.and
-                          (i32.and
-                            (i32.and
-                              (local.get $l18)
-                              (i32.const 4095))
-                            (i32.xor
-                              (i32.and
-                                (local.get $l14)
-                                (i32.const 4095))
-                              (i32.const -1)))
-                          (i32.const 1))
-                        (then
-                          (i32.or
-                            (i32.and
-                              (local.get $l13)
-                              (i32.const -2))
-                            (call_indirect $env.table (type $t0)
-                              (i32.and
-                                (i32.shr_u
-                                  (local.get $l18)
-                                  (i32.const 12))
-                                (i32.const 255))
-                              (i32.shr_u
-                                (local.get $l18)
-                                (i32.const 20))
-                              (local.get $l19)
-                              (local.get $l20)
-                              (local.get $l21)
-                              (i32.const 10))))
-                        (else
-                          (local.get $l13))))
                     (call $f1
-                      (local.get $l33)
+                      (local.get $l13)
                       (local.get $l14)
                       (local.get $l15)
                       (local.get $l16)
-                      (local.get $l17))
-                    (i32.store offset=2097208
-                      (i32.const 0)
+                      (local.get $l17)
+                      (local.get $l18)
+                      (local.get $l19)
+                      (local.get $l20)
+                      (local.get $l21)
                       (local.get $l12))
                     (local.set $l32
                       (call_indirect $env.table (type $t0)
@@ -194,7 +163,7 @@
                         (i32.const 1048581)
                         (i32.const 1)
                         (i32.const 0)))
-                    (if $I10
+                    (if $I9
                       (i32.load offset=2097236
                         (i32.const 0))
                       (then
@@ -204,19 +173,19 @@
                         (i32.const 0))))
                   (local.set $l9
                     (local.get $l32))
-                  (local.set $l34
+                  (local.set $l33
                     (local.get $l5))
-                  (local.set $l35
+                  (local.set $l34
                     (i32.add
-                      (local.get $l34)
+                      (local.get $l33)
                       (i32.const 4)))
                   (local.set $l5
-                    (local.get $l35))
+                    (local.get $l34))
                   (br $B3)))
               (unreachable))
             (unreachable))
-          (local.set $l36
-            (if $I11 (result i32)
+          (local.set $l35
+            (if $I10 (result i32)
               (i32.and
                 (i32.and
                   (i32.and
@@ -250,7 +219,7 @@
                 (local.get $l13))))
           (i32.store offset=2097188
             (i32.const 0)
-            (local.get $l36))
+            (local.get $l35))
           (i32.store offset=2097192
             (i32.const 0)
             (local.get $l14))
@@ -280,8 +249,8 @@
             (local.get $l9))
           (return
             (i32.const 0)))
-        (local.set $l37
-          (if $I12 (result i32)
+        (local.set $l36
+          (if $I11 (result i32)
             (i32.and
               (i32.and
                 (i32.and
@@ -315,7 +284,7 @@
               (local.get $l13))))
         (i32.store offset=2097188
           (i32.const 0)
-          (local.get $l37))
+          (local.get $l36))
         (i32.store offset=2097192
           (i32.const 0)
           (local.get $l14))
@@ -357,7 +326,34 @@
       (return
         (i32.const 4)))
     (unreachable))
-  (func $f1 (type $t2) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32)
+  (func $f1 (type $t2) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32) (param $p7 i32) (param $p8 i32) (param $p9 i32)
+    (if $I0
+      (i32.and
+        (i32.and
+          (local.get $p5)
+          (i32.xor
+            (local.get $p1)
+            (i32.const -1)))
+        (i32.const 1))
+      (then
+        (local.set $p0
+          (i32.or
+            (i32.and
+              (local.get $p0)
+              (i32.const -2))
+            (call_indirect $env.table (type $t0)
+              (i32.and
+                (i32.shr_u
+                  (local.get $p5)
+                  (i32.const 12))
+                (i32.const 255))
+              (i32.shr_u
+                (local.get $p5)
+                (i32.const 20))
+              (local.get $p6)
+              (local.get $p7)
+              (local.get $p8)
+              (i32.const 10))))))
     (i32.store offset=2097188
       (i32.const 0)
       (local.get $p0))
@@ -372,5 +368,8 @@
       (local.get $p3))
     (i32.store offset=2097204
       (i32.const 0)
-      (local.get $p4)))
+      (local.get $p4))
+    (i32.store offset=2097208
+      (i32.const 0)
+      (local.get $p9)))
   (global $entries (export "entries") (mut i32) (i32.const 0)))

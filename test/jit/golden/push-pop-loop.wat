@@ -5,10 +5,11 @@
   (type $t1 (func (param i32) (result i32)))
   (type $t2 (func (param i32 i32 i32 i32 i32)))
   (type $t3 (func (param i32 i32 i32 i32)))
+  (type $t4 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
   (import "env" "memory" (memory $env.memory 113 113))
   (import "env" "table" (table $env.table 11 funcref))
   (func $run (export "run") (type $t1) (param $p0 i32) (result i32)
-    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32) (local $l37 i32) (local $l38 i32) (local $l39 i32) (local $l40 i32) (local $l41 i32) (local $l42 i32) (local $l43 i32) (local $l44 i32) (local $l45 i32) (local $l46 i32) (local $l47 i32) (local $l48 i32)
+    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32) (local $l37 i32) (local $l38 i32) (local $l39 i32) (local $l40 i32) (local $l41 i32) (local $l42 i32) (local $l43 i32) (local $l44 i32) (local $l45 i32) (local $l46 i32) (local $l47 i32)
     (block $B0
       (block $B1
         (block $B2
@@ -51,7 +52,7 @@
             (local.set $l12
               (i32.load offset=2097208
                 (i32.const 0)))
-            (local.set $l41
+            (local.set $l40
               (call_indirect $env.table (type $t0)
                 (i32.and
                   (i32.shr_u
@@ -65,23 +66,23 @@
                 (local.get $l16)
                 (local.get $l17)
                 (i32.const 9)))
-            (local.set $l42
+            (local.set $l41
               (i32.and
                 (i32.and
                   (local.get $l14)
                   (i32.const 4095))
                 (i32.const 1)))
-            (local.set $l43
+            (local.set $l42
               (i32.or
                 (i32.and
                   (local.get $l13)
                   (i32.xor
-                    (local.get $l42)
+                    (local.get $l41)
                     (i32.const -1)))
                 (i32.and
-                  (local.get $l41)
-                  (local.get $l42))))
-            (local.set $l44
+                  (local.get $l40)
+                  (local.get $l41))))
+            (local.set $l43
               (i32.and
                 (i32.and
                   (local.get $l14)
@@ -89,18 +90,18 @@
                 (i32.const -2)))
             (local.set $l18
               (i32.const 0))
-            (local.set $l45
+            (local.set $l44
               (i32.and
                 (local.get $l14)
                 (i32.const -4096)))
-            (local.set $l46
+            (local.set $l45
               (i32.or
-                (local.get $l44)
-                (local.get $l45)))
+                (local.get $l43)
+                (local.get $l44)))
             (local.set $l14
-              (local.get $l46))
+              (local.get $l45))
             (local.set $l13
-              (local.get $l43))
+              (local.get $l42))
             (loop $L4
               (if $I5
                 (i32.lt_s
@@ -303,47 +304,16 @@
                               (i32.const -4096))
                             (local.get $l35))))
                       (br $B12))
-                    (local.set $l38
-                      (if $I14 (result i32)
-                        (i32.and
-                          (i32.and
-                            (i32.and
-                              (local.get $l18)
-                              (i32.const 4095))
-                            (i32.xor
-                              (i32.and
-                                (local.get $l14)
-                                (i32.const 4095))
-                              (i32.const -1)))
-                          (i32.const 1))
-                        (then
-                          (i32.or
-                            (i32.and
-                              (local.get $l13)
-                              (i32.const -2))
-                            (call_indirect $env.table (type $t0)
-                              (i32.and
-                                (i32.shr_u
-                                  (local.get $l18)
-                                  (i32.const 12))
-                                (i32.const 255))
-                              (i32.shr_u
-                                (local.get $l18)
-                                (i32.const 20))
-                              (local.get $l19)
-                              (local.get $l20)
-                              (local.get $l21)
-                              (i32.const 10))))
-                        (else
-                          (local.get $l13))))
-                    (call $f1
-                      (local.get $l38)
+                    (call $f3
+                      (local.get $l13)
                       (local.get $l14)
                       (local.get $l15)
                       (local.get $l16)
-                      (local.get $l17))
-                    (i32.store offset=2097208
-                      (i32.const 0)
+                      (local.get $l17)
+                      (local.get $l18)
+                      (local.get $l19)
+                      (local.get $l20)
+                      (local.get $l21)
                       (local.get $l12))
                     (local.set $l37
                       (call_indirect $env.table (type $t0)
@@ -353,7 +323,7 @@
                         (i32.const 1048581)
                         (i32.const 1)
                         (i32.const 0)))
-                    (if $I15
+                    (if $I14
                       (i32.load offset=2097236
                         (i32.const 0))
                       (then
@@ -363,19 +333,19 @@
                         (i32.const 0))))
                   (local.set $l9
                     (local.get $l37))
-                  (local.set $l39
+                  (local.set $l38
                     (local.get $l5))
-                  (local.set $l40
+                  (local.set $l39
                     (i32.add
-                      (local.get $l39)
+                      (local.get $l38)
                       (i32.const 4)))
                   (local.set $l5
-                    (local.get $l40))
+                    (local.get $l39))
                   (br $B3)))
               (unreachable))
             (unreachable))
-          (local.set $l47
-            (if $I16 (result i32)
+          (local.set $l46
+            (if $I15 (result i32)
               (i32.and
                 (i32.and
                   (i32.and
@@ -409,7 +379,7 @@
                 (local.get $l13))))
           (i32.store offset=2097188
             (i32.const 0)
-            (local.get $l47))
+            (local.get $l46))
           (i32.store offset=2097192
             (i32.const 0)
             (local.get $l14))
@@ -439,8 +409,8 @@
             (local.get $l9))
           (return
             (i32.const 0)))
-        (local.set $l48
-          (if $I17 (result i32)
+        (local.set $l47
+          (if $I16 (result i32)
             (i32.and
               (i32.and
                 (i32.and
@@ -474,7 +444,7 @@
               (local.get $l13))))
         (i32.store offset=2097188
           (i32.const 0)
-          (local.get $l48))
+          (local.get $l47))
         (i32.store offset=2097192
           (i32.const 0)
           (local.get $l14))
@@ -555,4 +525,50 @@
     (i32.store offset=2097220
       (i32.const 0)
       (local.get $p3)))
+  (func $f3 (type $t4) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32) (param $p7 i32) (param $p8 i32) (param $p9 i32)
+    (if $I0
+      (i32.and
+        (i32.and
+          (local.get $p5)
+          (i32.xor
+            (local.get $p1)
+            (i32.const -1)))
+        (i32.const 1))
+      (then
+        (local.set $p0
+          (i32.or
+            (i32.and
+              (local.get $p0)
+              (i32.const -2))
+            (call_indirect $env.table (type $t0)
+              (i32.and
+                (i32.shr_u
+                  (local.get $p5)
+                  (i32.const 12))
+                (i32.const 255))
+              (i32.shr_u
+                (local.get $p5)
+                (i32.const 20))
+              (local.get $p6)
+              (local.get $p7)
+              (local.get $p8)
+              (i32.const 10))))))
+    (i32.store offset=2097188
+      (i32.const 0)
+      (local.get $p0))
+    (i32.store offset=2097192
+      (i32.const 0)
+      (local.get $p1))
+    (i32.store offset=2097196
+      (i32.const 0)
+      (local.get $p2))
+    (i32.store offset=2097200
+      (i32.const 0)
+      (local.get $p3))
+    (i32.store offset=2097204
+      (i32.const 0)
+      (local.get $p4))
+    (i32.store offset=2097208
+      (i32.const 0)
+      (local.get $p9)))
   (global $entries (export "entries") (mut i32) (i32.const 0)))

@@ -3,12 +3,12 @@
 (module
   (type $t0 (func (param i32 i32 i32 i32 i32) (result i32)))
   (type $t1 (func (param i32) (result i32)))
-  (type $t2 (func (param i32 i32 i32 i32 i32)))
+  (type $t2 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32)))
   (type $t3 (func (param i32 i32 i32 i32)))
   (import "env" "memory" (memory $env.memory 113 113))
   (import "env" "table" (table $env.table 11 funcref))
   (func $run (export "run") (type $t1) (param $p0 i32) (result i32)
-    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32) (local $l37 i32) (local $l38 i32) (local $l39 i32) (local $l40 i32) (local $l41 i32) (local $l42 i32) (local $l43 i32) (local $l44 i32) (local $l45 i32) (local $l46 i32) (local $l47 i32) (local $l48 i32) (local $l49 i32) (local $l50 i32) (local $l51 i32)
+    (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $l4 i32) (local $l5 i32) (local $l6 i32) (local $l7 i32) (local $l8 i32) (local $l9 i32) (local $l10 i32) (local $l11 i32) (local $l12 i32) (local $l13 i32) (local $l14 i32) (local $l15 i32) (local $l16 i32) (local $l17 i32) (local $l18 i32) (local $l19 i32) (local $l20 i32) (local $l21 i32) (local $l22 i32) (local $l23 i32) (local $l24 i32) (local $l25 i32) (local $l26 i32) (local $l27 i32) (local $l28 i32) (local $l29 i32) (local $l30 i32) (local $l31 i32) (local $l32 i32) (local $l33 i32) (local $l34 i32) (local $l35 i32) (local $l36 i32) (local $l37 i32) (local $l38 i32) (local $l39 i32) (local $l40 i32) (local $l41 i32) (local $l42 i32) (local $l43 i32) (local $l44 i32) (local $l45 i32) (local $l46 i32) (local $l47 i32) (local $l48 i32) (local $l49 i32)
     (block $B0
       (block $B1
         (block $B2
@@ -255,45 +255,16 @@
                               (i32.const -4096))
                             (local.get $l36))))
                       (br $B9))
-                    (local.set $l39
-                      (if $I11 (result i32)
-                        (i32.and
-                          (i32.and
-                            (i32.and
-                              (local.get $l18)
-                              (i32.const 4095))
-                            (i32.xor
-                              (i32.and
-                                (local.get $l14)
-                                (i32.const 4095))
-                              (i32.const -1)))
-                          (i32.const 1))
-                        (then
-                          (i32.or
-                            (i32.and
-                              (local.get $l13)
-                              (i32.const -2))
-                            (call_indirect $env.table (type $t0)
-                              (i32.and
-                                (i32.shr_u
-                                  (local.get $l18)
-                                  (i32.const 12))
-                                (i32.const 255))
-                              (i32.shr_u
-                                (local.get $l18)
-                                (i32.const 20))
-                              (local.get $l19)
-                              (local.get $l20)
-                              (local.get $l21)
-                              (i32.const 10))))
-                        (else
-                          (local.get $l13))))
                     (call $f1
-                      (local.get $l39)
+                      (local.get $l13)
                       (local.get $l14)
                       (local.get $l15)
                       (local.get $l16)
-                      (local.get $l17))
+                      (local.get $l17)
+                      (local.get $l18)
+                      (local.get $l19)
+                      (local.get $l20)
+                      (local.get $l21))
                     (call $f2
                       (i32.const 1048576)
                       (i32.add
@@ -304,70 +275,41 @@
                     (local.set $l11
                       (i32.const 6))
                     (br $B0))
-                  (local.set $l40
+                  (local.set $l39
                     (local.get $l8))
-                  (local.set $l41
+                  (local.set $l40
                     (i32.load offset=2101248
                       (i32.shl
                         (i32.shr_u
-                          (local.get $l40)
+                          (local.get $l39)
                           (i32.const 12))
                         (i32.const 2))))
-                  (block $B12
-                    (block $B13
-                      (br_if $B13
+                  (block $B11
+                    (block $B12
+                      (br_if $B12
                         (i32.ne
                           (i32.and
-                            (local.get $l41)
+                            (local.get $l40)
                             (i32.const 89))
                           (i32.const 1)))
                       (i32.store8
                         (i32.xor
                           (i32.and
-                            (local.get $l41)
+                            (local.get $l40)
                             (i32.const -4096))
-                          (local.get $l40))
+                          (local.get $l39))
                         (local.get $l38))
-                      (br $B12))
-                    (local.set $l42
-                      (if $I14 (result i32)
-                        (i32.and
-                          (i32.and
-                            (i32.and
-                              (local.get $l18)
-                              (i32.const 4095))
-                            (i32.xor
-                              (i32.and
-                                (local.get $l14)
-                                (i32.const 4095))
-                              (i32.const -1)))
-                          (i32.const 1))
-                        (then
-                          (i32.or
-                            (i32.and
-                              (local.get $l13)
-                              (i32.const -2))
-                            (call_indirect $env.table (type $t0)
-                              (i32.and
-                                (i32.shr_u
-                                  (local.get $l18)
-                                  (i32.const 12))
-                                (i32.const 255))
-                              (i32.shr_u
-                                (local.get $l18)
-                                (i32.const 20))
-                              (local.get $l19)
-                              (local.get $l20)
-                              (local.get $l21)
-                              (i32.const 10))))
-                        (else
-                          (local.get $l13))))
+                      (br $B11))
                     (call $f1
-                      (local.get $l42)
+                      (local.get $l13)
                       (local.get $l14)
                       (local.get $l15)
                       (local.get $l16)
-                      (local.get $l17))
+                      (local.get $l17)
+                      (local.get $l18)
+                      (local.get $l19)
+                      (local.get $l20)
+                      (local.get $l21))
                     (call $f2
                       (i32.const 1048576)
                       (i32.add
@@ -378,41 +320,41 @@
                     (local.set $l11
                       (i32.const 6))
                     (br $B0))
-                  (local.set $l43
+                  (local.set $l41
                     (local.get $l7))
+                  (local.set $l42
+                    (i32.add
+                      (local.get $l41)
+                      (local.get $l35)))
+                  (local.set $l7
+                    (local.get $l42))
+                  (local.set $l43
+                    (local.get $l8))
                   (local.set $l44
                     (i32.add
                       (local.get $l43)
                       (local.get $l35)))
-                  (local.set $l7
+                  (local.set $l8
                     (local.get $l44))
                   (local.set $l45
-                    (local.get $l8))
-                  (local.set $l46
-                    (i32.add
-                      (local.get $l45)
-                      (local.get $l35)))
-                  (local.set $l8
-                    (local.get $l46))
-                  (local.set $l47
                     (i32.sub
                       (local.get $l31)
                       (i32.const 1)))
                   (local.set $l2
-                    (local.get $l47))
-                  (local.set $l48
+                    (local.get $l45))
+                  (local.set $l46
                     (i32.ne
-                      (local.get $l47)
+                      (local.get $l45)
                       (i32.const 0)))))
-              (local.set $l49
+              (local.set $l47
                 (select
                   (i32.ne
-                    (local.get $l48)
+                    (local.get $l46)
                     (i32.const 0))
                   (i32.const 0)
                   (local.get $l32)))
-              (if $I15
-                (local.get $l49)
+              (if $I13
+                (local.get $l47)
                 (then
                   (br $L4))
                 (else
@@ -421,8 +363,8 @@
                   (br $B3)))
               (unreachable))
             (unreachable))
-          (local.set $l50
-            (if $I16 (result i32)
+          (local.set $l48
+            (if $I14 (result i32)
               (i32.and
                 (i32.and
                   (i32.and
@@ -456,7 +398,7 @@
                 (local.get $l13))))
           (i32.store offset=2097188
             (i32.const 0)
-            (local.get $l50))
+            (local.get $l48))
           (i32.store offset=2097192
             (i32.const 0)
             (local.get $l14))
@@ -486,8 +428,8 @@
             (local.get $l9))
           (return
             (i32.const 0)))
-        (local.set $l51
-          (if $I17 (result i32)
+        (local.set $l49
+          (if $I15 (result i32)
             (i32.and
               (i32.and
                 (i32.and
@@ -521,7 +463,7 @@
               (local.get $l13))))
         (i32.store offset=2097188
           (i32.const 0)
-          (local.get $l51))
+          (local.get $l49))
         (i32.store offset=2097192
           (i32.const 0)
           (local.get $l14))
@@ -563,7 +505,34 @@
       (local.get $l8))
     (return
       (local.get $l11)))
-  (func $f1 (type $t2) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32)
+  (func $f1 (type $t2) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32) (param $p7 i32) (param $p8 i32)
+    (if $I0
+      (i32.and
+        (i32.and
+          (local.get $p5)
+          (i32.xor
+            (local.get $p1)
+            (i32.const -1)))
+        (i32.const 1))
+      (then
+        (local.set $p0
+          (i32.or
+            (i32.and
+              (local.get $p0)
+              (i32.const -2))
+            (call_indirect $env.table (type $t0)
+              (i32.and
+                (i32.shr_u
+                  (local.get $p5)
+                  (i32.const 12))
+                (i32.const 255))
+              (i32.shr_u
+                (local.get $p5)
+                (i32.const 20))
+              (local.get $p6)
+              (local.get $p7)
+              (local.get $p8)
+              (i32.const 10))))))
     (i32.store offset=2097188
       (i32.const 0)
       (local.get $p0))

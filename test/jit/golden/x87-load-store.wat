@@ -6,8 +6,9 @@
   (type $t2 (func (param i32) (result i32)))
   (type $t3 (func (param i32 i32 i32 i32) (result i32)))
   (type $t4 (func (param i32 i32 i32 i32 i32 i32) (result i32)))
-  (type $t5 (func (param i32 i32 i32 i32 i32)))
-  (type $t6 (func (param i32 i32)))
+  (type $t5 (func (param i32 i32 i32 i32 i32 i32)))
+  (type $t6 (func (param i32 i32 i32 i32 i32)))
+  (type $t7 (func (param i32 i32)))
   (import "env" "memory" (memory $env.memory 113 113))
   (import "env" "table" (table $env.table 11 funcref))
   (func $run (export "run") (type $t2) (param $p0 i32) (result i32)
@@ -208,9 +209,7 @@
                         (local.get $l14)
                         (local.get $l15)
                         (local.get $l16)
-                        (local.get $l17))
-                      (i32.store offset=2097208
-                        (i32.const 0)
+                        (local.get $l17)
                         (local.get $l12))
                       (local.set $l32
                         (call_indirect $env.table (type $t3)
@@ -958,9 +957,7 @@
                             (local.get $l14)
                             (local.get $l15)
                             (local.get $l16)
-                            (local.get $l17))
-                          (i32.store offset=2097208
-                            (i32.const 0)
+                            (local.get $l17)
                             (local.get $l12))
                           (local.set $l10
                             (i32.or
@@ -1341,13 +1338,13 @@
             (if $I23
               (local.get $l10)
               (then
-                (call $f1
+                (call $f2
                   (local.get $l13)
                   (local.get $l14)
                   (local.get $l15)
                   (local.get $l16)
                   (local.get $l17))
-                (call $f2
+                (call $f3
                   (i32.const 1048580)
                   (i32.add
                     (local.get $l12)
@@ -1476,7 +1473,26 @@
         (i32.const 4)))
     (return
       (local.get $l11)))
-  (func $f1 (type $t5) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32)
+  (func $f1 (type $t5) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32)
+    (i32.store offset=2097188
+      (i32.const 0)
+      (local.get $p0))
+    (i32.store offset=2097192
+      (i32.const 0)
+      (local.get $p1))
+    (i32.store offset=2097196
+      (i32.const 0)
+      (local.get $p2))
+    (i32.store offset=2097200
+      (i32.const 0)
+      (local.get $p3))
+    (i32.store offset=2097204
+      (i32.const 0)
+      (local.get $p4))
+    (i32.store offset=2097208
+      (i32.const 0)
+      (local.get $p5)))
+  (func $f2 (type $t6) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32)
     (i32.store offset=2097188
       (i32.const 0)
       (local.get $p0))
@@ -1492,7 +1508,7 @@
     (i32.store offset=2097204
       (i32.const 0)
       (local.get $p4)))
-  (func $f2 (type $t6) (param $p0 i32) (param $p1 i32)
+  (func $f3 (type $t7) (param $p0 i32) (param $p1 i32)
     (i32.store offset=2097184
       (i32.const 0)
       (local.get $p0))
