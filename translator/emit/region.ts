@@ -151,23 +151,49 @@ function executedPart(blocks: ReadonlyMap<number, Block>, entry: number, execute
       work.push(s);
     }
   }
-  const reach = new Map<number, Set<number>>();
-  const reachable = (from: number): Set<number> => {
-    let seen = reach.get(from);
-    if (seen) return seen;
-    seen = new Set();
-    const todo = [from];
-    while (todo.length) for (const s of edges(blocks.get(todo.pop()!)!)) if (!seen.has(s)) { seen.add(s); todo.push(s); }
-    reach.set(from, seen);
-    return seen;
-  };
-  const hot = [...keep];
-  for (const start of blocks.keys()) {
-    if (keep.has(start)) continue;
-    const ahead = reachable(start);
-    if (hot.some((k) => ahead.has(k) && reachable(k).has(start))) keep.add(start);
-  }
+  // On a cycle through a kept block: reaching one and reached from it, that is in the strongly
+  // connected component of one (linear in the blocks and edges; a search per block was quadratic).
+  const component = stronglyConnected(blocks, edges);
+  const hot = new Set([...keep].map((k) => component.get(k)!));
+  for (const start of blocks.keys()) if (!keep.has(start) && hot.has(component.get(start)!)) keep.add(start);
   return keep;
+}
+
+/** The strongly connected component of each block, numbered (Tarjan's algorithm; regions have at most maxBlocks blocks). */
+function stronglyConnected(blocks: ReadonlyMap<number, Block>, edges: (b: Block) => number[]): Map<number, number> {
+  const index = new Map<number, number>();
+  const low = new Map<number, number>();
+  const component = new Map<number, number>();
+  const stack: number[] = [];
+  const onStack = new Set<number>();
+  let next = 0;
+  let count = 0;
+  const visit = (v: number): void => {
+    index.set(v, next);
+    low.set(v, next);
+    next++;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges(blocks.get(v)!)) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+    }
+    if (low.get(v) === index.get(v)) {
+      let w: number;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.set(w, count);
+      } while (w !== v);
+      count++;
+    }
+  };
+  for (const v of blocks.keys()) if (!index.has(v)) visit(v);
+  return component;
 }
 
 /** A string instruction with a REP prefix (it may run many iterations). */
