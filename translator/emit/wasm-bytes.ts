@@ -37,7 +37,7 @@ interface Side {
   readonly list: readonly Expr[] | null;
   /** br_table targets. */
   readonly names: readonly string[] | null;
-  readonly big: bigint;
+  readonly big: bigint | null;
 }
 
 const NONE = 0;
@@ -218,7 +218,8 @@ export class ExprBuilder {
   /** Forget every expression. */
   reset(): void {
     this.size = 1;
-    this.side.length = 1;
+    // The side column keeps its length (overwritten from index 1 on): shortening it let V8 trim its
+    // store, which every module then grew again.
     this.pending.clear();
   }
 
@@ -241,7 +242,7 @@ export class ExprBuilder {
   }
 
   private node(k: K, ty: Ty, op: number, a: Expr = NONE, b: Expr = NONE, c: Expr = NONE, off = 0, op2 = 0,
-    name: string | null = null, list: readonly Expr[] | null = null, names: readonly string[] | null = null, big = 0n): Expr {
+    name: string | null = null, list: readonly Expr[] | null = null, names: readonly string[] | null = null, big: bigint | null = null): Expr {
     const e = this.size++;
     if (e === this.kind.length) this.grow();
     this.kind[e] = k;
@@ -256,7 +257,8 @@ export class ExprBuilder {
     let has = k === K.CallIndirect || ind[a]! | ind[b]! | ind[c]!;
     if (!has && list !== null) for (const x of list) if (ind[x]) { has = 1; break; }
     ind[e] = has ? 1 : 0;
-    this.side.push(name !== null || list !== null || names !== null || big !== 0n ? { name, list, names, big } : null);
+    // (Not `big !== 0n` with a 0n default: a BigInt comparison for every node.)
+    this.side[e] = name !== null || list !== null || names !== null || big !== null ? { name, list, names, big } : null;
     return e;
   }
 
