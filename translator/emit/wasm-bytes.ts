@@ -100,15 +100,36 @@ export class ByteWriter {
   }
   /** A section: id, then the size of what `body` writes. */
   section(id: number, body: (w: ByteWriter) => void): void {
-    const inner = new ByteWriter();
-    body(inner);
-    this.byte(id);
-    this.u32(inner.n);
-    this.bytes(inner.buf.subarray(0, inner.n));
+    const inner = scratchWriter();
+    try {
+      body(inner);
+      this.byte(id);
+      this.u32(inner.n);
+      this.bytes(inner.buf.subarray(0, inner.n));
+    } finally {
+      releaseWriter(inner);
+    }
   }
   result(): Uint8Array {
     return this.buf.slice(0, this.n);
   }
+}
+
+/**
+ * Writers for sections and function bodies, reused: each module made
+ * about eight and zeroed 4 KiB for each (a sixtieth of a translation's
+ * time, and garbage). What one holds is copied out before it goes back.
+ */
+const spareWriters: ByteWriter[] = [];
+
+function scratchWriter(): ByteWriter {
+  const w = spareWriters.pop() ?? new ByteWriter();
+  w.n = 0;
+  return w;
+}
+
+function releaseWriter(w: ByteWriter): void {
+  spareWriters.push(w);
 }
 
 /** Wasm value type bytes. */
@@ -587,7 +608,7 @@ export class ByteModule {
       return k;
     };
 
-    const out = new ByteWriter();
+    const out = scratchWriter();
     out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
     out.section(1, (w) => {
       w.u32(types.length);
@@ -653,7 +674,7 @@ export class ByteModule {
     });
     out.section(10, (w) => {
       w.u32(this.funcs.length);
-      const body = new ByteWriter();
+      const body = scratchWriter();
       for (const f of this.funcs) {
         body.n = 0;
         // Locals grouped by type, the types in order of first use (binaryen's layout): the binary's
@@ -678,7 +699,10 @@ export class ByteModule {
         w.u32(body.n);
         w.bytes(body.buf.subarray(0, body.n));
       }
+      releaseWriter(body);
     });
-    return out.result();
+    const bytes = out.result();
+    releaseWriter(out);
+    return bytes;
   }
 }
