@@ -512,6 +512,19 @@ export class EmitBackend implements Backend<Val> {
     return this.w.call(STATE_WRITERS[k].name, args, false);
   }
 
+  /**
+   * The flags word `word()` with CF from a lazy CF record (`cf`: its op,
+   * size, result and operands) where that record's mask `cmask` has CF and
+   * the main record's `mask` does not (the main record's CF takes
+   * precedence): exits and runtime calls write one lazy record only.
+   */
+  private carriedWord(word: () => Expr, cmask: Expr, mask: Expr, cf: Expr[]): Expr {
+    const m = this.m;
+    return m.if(m.i32.and(m.i32.and(cmask, m.i32.xor(mask, this.c(-1))), this.c(1)),
+      m.i32.or(m.i32.and(word(), this.c(~1)), this.w.call(IMPORTS.carryOf.name, cf, true)),
+      word());
+  }
+
   /** Define the state writers the region's code calls (after its function: they are functions of their own). */
   defineStateWriters(): void {
     const w = this.w;
@@ -525,10 +538,9 @@ export class EmitBackend implements Backend<Val> {
         // Parameters: word, kind, res, a, b, then the CF record's kind, res, a, b. CF from that record
         // where its mask has CF and the main record's does not (the main record's CF takes precedence).
         const ck = FLAG_SLOTS.length;
-        body.push(w.if_(m.i32.and(m.i32.and(w.get(ck), m.i32.xor(w.get(1), this.c(-1))), this.c(1)),
-          w.set(0, m.i32.or(m.i32.and(w.get(0), this.c(~1)), w.call(IMPORTS.carryOf.name, [
-            m.i32.and(m.i32.shr_u(w.get(ck), this.c(LAZY_KIND_OP_SHIFT)), this.c(0xff)), m.i32.shr_u(w.get(ck), this.c(LAZY_KIND_SIZE_SHIFT)),
-            w.get(ck + 1), w.get(ck + 2), w.get(ck + 3)], true)))));
+        body.push(w.set(0, this.carriedWord(() => w.get(0), w.get(ck), w.get(1), [
+          m.i32.and(m.i32.shr_u(w.get(ck), this.c(LAZY_KIND_OP_SHIFT)), this.c(0xff)), m.i32.shr_u(w.get(ck), this.c(LAZY_KIND_SIZE_SHIFT)),
+          w.get(ck + 1), w.get(ck + 2), w.get(ck + 3)])));
       }
       writer.slots.forEach((slot, p) => body.push(this.storeState(slot, w.get(p < FLAG_SLOTS.length || !writer.carry ? p : p + extra))));
       w.endFunction(writer.name, w.block(body), false, false);
@@ -1666,8 +1678,6 @@ export class EmitBackend implements Backend<Val> {
   flushToState(inline = false, budget = false): Expr[] {
     const outer = this.take();
     const { form } = this.settledForm(0);
-    const m = this.m;
-    const w = this.w;
     if (!inline) {
       const values = [form.f, this.packedKind(form.mask, form.main), form.main.res, form.main.a, form.main.b];
       const carry = form.cmask.konst !== 0;
@@ -1681,12 +1691,9 @@ export class EmitBackend implements Backend<Val> {
     }
     let word = form.f;
     if (form.cmask.konst !== 0) {
-      // CF from the CF record where the main record's mask does not have it.
-      const use = m.i32.and(m.i32.and(this.x(form.cmask), m.i32.xor(this.x(form.mask), this.c(-1))), this.c(1));
       const cur = word;
-      word = this.val(m.if(use,
-        m.i32.or(m.i32.and(this.x(cur), this.c(~1)), w.call(IMPORTS.carryOf.name, [this.x(form.cf.op), this.x(form.cf.size), this.x(form.cf.res), this.x(form.cf.a), this.x(form.cf.b)], true)),
-        this.x(cur)));
+      word = this.val(this.carriedWord(() => this.x(cur), this.x(form.cmask), this.x(form.mask),
+        [form.cf.op, form.cf.size, form.cf.res, form.cf.a, form.cf.b].map((v) => this.x(v))));
     }
     const values = [word, this.packedKind(form.mask, form.main), form.main.res, form.main.a, form.main.b].map((v) => this.x(v));
     this.emit(...FLAG_SLOTS.map((slot, k) => this.storeState(slot, values[k]!)));

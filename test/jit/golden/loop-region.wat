@@ -327,16 +327,16 @@
         (i32.const 4)))
     (unreachable))
   (func $f1 (type $t2) (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32) (param $p4 i32) (param $p5 i32) (param $p6 i32) (param $p7 i32) (param $p8 i32) (param $p9 i32)
-    (if $I0
-      (i32.and
+    (local.set $p0
+      (if $I0 (result i32)
         (i32.and
-          (local.get $p5)
-          (i32.xor
-            (local.get $p1)
-            (i32.const -1)))
-        (i32.const 1))
-      (then
-        (local.set $p0
+          (i32.and
+            (local.get $p5)
+            (i32.xor
+              (local.get $p1)
+              (i32.const -1)))
+          (i32.const 1))
+        (then
           (i32.or
             (i32.and
               (local.get $p0)
@@ -353,7 +353,9 @@
               (local.get $p6)
               (local.get $p7)
               (local.get $p8)
-              (i32.const 10))))))
+              (i32.const 10))))
+        (else
+          (local.get $p0))))
     (i32.store offset=2097188
       (i32.const 0)
       (local.get $p0))
