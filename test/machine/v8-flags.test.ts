@@ -11,7 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { applyV8Flags, TIERING_BUDGET_ENV, tieringBudget, v8Flags, WASM_TIERING_BUDGET } from '../../src/cli/v8-flags.js';
+import { applyV8Flags, BRANCH_HINT_FLAG, TIERING_BUDGET_ENV, tieringBudget, v8Flags, WASM_TIERING_BUDGET } from '../../src/cli/v8-flags.js';
+import { WasmModule } from '../../translator/emit/wasm.js';
 import { PROJECT_ROOT } from '../../src/project-root.js';
 
 const V8_DEFAULT_BUDGET = 1_800_000;
@@ -33,14 +34,19 @@ describe('the tiering budget', () => {
     }
   });
 
-  it('is applied as one V8 flag', () => {
-    expect(v8Flags({}, [])).toEqual([`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`]);
+  it('is applied as a V8 flag, beside branch hints', () => {
+    expect(v8Flags({}, [])).toEqual([`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`, BRANCH_HINT_FLAG]);
     const set: string[] = [];
     const proc = { env: { [TIERING_BUDGET_ENV]: '7000000' }, execArgv: [] } as unknown as NodeJS.Process;
-    expect(applyV8Flags(proc, (f) => set.push(f))).toEqual(['--wasm-tiering-budget=7000000']);
-    expect(set).toEqual(['--wasm-tiering-budget=7000000']);
-    expect(applyV8Flags({ env: { [TIERING_BUDGET_ENV]: 'default' }, execArgv: [] } as unknown as NodeJS.Process, (f) => set.push(f))).toEqual([]);
-    expect(set).toHaveLength(1);
+    expect(applyV8Flags(proc, (f) => set.push(f))).toEqual(['--wasm-tiering-budget=7000000', BRANCH_HINT_FLAG]);
+    expect(set).toEqual(['--wasm-tiering-budget=7000000', BRANCH_HINT_FLAG]);
+    expect(applyV8Flags({ env: { [TIERING_BUDGET_ENV]: 'default' }, execArgv: [] } as unknown as NodeJS.Process, (f) => set.push(f))).toEqual([BRANCH_HINT_FLAG]);
+    expect(set).toHaveLength(3);
+  });
+
+  it('leaves branch hints to node when it was given either hint flag', () => {
+    expect(v8Flags({}, ['--no-experimental-wasm-branch-hinting'])).toEqual([`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`]);
+    expect(v8Flags({}, ['--experimental_wasm_branch_hinting'])).toEqual([`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`]);
   });
 });
 
@@ -94,5 +100,54 @@ describe('src/cli.ts (the entry of bin/wasmvisor.js and npm run demo)', () => {
     const imports = [...text.matchAll(/^import\s[^;]*;/gm)].map((m) => m[0]);
     expect(imports[0]).toBe("import './cli/v8-flags-init.js';");
     expect(imports.length).toBeGreaterThan(1);
+  });
+});
+
+/**
+ * A function whose rarely-run arm (a long product) is behind a branch
+ * hinted unlikely by the baseline encoder: the offsets of its machine
+ * code's return and of its first multiplication, as TurboFan compiles it
+ * (--print-wasm-code, Liftoff off) in a fresh node with these flags set
+ * first.
+ */
+function layout(flags: readonly string[]): { ret: number; mul: number } {
+  const mod = new WasmModule(1, 'direct');
+  let bytes: Uint8Array;
+  try {
+    const m = mod.m;
+    mod.beginFunction(1);
+    const x = mod.newLocal();
+    let cold = mod.get(0);
+    for (let i = 0; i < 16; i++) cold = m.i32.mul(cold, m.i32.add(mod.get(0), mod.k(i)));
+    mod.endFunction('f', mod.block([
+      mod.set(x, mod.k(1)),
+      mod.ifUnlikely(m.i32.eq(mod.get(0), mod.k(7)), mod.set(x, cold)),
+      m.i32.add(mod.get(x), mod.k(1)),
+    ], true), true);
+    bytes = mod.finish(0);
+  } finally {
+    mod.dispose();
+  }
+  const set = flags.map((f) => `setFlagsFromString(${JSON.stringify(f)});`).join('\n');
+  const script = `import { setFlagsFromString } from 'node:v8';\n${set}
+const bytes = Uint8Array.from(Buffer.from(process.env.HINT_MODULE, 'hex'));
+const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+const f = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.f;
+if (f(3) !== 2) throw new Error('wrong result');`;
+  const out = execFileSync(process.execPath, ['--print-wasm-code', '--no-liftoff', '--input-type=module', '-e', script], {
+    encoding: 'utf8', env: { ...process.env, HINT_MODULE: Buffer.from(bytes).toString('hex') }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Lines of the listing: address, offset (hex), bytes, instruction.
+  const code = out.split('\n').map((l) => /^0x[0-9a-f]+\s+([0-9a-f]+)\s+[0-9a-f]+\s+(.*)$/.exec(l)).filter((x) => x !== null);
+  const at = (re: RegExp): number => parseInt(code.find((x) => re.test(x![2]!))?.[1] ?? 'ffff', 16);
+  return { ret: at(/^ret/), mul: at(/^imul/) };
+}
+
+describe('branch hints in a fresh node', () => {
+  it('with the CLI\'s flags, TurboFan returns before the unlikely arm\'s code; without, after it', () => {
+    const hinted = layout(v8Flags({}, []));
+    expect(hinted.ret).toBeLessThan(hinted.mul);
+    const plain = layout([]);
+    expect(plain.ret).toBeGreaterThan(plain.mul);
   });
 });

@@ -298,7 +298,7 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
       const inLoop = shape.inLoop.has(eip);
       const n = block.insns.length;
       if (checks.has(eip)) {
-        b.emit(w.if_(m.i32.lt_s(w.get(b.budgetLocal), w.k(maxPath.get(eip)!)), w.block([w.set(b.nextLocal, w.k(eip)), w.br(exitLabel(EXIT_BUDGET))])));
+        b.emit(w.ifUnlikely(m.i32.lt_s(w.get(b.budgetLocal), w.k(maxPath.get(eip)!)), w.block([w.set(b.nextLocal, w.k(eip)), w.br(exitLabel(EXIT_BUDGET))])));
       }
       const callee = calleePages.get(eip >>> 12);
       if (callee) {
@@ -309,7 +309,7 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
         const load = b.take();
         b.emit(...before, w.if_(m.i32.eqz(w.get(callee.checked)), w.block([
           ...load,
-          w.if_(moved, w.block([w.set(b.nextLocal, w.k(eip)), w.br(exitLabel(EXIT_CONTINUE))])),
+          w.ifUnlikely(moved, w.block([w.set(b.nextLocal, w.k(eip)), w.br(exitLabel(EXIT_CONTINUE))])),
           w.set(callee.checked, w.k(1)),
         ])));
       }
@@ -334,19 +334,19 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
           // POPF writes is in the translation's key. POPF that set IF while an event waits for it
           // (state.IntrWaiting, 0 or 1: IF is bit 9) leaves the same way, for the vCPU to take the event.
           const leaveOn = m.i32.or(w.k(Flag.TF), m.i32.shl(b.loadState(StateSlot.IntrWaiting), w.k(9)));
-          b.emit(w.if_(m.i32.and(w.get(b.flagsWordLocal()), leaveOn), w.block(b.exitAfterInstruction(n - k - 1, JitExit.Budget))));
+          b.emit(w.ifUnlikely(m.i32.and(w.get(b.flagsWordLocal()), leaveOn), w.block(b.exitAfterInstruction(n - k - 1, JitExit.Budget))));
         }
         if (inline && insn.row.sem === 'sti') {
           // STI, run with IF = 0 (else the region would have left where IF became 1), while an event
           // waits for IF: leave after it, for the vCPU to step the instruction its blocking covers and
           // take the event.
-          b.emit(w.if_(b.loadState(StateSlot.IntrWaiting), w.block(b.exitAfterInstruction(n - k - 1, JitExit.Budget))));
+          b.emit(w.ifUnlikely(b.loadState(StateSlot.IntrWaiting), w.block(b.exitAfterInstruction(n - k - 1, JitExit.Budget))));
         }
         if (b.stored) {
           // A slow-path store that hit translated code: leave after this instruction, so that
           // the rest of the block runs the new bytes (precise self-modifying code).
           // The instructions after this one were charged to the budget at block entry but will not run here.
-          b.emit(w.if_(w.get(b.smcLocal), w.block(b.exitAfterInstruction(n - k - 1))));
+          b.emit(w.ifUnlikely(w.get(b.smcLocal), w.block(b.exitAfterInstruction(n - k - 1))));
         }
       });
       const inRegion = new Set(succs.get(eip)!);

@@ -362,6 +362,12 @@ export class EmitBackend implements Backend<Val> {
   /** The current code path has left the function (raise): what follows it in this branch is dead. */
   private terminated = false;
   next: Next = { kind: 'eip', eip: 0 };
+  /**
+   * The code emitted at this level of the current if's arm calls a helper:
+   * the arm is the rarely run one (if_ hints the branch).
+   */
+  private rareArm = false;
+
   /** The current instruction stored to memory through the slow path (needs an SMC check after it). */
   stored = false;
   /** Helper sites of the region, in site order: the instruction's EIP (the runtime decodes it again) and the helper's name. */
@@ -489,7 +495,7 @@ export class EmitBackend implements Backend<Val> {
    * its CPU time on it).
    */
   raised(): Expr {
-    return this.w.if_(this.loadState(StateSlot.Raised), this.w.br(RAISE_EXIT_LABEL));
+    return this.w.ifUnlikely(this.loadState(StateSlot.Raised), this.w.br(RAISE_EXIT_LABEL));
   }
 
   /**
@@ -958,12 +964,12 @@ export class EmitBackend implements Backend<Val> {
       const full = this.tlbHit(lin, size, access);
       const load = this.take();
       this.stmts = outer;
-      const checks = (miss: string): Expr[] => [...first.map((c) => w.br(miss, c)), w.named(`page${n}`, [
+      const checks = (miss: string): Expr[] => [...first.map((c) => w.brUnlikely(miss, c)), w.named(`page${n}`, [
         w.set(key, w.get(near.entry)),
         // All `size` bytes in the known page: lin - page base, unsigned, at most 0x1000 - size.
         w.br(`page${n}`, m.i32.le_u(m.i32.sub(this.x(lin), m.i32.and(this.x(near.lin), this.c(~0xfff))), this.c(0x1000 - size))),
         ...load,
-        ...full.misses.map((c) => w.br(miss, c)),
+        ...full.misses.map((c) => w.brUnlikely(miss, c)),
         w.set(key, w.get(full.entry)),
       ])];
       const reused = this.fastAccess(checks, hit(m.i32.xor(m.i32.and(w.get(key), this.c(~0xfff)), this.x(lin))), slowCall);
@@ -972,7 +978,7 @@ export class EmitBackend implements Backend<Val> {
       return reused;
     }
     const full = this.tlbHit(lin, size, access);
-    const access_ = this.fastAccess((miss) => [...first, ...full.misses].map((c) => w.br(miss, c)), hit(full.pa()), slowCall);
+    const access_ = this.fastAccess((miss) => [...first, ...full.misses].map((c) => w.brUnlikely(miss, c)), hit(full.pa()), slowCall);
     if (this.exitOnMiss) this.knowPage({ root: id.root, disp: id.disp, write: access === Access.Write, lin, entry: full.entry });
     return access_;
   }
@@ -1063,7 +1069,7 @@ export class EmitBackend implements Backend<Val> {
     const last = this.val(this.m.i32.add(this.x(at.lin), this.c(len - 1)));
     const a = this.tlbHit(at.lin, 1, Access.Write);
     const b = this.tlbHit(last, 1, Access.Write);
-    this.emit(this.fastAccess((miss) => [...at.checks, ...a.misses, ...b.misses].map((c) => w.br(miss, c)), [], slow));
+    this.emit(this.fastAccess((miss) => [...at.checks, ...a.misses, ...b.misses].map((c) => w.brUnlikely(miss, c)), [], slow));
   }
 
   // --- control -----------------------------------------------------------------
@@ -1088,6 +1094,7 @@ export class EmitBackend implements Backend<Val> {
     }
     const entry = { flags: this.flags, next: this.next, pages: this.pages, regIdent: [...this.regIdent], parts: this.parts };
     const outer = this.take();
+    const outerRare = this.rareArm;
     const run = (f: (() => void) | undefined) => {
       this.flags = entry.flags;
       this.next = entry.next;
@@ -1095,8 +1102,12 @@ export class EmitBackend implements Backend<Val> {
       this.regIdent = [...entry.regIdent];
       this.parts = entry.parts;
       this.terminated = false;
+      this.rareArm = false;
       f?.();
-      return { stmts: this.take(), flags: this.flags, next: this.next, terminated: this.terminated, pages: this.pages, regIdent: this.regIdent, parts: this.parts };
+      return {
+        stmts: this.take(), flags: this.flags, next: this.next, terminated: this.terminated, pages: this.pages, regIdent: this.regIdent, parts: this.parts,
+        rare: this.rareArm || this.terminated,
+      };
     };
     const t = run(then);
     const e = run(otherwise);
@@ -1126,8 +1137,11 @@ export class EmitBackend implements Backend<Val> {
       after = this.joinNext(c, t, e);
     }
     this.stmts = outer;
+    this.rareArm = outerRare;
     if (t.stmts.length || e.stmts.length) {
-      this.emit(this.w.if_(this.x(c), this.w.block(t.stmts), e.stmts.length ? this.w.block(e.stmts) : undefined));
+      const thenArm = this.w.block(t.stmts), elseArm = e.stmts.length ? this.w.block(e.stmts) : undefined;
+      // An arm that leaves (a fault, a trap, the VMM) or calls a helper is the rarely run one: hinted so.
+      this.emit(t.rare !== e.rare ? this.w.ifHinted(this.x(c), thenArm, elseArm, e.rare) : this.w.if_(this.x(c), thenArm, elseArm));
     }
     after?.();
   }
@@ -1216,7 +1230,7 @@ export class EmitBackend implements Backend<Val> {
    * bytes were translated. The guest may have remapped that page since.
    */
   requireFetchPage(lin: number, pa: number): void {
-    this.emit(this.w.if_(this.fetchPageMoved(lin, pa), this.w.block(this.exitStmts(this.insn!.eip, this.left, 0, 0, JitExit.Slow))));
+    this.emit(this.w.ifUnlikely(this.fetchPageMoved(lin, pa), this.w.block(this.exitStmts(this.insn!.eip, this.left, 0, 0, JitExit.Slow))));
   }
 
   /** True (an i32) unless the TLB maps linear page `lin` to the frame at `pa` for fetches at this CPL. */
@@ -1299,7 +1313,7 @@ export class EmitBackend implements Backend<Val> {
       this.raised(),
       this.budgetFromState(),
       // Flags and registers are in the state block already (stored for the call).
-      w.if_(this.m.i32.eq(this.x(status), this.c(1)), w.block([
+      w.ifUnlikely(this.m.i32.eq(this.x(status), this.c(1)), w.block([
         this.storeState(StateSlot.Eip, this.c(i.eip)), this.budgetToState(this.left), w.ret(this.c(JitExit.Vmm)),
       ])),
       w.set(this.smcLocal, this.m.i32.or(w.get(this.smcLocal), this.m.i32.shr_u(this.x(status), this.c(1)))),
@@ -1366,6 +1380,7 @@ export class EmitBackend implements Backend<Val> {
    * fault in the helper leaves through raised().
    */
   helper(name: string, insn: Instruction): void {
+    this.rareArm = true;
     const run = this.helperRun;
     // No helper instruction joins a run after one that writes a general register: a fault in it would
     // make raised() store the registers' locals over that write.

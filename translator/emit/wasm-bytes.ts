@@ -42,6 +42,13 @@ interface Side {
 
 const NONE = 0;
 
+/** Branch hints in the alignment column of a br_if or an if (ExprBuilder.hint). */
+const HINT_UNLIKELY = 1;
+const HINT_LIKELY = 2;
+
+/** The custom section of branch hints (the branch hinting proposal's code metadata). */
+export const BRANCH_HINT_SECTION = 'metadata.code.branch_hint';
+
 /** Byte output with LEB128 helpers. */
 export class ByteWriter {
   buf = new Uint8Array(4096);
@@ -342,6 +349,17 @@ export class ExprBuilder {
     const ty = otherwise ? lub(this.tyOfExpr(then), this.tyOfExpr(otherwise)) : Ty.None;
     return this.node(K.If, ty, 0, cond, then, otherwise ?? NONE);
   }
+  /**
+   * Hint a conditional branch (a br_if or an if) as likely or unlikely to
+   * be taken: written to the module's branch hint section (ByteModule.emit).
+   * Kept in the alignment column, which branches do not use otherwise.
+   */
+  hint(e: Expr, likely: boolean): void {
+    const k = this.kind[e] as K;
+    if (k !== K.If && !(k === K.Br && this.ea[e] !== NONE)) throw new Error('only a br_if or an if takes a branch hint');
+    this.align[e] = likely ? HINT_LIKELY : HINT_UNLIKELY;
+  }
+
   br(name: string, cond?: Expr, value?: Expr): Expr {
     if (value) throw new Error('the baseline encoder writes no branch values');
     this.noteBranch(name);
@@ -401,8 +419,13 @@ export class ExprBuilder {
    * structured instruction of unreachable type is followed by `unreachable`.
    */
   writeBody(out: ByteWriter, body: Expr, funcIndex: (name: string) => number, globalIndex: (name: string) => number,
-    localIndex: readonly number[], typeIndex: (params: number, result: Ty) => number): void {
-    const { kind, type, opc, ea, eb, ec, side } = this;
+    localIndex: readonly number[], typeIndex: (params: number, result: Ty) => number, hints: number[]): void {
+    const { kind, type, opc, ea, eb, ec, side, align } = this;
+    /** A hinted branch's offset in the body (which `out` holds from its start) and the hint's byte. */
+    const hinted = (e: Expr): void => {
+      const h = align[e]!;
+      if (h !== 0) hints.push(out.n, h === HINT_LIKELY ? 1 : 0);
+    };
     const labels: Array<string | null> = [];
     const depth = (name: string): number => {
       for (let i = labels.length - 1; i >= 0; i--) if (labels[i] === name) return labels.length - 1 - i;
@@ -482,6 +505,7 @@ export class ExprBuilder {
           return;
         case K.If:
           if (!operands(a)) return;
+          hinted(e);
           open(0x04, e, null);
           contents(b);
           if (c !== NONE) {
@@ -492,8 +516,7 @@ export class ExprBuilder {
           return;
         case K.Br:
           if (a === NONE) out.byte(0x0c);
-          else if (operands(a)) out.byte(0x0d);
-          else return;
+          else if (operands(a)) { hinted(e); out.byte(0x0d); } else return;
           out.u32(depth(x!.name!));
           return;
         case K.Switch:
@@ -672,7 +695,11 @@ export class ByteModule {
         w.u32(x.kind === 0 ? funcIndex(x.target) : globalIndex(x.target));
       }
     });
-    out.section(10, (w) => {
+    // The code section is written first, for the offsets of its hinted branches, which the branch hint
+    // section before it holds (the branch hinting proposal: engines read hints before the code).
+    const hints: number[][] = [];
+    const code = scratchWriter();
+    code.section(10, (w) => {
       w.u32(this.funcs.length);
       const body = scratchWriter();
       for (const f of this.funcs) {
@@ -695,12 +722,32 @@ export class ByteModule {
           body.u32(count.get(t)!);
           body.byte(VALTYPE[t]!);
         }
-        this.e.writeBody(body, f.body, funcIndex, globalIndex, localIndex, indirectIndex);
+        const fh: number[] = [];
+        this.e.writeBody(body, f.body, funcIndex, globalIndex, localIndex, indirectIndex, fh);
+        hints.push(fh);
         w.u32(body.n);
         w.bytes(body.buf.subarray(0, body.n));
       }
       releaseWriter(body);
     });
+    if (hints.some((h) => h.length)) {
+      out.section(0, (w) => {
+        w.str(BRANCH_HINT_SECTION);
+        w.u32(hints.filter((h) => h.length).length);
+        hints.forEach((h, k) => {
+          if (!h.length) return;
+          w.u32(this.imports.length + k);
+          w.u32(h.length / 2);
+          for (let i = 0; i < h.length; i += 2) {
+            w.u32(h[i]!);
+            w.u32(1);
+            w.byte(h[i + 1]!);
+          }
+        });
+      });
+    }
+    out.bytes(code.buf.subarray(0, code.n));
+    releaseWriter(code);
     const bytes = out.result();
     releaseWriter(out);
     return bytes;

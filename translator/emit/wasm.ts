@@ -193,6 +193,27 @@ export class WasmModule {
   loop(name: string, body: Expr): Expr { return this.m.loop(name, body); }
   br(name: string, cond?: Expr): Expr { return this.m.br(name, cond); }
   if_(c: Expr, t: Expr, e?: Expr): Expr { return this.m.if(c, t, e); }
+  /**
+   * A br_if that is rarely taken (a slow path's, an exit's): hinted so
+   * (the baseline encoder's branch hint section), so that the engine may
+   * lay the code it reaches out of the way of the code that runs. binaryen
+   * writes no hint: the same branch.
+   */
+  brUnlikely(name: string, cond: Expr): Expr {
+    const e = this.m.br(name, cond);
+    this.bytes?.e.hint(e, false);
+    return e;
+  }
+  /** An if whose arm rarely runs (see brUnlikely). */
+  ifUnlikely(c: Expr, t: Expr): Expr {
+    return this.ifHinted(c, t, undefined, false);
+  }
+  /** An if whose then-arm is `likely` to run, or not (its else-arm then being the likely one). */
+  ifHinted(c: Expr, t: Expr, e: Expr | undefined, likely: boolean): Expr {
+    const x = this.m.if(c, t, e);
+    this.bytes?.e.hint(x, likely);
+    return x;
+  }
   select(c: Expr, a: Expr, b: Expr): Expr { return this.m.select(c, a, b); }
   ret(v: Expr): Expr { return this.m.return(v); }
   call(name: string, args: Expr[], result: boolean): Expr {
