@@ -114,6 +114,12 @@ export const enum StateSlot {
   Bases = 30,
   /** Bit per Seg: the segment is wholeSpace() (CpuState.setSeg keeps it): translated code may add its base and use the inline TLB. */
   WholeSpace = 36,
+  /**
+   * Entries into translated regions (CompileOptions.entryCounter 'state'):
+   * the runtime adds it to JitStats.regionEntries and clears it (it wraps
+   * at 2^32).
+   */
+  RegionEntries = 37,
   Size = 40,
 }
 

@@ -235,8 +235,11 @@ interface CodeModule {
   /** The job it was compiled from (compiled again at tier-up), and its page's write generation then. */
   readonly job: CompileJob;
   readonly gen: number;
-  /** Its entry counter (the module's exported global): JitStats.regionEntries, and tier-up while it is a candidate. */
-  readonly entryCount: WebAssembly.Global;
+  /**
+   * Its entry counter (the module's exported global) when it counts its own
+   * entries (CompileOptions.entryCounter 'module', for tier-up), else null.
+   */
+  readonly entryCount: WebAssembly.Global | null;
   /** Its number for the shared helper function (JitTier.helperFns; -1: it has no helper sites). */
   readonly helperId: number;
   /** Its run function (RUN_EXPORT): run(k) enters at entry k. */
@@ -615,6 +618,7 @@ export class JitTier {
     this.inlineVmm = isInlineVmm(vmm) ? vmm : null;
     st[StateSlot.InlineOps] = 0;
     st[StateSlot.Raised] = 0;
+    st[StateSlot.RegionEntries] = 0;
     const fail = (e: unknown, eip: number, left: number): number => this.fail(e, eip, left);
     const runtime: Record<string, (...args: number[]) => number | void> = {
         [IMPORTS.slowLoad.name]: (seg: number, off: number, size: number, eip: number, left: number): number => {
@@ -693,8 +697,9 @@ export class JitTier {
       // Translated code counts the ones it runs without a runtime call in the state block.
       get inlineOps(): number { return (tier.interp.cpu.state[StateSlot.InlineOps]! >>> 0) + this.inlineIo; },
       get regionEntries(): number {
+        tier.foldEntries();
         let n = tier.droppedEntries;
-        for (const mod of tier.modules) n += (mod.entryCount.value as number) >>> 0;
+        for (const mod of tier.modules) if (mod.entryCount) n += (mod.entryCount.value as number) >>> 0;
         return n;
       },
     };
@@ -1006,8 +1011,15 @@ export class JitTier {
     return true;
   }
 
-  /** Entries counted by modules since dropped (JitStats.regionEntries). */
+  /** Entries counted by modules since dropped, and by the state block's counter (JitStats.regionEntries). */
   private droppedEntries = 0;
+
+  /** Move the state block's entry count (StateSlot.RegionEntries) into droppedEntries (each slice: it wraps at 2^32). */
+  private foldEntries(): void {
+    const st = this.interp.cpu.state;
+    this.droppedEntries += st[StateSlot.RegionEntries]! >>> 0;
+    st[StateSlot.RegionEntries] = 0;
+  }
 
   /** Modules whose entry counters are watched for tier-up. */
   private readonly tierCandidates = new Set<CodeModule>();
@@ -1020,7 +1032,7 @@ export class JitTier {
   private tierUp(): void {
     const up = this.strategy.tierUp!;
     for (const mod of this.tierCandidates) {
-      if ((mod.entryCount.value as number) < up.entries) continue;
+      if (((mod.entryCount?.value as number | undefined) ?? 0) < up.entries) continue;
       this.tierCandidates.delete(mod);
       const job: CompileJob = { ...mod.job, options: { ...mod.job.options, optimize: up.optimize } };
       const done = (result: TranslatedJob | null): void => {
@@ -1076,6 +1088,8 @@ export class JitTier {
         optimize: this.strategy.optimize, wantText: this.strategy.keepText,
         sensitive: this.strategy.sensitive ?? 'trap',
         ...(this.strategy.encoder ? { encoder: this.strategy.encoder } : {}),
+        // Tier-up reads each module's count; otherwise one counter in the state block serves the stats.
+        ...(this.strategy.tierUp ? { entryCounter: 'module' as const } : {}),
         directAccess: this.directEips(pagePa, pageLin, cs.base),
         ...(tail ? { tail } : {}),
       },
@@ -1160,7 +1174,7 @@ export class JitTier {
       blockKeys: result.blocks.filter(own).map(keyOf),
       job,
       gen,
-      entryCount: instance.exports[ENTRY_COUNTER] as WebAssembly.Global,
+      entryCount: (instance.exports[ENTRY_COUNTER] as WebAssembly.Global | undefined) ?? null,
       helperId,
       run: instance.exports[RUN_EXPORT] as (entry: number) => number,
       tableIndex: -1,
@@ -1255,7 +1269,7 @@ export class JitTier {
   /** Forget a module and every entry of it. */
   private dropModule(mod: CodeModule): void {
     if (!this.modules.delete(mod)) return;
-    this.droppedEntries += (mod.entryCount.value as number) >>> 0;
+    if (mod.entryCount) this.droppedEntries += (mod.entryCount.value as number) >>> 0;
     this.tierCandidates.delete(mod);
     this.liveBytes -= mod.bytes;
     if (mod.helperId >= 0) {
@@ -1356,6 +1370,7 @@ export class JitTier {
     const cpu = interp.cpu;
     const st = cpu.state;
     if (this.tierCandidates.size) this.tierUp();
+    this.foldEntries();
     st[StateSlot.Budget] = budget;
     const started = interp.retired;
     while (st[StateSlot.Budget]! > 0) {

@@ -27,9 +27,10 @@
  * - Guest registers stay in locals for the whole region, and the flags in
  *   the emitter's dynamic form between blocks (emit-backend.ts); each edge
  *   computes the flags its target reads (liveness.ts).
- * - The prologue counts the module's entries in an exported global, which
- *   the runtime reads to compile hot modules again with binaryen's
- *   optimiser (JitStrategy.tierUp) and to report JitStats.regionEntries.
+ * - The prologue counts entries (CompileOptions.entryCounter): in the
+ *   state block, for JitStats.regionEntries, or in an exported global of
+ *   the module, which the runtime also reads to compile hot modules again
+ *   with binaryen's optimiser (JitStrategy.tierUp).
  * - Budget: every block subtracts its instruction count; the budget is
  *   tested only at entries and loop headers ("check blocks"), for the
  *   longest path to the next check or exit, so it never runs out in
@@ -97,6 +98,17 @@ export interface CompileOptions {
    * it, and no instruction a region runs changes a mapping the TLB holds).
    */
   readonly callees?: ReadonlyArray<{ readonly lin: number; readonly pa: number }>;
+  /**
+   * Where the prologue counts entries: 'state' (absent), one counter for
+   * all regions in the state block (StateSlot.RegionEntries); 'module', an
+   * exported mutable global of the module (ENTRY_COUNTER), for a runtime
+   * that needs each module's count (JitStrategy.tierUp). V8 keeps an
+   * exported global's value apart from the instance, so that counting in
+   * it costs every entry a load from a line of its own: in a profile of a
+   * Linux guest's shell loop, region entries (the code fetch, the
+   * instance's fields, that counter) took half of translated code's time.
+   */
+  readonly entryCounter?: 'state' | 'module';
 }
 
 export interface CompiledRegion {
@@ -405,11 +417,14 @@ export function compileRegion(region: Region, o: CompileOptions): CompiledRegion
     // would cost a return into a region with many calls as many tests as its return points.
     const cases: Target[] = [];
     for (let k = 1; k < entries.length; k++) cases.push(enter(entries[k]!));
-    // The entry counter: the runtime reads it to find the modules worth optimising (JitStrategy.tierUp).
-    w.exportedGlobal(ENTRY_COUNTER, 0);
+    // The entry counter (CompileOptions.entryCounter).
+    const perModule = o.entryCounter === 'module';
+    if (perModule) w.exportedGlobal(ENTRY_COUNTER, 0);
     nodes[prologueIndex] = {
       code: [
-        w.globalSet(ENTRY_COUNTER, m.i32.add(w.globalGet(ENTRY_COUNTER), w.k(1))),
+        perModule
+          ? w.globalSet(ENTRY_COUNTER, m.i32.add(w.globalGet(ENTRY_COUNTER), w.k(1)))
+          : b.storeState(StateSlot.RegionEntries, m.i32.add(b.loadState(StateSlot.RegionEntries), w.k(1))),
         ...b.loadRegisters(true), ...b.loadFlagState(), w.set(b.smcLocal, w.k(0)), w.set(b.budgetLocal, b.loadState(StateSlot.Budget)),
       ],
       term: cases.length ? { kind: 'table', index: m.i32.sub(w.get(entryParam), w.k(1)), cases, default: enter(entries[0]!) } : { kind: 'goto', to: enter(entries[0]!) },

@@ -11,9 +11,11 @@
       (block $B1
         (block $B2
           (block $B3
-            (global.set $entries
+            (i32.store offset=2097300
+              (i32.const 0)
               (i32.add
-                (global.get $entries)
+                (i32.load offset=2097300
+                  (i32.const 0))
                 (i32.const 1)))
             (local.set $l1
               (i32.load offset=2097152
@@ -206,5 +208,4 @@
         (return
           (i32.const 1)))
       (unreachable))
-    (unreachable))
-  (global $entries (export "entries") (mut i32) (i32.const 0)))
+    (unreachable)))

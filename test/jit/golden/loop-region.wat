@@ -12,9 +12,11 @@
       (block $B1
         (block $B2
           (block $B3
-            (global.set $entries
+            (i32.store offset=2097300
+              (i32.const 0)
               (i32.add
-                (global.get $entries)
+                (i32.load offset=2097300
+                  (i32.const 0))
                 (i32.const 1)))
             (local.set $l1
               (i32.load offset=2097152
@@ -373,5 +375,4 @@
       (local.get $p4))
     (i32.store offset=2097208
       (i32.const 0)
-      (local.get $p9)))
-  (global $entries (export "entries") (mut i32) (i32.const 0)))
+      (local.get $p9))))
