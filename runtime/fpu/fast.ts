@@ -1,9 +1,9 @@
 /**
  * Paths that avoid the BigInt soft-float.
  *
- * Exact arithmetic (both strategies): FADD, FSUB, FSUBR and FMUL of normal
- * values with normal results on 16-bit limbs (limbs.ts), bit-identical to
- * the soft-float.
+ * Exact arithmetic (both strategies): FADD, FSUB, FSUBR, FMUL, FDIV and
+ * FDIVR of normal values with normal results on 16-bit limbs (limbs.ts),
+ * bit-identical to the soft-float.
  *
  * Shortcuts (both strategies, bit-exact): data movement and comparisons
  * of finite values done on the registers' 32-bit halves: FLD/FST/FSTP of
@@ -34,7 +34,7 @@ import { enterX87, memRef, pop, recordPointers, type Routine } from './exec.js';
 import { type FpuState, Sw } from './state.js';
 import { Env } from './float80.js';
 import { Access } from '../mmu.js';
-import { limbAdd, limbMul } from './limbs.js';
+import { limbAdd, limbDiv, limbMul } from './limbs.js';
 
 // Scratch for bit conversions (not state: filled before every use).
 const F64 = new Float64Array(1), W64 = new Uint32Array(F64.buffer);
@@ -517,12 +517,11 @@ function normalMemory(b: ConcreteBackend, i: Instruction, op: MemOperand, o: typ
 }
 
 /**
- * FADD, FSUB, FSUBR, FMUL (every form) on normal operands with a normal
- * result, exactly, on limbs (limbs.ts); everything else, and FDIV/FDIVR,
- * goes to the BigInt routine.
+ * FADD, FSUB, FSUBR, FMUL, FDIV, FDIVR (every form) on normal operands
+ * with a normal result, exactly, on limbs (limbs.ts); everything else goes
+ * to the BigInt routine.
  */
 export function limbArithmetic(op: F64Op, popAfter: boolean, exact: Routine): Routine {
-  if (op === 'div' || op === 'divr') return exact;
   return (b, i) => {
     const f = enterX87(b);
     const op0 = i.operands[0]!;
@@ -541,7 +540,9 @@ export function limbArithmetic(op: F64Op, popAfter: boolean, exact: Routine): Ro
     }
     const env = new Env(f.cw);
     const r = op === 'mul' ? limbMul(env, A.sign, A.exp, A.hi, A.lo, B.sign, B.exp, B.hi, B.lo)
-      : op === 'subr' ? limbAdd(env, B.sign, B.exp, B.hi, B.lo, A.sign ^ 1, A.exp, A.hi, A.lo)
+      : op === 'div' ? limbDiv(env, A.sign, A.exp, A.hi, A.lo, B.sign, B.exp, B.hi, B.lo)
+        : op === 'divr' ? limbDiv(env, B.sign, B.exp, B.hi, B.lo, A.sign, A.exp, A.hi, A.lo)
+          : op === 'subr' ? limbAdd(env, B.sign, B.exp, B.hi, B.lo, A.sign ^ 1, A.exp, A.hi, A.lo)
         : limbAdd(env, A.sign, A.exp, A.hi, A.lo, B.sign ^ (op === 'sub' ? 1 : 0), B.exp, B.hi, B.lo);
     if (!r) return exact(b, i);
     f.sexp[dst] = (r.sign << 15) | r.exp;

@@ -1,8 +1,10 @@
 /**
- * Exact addition, subtraction and multiplication of two normal 80-bit
- * values without BigInt: the operands' significands as 16-bit digits, the
- * exact sum or product as a 128-bit integer of eight digits, then the one
- * rounding of float80.ts (PC, RC, PE, C1) redone on the digits.
+ * Exact addition, subtraction, multiplication and division of two normal
+ * 80-bit values without BigInt: the operands' significands as 16-bit
+ * digits, the exact sum or product as a 128-bit integer of eight digits
+ * (a quotient as its 67 leading bits and whether a remainder is left),
+ * then the one rounding of float80.ts (PC, RC, PE, C1) redone on the
+ * digits.
  *
  * It covers the common case only: normal operands (J set, exponent 1 to
  * 0x7FFE) and a result that is normal too; anything else (zeros,
@@ -169,4 +171,76 @@ export function limbAdd(env: Env, sa: number, ea: number, ahi: number, alo: numb
   }
   // value = P × 2^(ea − bias − 63 − 48)
   return roundDigits(env, sa, ea - 16383 - 111, tail, env.precision);
+}
+
+/** The divisor's 16-bit digits and the running remainder's (five: it stays below the divisor × 2^16). */
+const DV = new Float64Array(4);
+const R = new Float64Array(5);
+
+/** R −= q × DV on the digits (R may go negative: its top digit then is). */
+function subtractMultiple(q: number): void {
+  let c = 0;
+  for (let j = 0; j < 4; j++) {
+    const v = R[j]! - q * DV[j]! + c; // above −2^33: exact
+    c = Math.floor(v / 65536);
+    R[j] = v - c * 65536;
+  }
+  R[4] = R[4]! + c;
+}
+
+/** R ≥ DV (R not negative). */
+function remainderAtLeastDivisor(): boolean {
+  if (R[4]! > 0) return true;
+  for (let j = 3; j >= 0; j--) if (R[j] !== DV[j]) return R[j]! > DV[j]!;
+  return true;
+}
+
+/**
+ * One digit of a long division: floor(R / DV) for R < DV × 2^16, leaving
+ * R mod DV in R. The estimate from the two values as doubles is off by at
+ * most one (both carry 53 significant bits; the quotient has 16), and the
+ * remainder's sign and size settle it.
+ */
+function quotientDigit(dv: number): number {
+  const r = (((R[4]! * 65536 + R[3]!) * 65536 + R[2]!) * 65536 + R[1]!) * 65536 + R[0]!;
+  let q = Math.min(65535, Math.floor(r / dv));
+  subtractMultiple(q);
+  while (R[4]! < 0) {
+    q--;
+    subtractMultiple(-1);
+  }
+  while (remainderAtLeastDivisor()) {
+    q++;
+    subtractMultiple(1);
+  }
+  return q;
+}
+
+/**
+ * a / b for normal a and b. The quotient of the significands A and B
+ * (64-bit integers with the top bit set, so A / B lies in (1/2, 2)) to 67
+ * bits, Q = floor(A × 2^66 / B), by long division in 16-bit digits:
+ * floor(4A / B) (2 to 7), then four digits, each from the remainder
+ * times 2^16. Q has 66 or 67 bits, so the round bit of any precision lies
+ * in it, and a remainder left over is the sticky bit.
+ */
+export function limbDiv(env: Env, sa: number, ea: number, ahi: number, alo: number, sb: number, eb: number, bhi: number, blo: number): LimbResult | null {
+  digitsOf(bhi, blo, DV, 0);
+  const dv = bhi * 4294967296 + blo;
+  // R = 4A.
+  R[0] = (alo & 0x3fff) * 4;
+  R[1] = ((alo >>> 14) & 0xffff);
+  R[2] = ((alo >>> 30) | ((ahi & 0x3fff) << 2)) >>> 0;
+  R[3] = (ahi >>> 14) & 0xffff;
+  R[4] = ahi >>> 30;
+  P.fill(0);
+  P[4] = quotientDigit(dv);
+  for (let d = 3; d >= 0; d--) {
+    // R × 2^16 (R < B < 2^64: its top digit is 0).
+    R[4] = R[3]!; R[3] = R[2]!; R[2] = R[1]!; R[1] = R[0]!; R[0] = 0;
+    P[d] = quotientDigit(dv);
+  }
+  const rest = R[0] !== 0 || R[1] !== 0 || R[2] !== 0 || R[3] !== 0;
+  // value = (A / B) × 2^(ea − eb) = Q × 2^(ea − eb − 66), less than one unit of Q more.
+  return roundDigits(env, sa ^ sb, ea - eb - 66, rest, env.precision);
 }
