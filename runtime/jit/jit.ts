@@ -697,8 +697,8 @@ export class JitTier {
       // Translated code counts the ones it runs without a runtime call in the state block.
       get inlineOps(): number { return (tier.interp.cpu.state[StateSlot.InlineOps]! >>> 0) + this.inlineIo; },
       get regionEntries(): number {
-        tier.foldEntries();
-        let n = tier.droppedEntries;
+        // Entries of modules since dropped and of the state block's counter since the last slice (foldEntries).
+        let n = tier.droppedEntries + (tier.interp.cpu.state[StateSlot.RegionEntries]! >>> 0);
         for (const mod of tier.modules) if (mod.entryCount) n += (mod.entryCount.value as number) >>> 0;
         return n;
       },

@@ -110,12 +110,16 @@ export class ByteWriter {
     const inner = scratchWriter();
     try {
       body(inner);
-      this.byte(id);
-      this.u32(inner.n);
-      this.bytes(inner.buf.subarray(0, inner.n));
+      this.sectionOf(id, inner);
     } finally {
       releaseWriter(inner);
     }
+  }
+  /** A section whose content `content` holds already: id, size, the bytes. */
+  sectionOf(id: number, content: ByteWriter): void {
+    this.byte(id);
+    this.u32(content.n);
+    this.bytes(content.buf.subarray(0, content.n));
   }
   result(): Uint8Array {
     return this.buf.slice(0, this.n);
@@ -695,11 +699,13 @@ export class ByteModule {
         w.u32(x.kind === 0 ? funcIndex(x.target) : globalIndex(x.target));
       }
     });
-    // The code section is written first, for the offsets of its hinted branches, which the branch hint
-    // section before it holds (the branch hinting proposal: engines read hints before the code).
+    // The code section's content is written first, for the offsets of its hinted branches, which the
+    // branch hint section before it holds (the branch hinting proposal: engines read hints before the
+    // code); the content then goes into the module once, after that section.
     const hints: number[][] = [];
     const code = scratchWriter();
-    code.section(10, (w) => {
+    {
+      const w = code;
       w.u32(this.funcs.length);
       const body = scratchWriter();
       for (const f of this.funcs) {
@@ -729,7 +735,7 @@ export class ByteModule {
         w.bytes(body.buf.subarray(0, body.n));
       }
       releaseWriter(body);
-    });
+    }
     if (hints.some((h) => h.length)) {
       out.section(0, (w) => {
         w.str(BRANCH_HINT_SECTION);
@@ -746,7 +752,7 @@ export class ByteModule {
         });
       });
     }
-    out.bytes(code.buf.subarray(0, code.n));
+    out.sectionOf(10, code);
     releaseWriter(code);
     const bytes = out.result();
     releaseWriter(out);
