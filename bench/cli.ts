@@ -18,6 +18,10 @@ import { benchResult, formatSummary, formatTable, LEGEND, type BenchReport, type
 import { nanobenchMain } from './nanobench/cli.js';
 import { linuxBenchMain } from './linux/cli.js';
 import { optionValue, parseCommandLine, UsageError } from './usage.js';
+import { loadBinaryen } from '../translator/emit/binaryen-lib.js';
+
+// The strategies this tool may run build modules with binaryen (optimised tiers, text): translator/emit/binaryen-lib.ts.
+await loadBinaryen();
 
 interface Suite {
   readonly workloads: readonly Workload[];

@@ -4,10 +4,13 @@
  * translateJob, the same code the synchronous path runs).
  */
 import { parentPort } from 'node:worker_threads';
-import { type CompileJob, translateJob } from '../runtime/jit/jit.js';
+import { type CompileJob, jobNeedsBinaryen, translateJob } from '../runtime/jit/jit.js';
+import { loadBinaryen } from '../translator/emit/binaryen-lib.js';
 
-parentPort!.on('message', (msg: { id: number; job: CompileJob }) => {
+parentPort!.on('message', async (msg: { id: number; job: CompileJob }) => {
   try {
+    // An optimised job (a tier-up) needs binaryen.js, loaded with the first such job.
+    if (jobNeedsBinaryen(msg.job)) await loadBinaryen();
     const result = translateJob(msg.job);
     parentPort!.postMessage({ id: msg.id, result }, result ? [result.binary.buffer as ArrayBuffer] : []);
   } catch (e) {

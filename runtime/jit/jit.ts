@@ -15,6 +15,7 @@
  */
 import { type CompileOptions, compileRegion, ENTRY_COUNTER, RUN_EXPORT } from '../../translator/emit/compile.js';
 import type { Encoder } from '../../translator/emit/wasm.js';
+import { binaryenLib } from '../../translator/emit/binaryen-lib.js';
 import { buildSupportModule, SUPPORT_REEXPORTS } from '../../translator/emit/support.js';
 import { HELPER_MODULE_ID, type HelperSite, JitExit, IMPORTS, RUNTIME_TABLE_SLOTS, Untranslatable } from '../../translator/emit/emit-backend.js';
 import { type CalleePages, DEFAULT_LIMITS, formRegion, type RegionLimits } from '../../translator/emit/region.js';
@@ -436,6 +437,17 @@ const MAX_INSTRUCTION_LENGTH = 15;
  * `admit`, the region may take in pages of callees up to the job's limit,
  * which are added to job.callees; without, only those already there.
  */
+/** Does the strategy build modules with binaryen (optimised tiers, text, the binaryen encoder)? Then binaryen.js must be loaded first. */
+export function strategyNeedsBinaryen(s: JitStrategy): boolean {
+  return s.optimize > 0 || s.keepText === true || s.encoder === 'binaryen' || s.tierUp !== undefined;
+}
+
+/** Does the job build its module with binaryen? (A compile worker loads binaryen.js first.) */
+export function jobNeedsBinaryen(job: CompileJob): boolean {
+  const o = job.options;
+  return o.optimize > 0 || o.wantText === true || o.encoder === 'binaryen';
+}
+
 export function translateJob(job: CompileJob, admit: CalleeAdmitter | null = null): TranslatedJob | null {
   const started = compileClock();
   const linked = new Set(job.linked);
@@ -605,6 +617,8 @@ export class JitTier {
   private readonly support: SupportExports;
 
   constructor(readonly interp: Interpreter, readonly strategy: JitStrategy, private readonly service: CompileService | null = null) {
+    // Its compilations are synchronous: binaryen.js must be there already (prepareStrategy), else this says so.
+    if (strategyNeedsBinaryen(strategy) && !service) binaryenLib();
     const b = interp.backend;
     const cpu = interp.cpu;
     const st = cpu.state;

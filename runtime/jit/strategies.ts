@@ -5,7 +5,8 @@
  * under the vCPU, whose time slices are "about" a size: their budget is
  * 'approximate' (see JitStrategy.budget).
  */
-import type { JitStrategy } from './jit.js';
+import { type JitStrategy, strategyNeedsBinaryen } from './jit.js';
+import { loadBinaryen } from '../../translator/emit/binaryen-lib.js';
 
 export const JIT_STRATEGIES: Readonly<Record<string, JitStrategy>> = {
   /** Compile every region before its first run, binaryen optimiser off. */
@@ -56,3 +57,13 @@ export const JIT_STRATEGIES: Readonly<Record<string, JitStrategy>> = {
   /** As jit-hot, with binaryen -O2 on every compiled region. */
   'jit-hot-O2': { name: 'jit-hot-O2', threshold: 20, optimize: 2, smc: 'subpage', budget: 'approximate' },
 };
+
+/**
+ * Load binaryen.js if the strategy (by name) builds modules with it: a
+ * front end awaits this before it makes a machine with the strategy (the
+ * default strategies do not load it: translator/emit/binaryen-lib.ts).
+ */
+export async function prepareStrategy(name: string): Promise<void> {
+  const s = JIT_STRATEGIES[name];
+  if (s && strategyNeedsBinaryen(s)) await loadBinaryen();
+}

@@ -7,7 +7,6 @@
  * paging-structure entry must invalidate, as on hardware.
  */
 import { type PagingContext, type PagingCounters, type PagingPolicy, largePagePages, newCounters } from './policy.js';
-import { isGlobal } from './tlb.js';
 import type { WalkResult } from './walker.js';
 import { CR4_PGE } from '../cpu.js';
 
@@ -26,7 +25,7 @@ export class NestedPolicy implements PagingPolicy {
     this.counters.cr3Loads++;
     this.counters.flushes++;
     if (cpu.cr4 & CR4_PGE) {
-      tlb.retain(isGlobal);
+      tlb.flushNonGlobal();
       this.counters.globalsKept += tlb.size;
     } else {
       tlb.flushAll();

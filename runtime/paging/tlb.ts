@@ -2,7 +2,9 @@
  * The TLB array (one i32 per linear page, in the host area of the guest's
  * Wasm memory; runtime/paging/tlb-entry.ts gives the format) and the
  * bookkeeping around it that translated code never sees: which entries are
- * occupied (so a flush touches only those), and which linear pages map each
+ * occupied (so a flush touches only those; global and other entries in
+ * lists of their own, so that a CR3 load under CR4.PGE touches only the
+ * non-global ones), and which linear pages map each
  * physical frame (a reverse map, so the entries that map a frame can be
  * marked when the frame starts to hold code or paging structures).
  */
@@ -18,9 +20,20 @@ interface FrameMappings {
   compactAt: number;
 }
 
+/** Tlb.listed bits: the page is in `occupied`, in `globals`. */
+const IN_OCCUPIED = 1;
+const IN_GLOBALS = 2;
+
 export class Tlb {
+  /** Per linear page, the lists it is in (IN_OCCUPIED, IN_GLOBALS). */
   private readonly listed: Uint8Array;
+  /**
+   * Pages given a non-global entry, and pages given a global one (TLB_GLOBAL),
+   * since the last flush of their list. A page whose entry changed kind is
+   * in both; an entry may since have been dropped (0).
+   */
   private occupied: number[] = [];
+  private globals: number[] = [];
   private readonly byFrame = new Map<number, FrameMappings>();
   /**
    * 2 MiB units (linear page >>> 9) where an entry with TLB_LARGE was written
@@ -34,7 +47,7 @@ export class Tlb {
 
   /** Entries in use (an upper bound: dropped entries stay counted until the next flush). */
   get size(): number {
-    return this.occupied.length;
+    return this.occupied.length + this.globals.length;
   }
 
   /** Write the entry for linear page `page`: physical frame address `frame` (may be above 4 GiB) and flags. */
@@ -46,9 +59,10 @@ export class Tlb {
   setEntry(page: number, value: number, frame: number): void {
     const old = this.entries[page]!;
     this.entries[page] = value;
-    if (!this.listed[page]) {
-      this.listed[page] = 1;
-      this.occupied.push(page);
+    const list = value & TLB_GLOBAL ? IN_GLOBALS : IN_OCCUPIED;
+    if (!(this.listed[page]! & list)) {
+      this.listed[page] = this.listed[page]! | list;
+      (list === IN_GLOBALS ? this.globals : this.occupied).push(page);
     }
     if (value & TLB_LARGE) this.largeUnits.add(page >>> 9);
     if (value & TLB_NOT_RAM || frame >= this.ramPages) return;
@@ -69,34 +83,35 @@ export class Tlb {
   /** Drop every entry. */
   flushAll(): void {
     const e = this.entries;
-    if (this.occupied.length > CLEAR_ALL_ABOVE) {
+    if (this.size > CLEAR_ALL_ABOVE) {
       e.fill(0);
       this.listed.fill(0);
     } else {
       for (const p of this.occupied) { e[p] = 0; this.listed[p] = 0; }
+      for (const p of this.globals) { e[p] = 0; this.listed[p] = 0; }
     }
     this.occupied = [];
+    this.globals = [];
     this.byFrame.clear();
     this.largeUnits.clear();
   }
 
-  /** Drop every entry except those `keep` accepts (CR3 load with CR4.PGE keeps the global ones). */
-  retain(keep: (entry: number) => boolean): void {
+  /**
+   * Drop every entry but the global ones (a CR3 load with CR4.PGE): only
+   * the pages given non-global entries are visited (a Linux guest's
+   * kernel mappings, thousands of global entries, stay untouched at each
+   * of its context switches). A page listed here whose entry is global now
+   * is in the global list too (setEntry) and keeps it. Large-page units
+   * stay as they are (a superset, as they may be).
+   */
+  flushNonGlobal(): void {
     const e = this.entries;
-    const kept: number[] = [];
-    const large = new Set<number>();
+    const listed = this.listed;
     for (const p of this.occupied) {
-      const v = e[p]!;
-      if (v !== 0 && keep(v)) {
-        kept.push(p);
-        if (v & TLB_LARGE) large.add(p >>> 9);
-      } else {
-        e[p] = 0;
-        this.listed[p] = 0;
-      }
+      if (!(e[p]! & TLB_GLOBAL)) e[p] = 0;
+      listed[p] = listed[p]! & ~IN_OCCUPIED;
     }
-    this.occupied = kept;
-    this.largeUnits = large;
+    this.occupied = [];
   }
 
   /** Call `f` for every live entry. */
@@ -105,6 +120,11 @@ export class Tlb {
     for (const p of this.occupied) {
       const v = e[p]!;
       if (v !== 0) f(p, v);
+    }
+    // A page in both lists was visited above.
+    for (const p of this.globals) {
+      const v = e[p]!;
+      if (v !== 0 && !(this.listed[p]! & IN_OCCUPIED)) f(p, v);
     }
   }
 
@@ -145,16 +165,13 @@ export class Tlb {
   /** Set TLB_CODE in every live entry whose frame `watched` says is watched (when the caller did not say which frame). */
   watchWhere(watched: (frame: number) => boolean): void {
     const e = this.entries;
-    for (const p of this.occupied) {
-      const v = e[p]!;
-      if (v === 0 || (v & (TLB_NOT_RAM | TLB_CODE))) continue;
-      const f = entryFrame(v, p);
-      if (f < this.ramPages && watched(f)) e[p] = v | TLB_CODE;
+    for (const list of [this.occupied, this.globals]) {
+      for (const p of list) {
+        const v = e[p]!;
+        if (v === 0 || (v & (TLB_NOT_RAM | TLB_CODE))) continue;
+        const f = entryFrame(v, p);
+        if (f < this.ramPages && watched(f)) e[p] = v | TLB_CODE;
+      }
     }
   }
-}
-
-/** Is the entry one that survives a CR3 load? */
-export function isGlobal(entry: number): boolean {
-  return (entry & TLB_GLOBAL) !== 0;
 }

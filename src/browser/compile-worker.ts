@@ -6,7 +6,8 @@
  * once loaded (src/browser/compile-service.ts waits for it).
  */
 import './node-globals.js';
-import { type CompileJob, type TranslatedJob, translateJob } from '../../runtime/jit/jit.js';
+import { type CompileJob, jobNeedsBinaryen, type TranslatedJob, translateJob } from '../../runtime/jit/jit.js';
+import { loadBinaryen } from '../../translator/emit/binaryen-lib.js';
 import { workerScope } from './worker-scope.js';
 
 /** A job as the service sends it. */
@@ -24,9 +25,11 @@ function answer(message: FromCompileWorker, transfer: Transferable[] = []): void
   workerScope.postMessage(message, transfer);
 }
 
-workerScope.addEventListener('message', (event: MessageEvent) => {
+workerScope.addEventListener('message', async (event: MessageEvent) => {
   const { id, job } = event.data as CompileRequest;
   try {
+    // An optimised job (a tier-up) needs binaryen.js, loaded with the first such job.
+    if (jobNeedsBinaryen(job)) await loadBinaryen();
     const result = translateJob(job);
     answer({ type: 'result', id, result }, result ? [result.binary.buffer as ArrayBuffer] : []);
   } catch (e) {

@@ -2,12 +2,15 @@
  * What the VM worker loads once its message handler is in place: the
  * machine front end, the browser's compile service, and the choices the
  * page's menus offer. One module, so that the worker has one import to
- * wait for (binaryen.js, 15 MB, comes with it).
+ * wait for. binaryen.js (15 MB) is loaded only for a strategy that
+ * builds modules with it (prepareStrategy).
  */
 import { TIERS } from '../machine.js';
 import { CPU_MODELS } from '../../runtime/cpu-model.js';
 import { PAGING_POLICY_NAMES } from '../../runtime/mmu.js';
 import { JIT_STRATEGIES } from '../../runtime/jit/strategies.js';
+
+export { prepareStrategy } from '../../runtime/jit/strategies.js';
 import type { EngineChoices } from './protocol.js';
 
 export { VmSession } from './session.js';

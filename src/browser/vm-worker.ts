@@ -150,6 +150,7 @@ async function boot(e: Engine, images: GuestImages, options: MachineOptions, run
       await service.ready;
     }
     const compiler = service;
+    await e.prepareStrategy(options.tier);
     session = new e.VmSession(images, options, {
       serial: (bytes) => serialOut.push(bytes),
       ...(compiler ? { compileService: () => compiler } : {}),

@@ -25,7 +25,7 @@ import { ConfigError } from '../errors.js';
 import { loadWabt, wasmToTextWith } from '../wasm-text.js';
 import { CPU_MODELS, ENGINE_EXT_FEATURES, ENGINE_FEATURES, Feature, featureNames, modelCpuFeatures } from '../../runtime/cpu-model.js';
 import { JitTier } from '../../runtime/jit/jit.js';
-import { JIT_STRATEGIES } from '../../runtime/jit/strategies.js';
+import { JIT_STRATEGIES, prepareStrategy } from '../../runtime/jit/strategies.js';
 import { WorkerCompileService } from '../compile-service.js';
 import { HELP, parseArgs, UsageError, type CharDev, type CliOptions } from './args.js';
 import { attachStdin } from './stdin.js';
@@ -298,6 +298,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   const backends: Backends = { blk: [], net: [], console: [], disks: [], sockets: [] };
   try {
     const tier = dump ? 'interpreter' : opts.strategy;
+    await prepareStrategy(opts.strategy);
     openBackends(opts, io, opened, backends);
     machine = createMachine({
       memoryMiB: opts.memoryMiB, cpu: opts.cpu, tier, paging: opts.paging,

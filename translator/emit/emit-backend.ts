@@ -35,9 +35,9 @@ import { type Instruction, Seg, type Size } from '../table/types.js';
 import { CR0_EM, CR0_TS, LAZY_KIND_MASK, LAZY_KIND_OP_SHIFT, LAZY_KIND_SIZE_SHIFT, packLazyKind, STATE_BYTES, StateSlot } from '../../runtime/cpu.js';
 import { FPU_SEXP_OFFSET, FPU_SIG_OFFSET, FPU_WORDS_OFFSET } from '../../runtime/fpu/state.js';
 import { Access, tlbMask, TLB_VALID } from '../../runtime/mmu.js';
-import type { Expr, WasmModule } from './wasm.js';
 import { exitLabel } from './structure.js';
-import binaryen from 'binaryen';
+import type binaryen from 'binaryen';
+import { type Expr, i64, type WasmModule } from './wasm.js';
 
 /** Why translated code returned to the dispatcher (the function's result). */
 export const enum JitExit {
@@ -674,7 +674,7 @@ export class EmitBackend implements Backend<Val> {
     const m = this.m;
     const ext = (v: Val): Expr => (signed ? m.i64.extend_s(this.x(v)) : m.i64.extend_u(this.x(v)));
     const p = this.val64(m.i64.mul(ext(a), ext(b)));
-    return { lo: this.val(m.i32.wrap(this.m.local.get(p, binaryen.i64))), hi: this.val(m.i32.wrap(m.i64.shr_u(this.m.local.get(p, binaryen.i64), m.i64.const(32n)))) };
+    return { lo: this.val(m.i32.wrap(this.m.local.get(p, i64))), hi: this.val(m.i32.wrap(m.i64.shr_u(this.m.local.get(p, i64), m.i64.const(32n)))) };
   }
 
   /** Materialise an i64 expression; returns the local. */
@@ -688,7 +688,7 @@ export class EmitBackend implements Backend<Val> {
     const m = this.m;
     const bits = size * 8;
     const k64 = (n: number): Expr => m.i64.const(BigInt(n));
-    const g64 = (l: number): Expr => m.local.get(l, binaryen.i64);
+    const g64 = (l: number): Expr => m.local.get(l, i64);
     // Dividend (2*size bytes) and divisor as i64 with the instruction's signedness.
     let n: Expr;
     if (size === 4) {

@@ -25,8 +25,7 @@ import { StateSlot } from '../../runtime/cpu.js';
 import { EmitBackend, IMPORTS, JitExit, Val } from './emit-backend.js';
 import { CODE_HASH_EMPTY, CODE_HASH_ENTRY_BITS, CODE_HASH_PROBES, CODE_HASH_SLOTS } from '../../runtime/host-area.js';
 import { TLB_VALID } from '../../runtime/mmu.js';
-import binaryen from 'binaryen';
-import { type Expr, WasmModule } from './wasm.js';
+import { type Expr, i32, none, WasmModule } from './wasm.js';
 
 const OPS: readonly FlagOp[] = [FlagOp.Add, FlagOp.Sub, FlagOp.Logic, FlagOp.Inc, FlagOp.Dec, FlagOp.Shl, FlagOp.Shr, FlagOp.Sar];
 const SIZES: readonly Size[] = [1, 2, 4];
@@ -71,10 +70,10 @@ export function buildSupportModule(memoryPages: number, stateBase: number, tlbBa
 }
 
 function build(memoryPages: number, stateBase: number, tlbBase: number, codeHashBase: number): Uint8Array {
-  const mod = new WasmModule(memoryPages);
+  // The baseline encoder: building it with binaryen would load binaryen.js for this alone (binaryen-lib.ts).
+  const mod = new WasmModule(memoryPages, 'direct');
   try {
-    mod.m.addTable('0', 0, 0xffffffff);
-    mod.m.addTableImport('0', 'env', 'table');
+    mod.importSharedTable();
     const mode: ModeInfo = { code32: true, stack32: true, cpl: 0, protectedMode: true, v86: false };
     const m = mod.m;
     // Parameters of the pure flag functions: op, size, res, a, b.
@@ -109,10 +108,10 @@ function build(memoryPages: number, stateBase: number, tlbBase: number, codeHash
       mod.importFunction(f, js);
       mod.beginFunction(f.params);
       const args = Array.from({ length: f.params }, (_, k) => mod.get(k));
-      const call = m.call(js, args, f.results ? binaryen.i32 : binaryen.none);
+      const call = m.call(js, args, f.results ? i32 : none);
       mod.endFunction(f.name, f.results ? call : mod.block([call]), true, f.results);
     }
-    return mod.finish(1);
+    return mod.finish(0);
   } finally {
     mod.dispose();
   }
@@ -140,7 +139,7 @@ function buildDispatch(mod: WasmModule, b: EmitBackend, tlbBase: number, codeHas
       mod.if_(m.i32.and(m.i32.and(m.i32.eq(m.i32.load(0, 4, get(addr)), get(pa)), m.i32.eq(m.i32.load(4, 4, get(addr)), get(mode))),
         m.i32.eq(m.i32.load(12, 4, get(addr)), get(lin))), mod.block([
         mod.set(fn, m.i32.load(8, 4, get(addr))),
-        mod.set(code, m.call_indirect('0', m.i32.shr_u(get(fn), mod.k(CODE_HASH_ENTRY_BITS)), [m.i32.and(get(fn), mod.k((1 << CODE_HASH_ENTRY_BITS) - 1))], binaryen.i32, binaryen.i32)),
+        mod.set(code, mod.callIndirect(m.i32.shr_u(get(fn), mod.k(CODE_HASH_ENTRY_BITS)), [m.i32.and(get(fn), mod.k((1 << CODE_HASH_ENTRY_BITS) - 1))])),
         mod.if_(get(code), mod.ret(get(code))),
         mod.br('top'),
       ])),

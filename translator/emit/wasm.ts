@@ -4,14 +4,15 @@
  * said otherwise; the wrapper owns the module, the function's locals and
  * the import declarations of a translated module.
  */
-import binaryen from 'binaryen';
+import type binaryen from 'binaryen';
+import { binaryenLib, TYPE_I32, TYPE_I64, TYPE_NONE, TYPE_UNREACHABLE } from './binaryen-lib.js';
 import { ByteModule, Ty } from './wasm-bytes.js';
 
 export type Expr = number;
 
-export const i32 = binaryen.i32;
-export const i64 = binaryen.i64;
-export const none = binaryen.none;
+export const i32 = TYPE_I32;
+export const i64 = TYPE_I64;
+export const none = TYPE_NONE;
 
 /**
  * The features translated code uses: bulk memory (REP MOVS/STOS), exported
@@ -19,7 +20,9 @@ export const none = binaryen.none;
  * modules; a module's helper number). No exception handling: a failed
  * runtime call is a status the code tests (EmitBackend.raised).
  */
-const FEATURES = binaryen.Features.MVP | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt | binaryen.Features.MutableGlobals;
+function features(lib: typeof binaryen): number {
+  return lib.Features.MVP | lib.Features.BulkMemory | lib.Features.BulkMemoryOpt | lib.Features.MutableGlobals;
+}
 
 export interface ImportedFunction {
   readonly name: string;
@@ -33,7 +36,7 @@ export interface TableFunction extends ImportedFunction {
 }
 
 /** binaryen's type ids to the baseline encoder's. */
-const unreachable = binaryen.unreachable;
+const unreachable = TYPE_UNREACHABLE;
 function tyOf(t: number): Ty {
   if (t === i32) return Ty.I32;
   if (t === i64) return Ty.I64;
@@ -66,8 +69,9 @@ export class WasmModule {
       return;
     }
     this.bytes = null;
-    this.m = new binaryen.Module();
-    this.m.setFeatures(FEATURES);
+    const lib = binaryenLib();
+    this.m = new lib.Module();
+    this.m.setFeatures(features(lib));
     this.m.setMemory(memoryPages, memoryPages, null, [], false, false, '0');
     this.m.addMemoryImport('0', 'env', 'memory');
   }
@@ -102,6 +106,22 @@ export class WasmModule {
     this.m.addTableImport('0', 'env', 'table');
   }
 
+  /** Import the runtime's shared function table ('env' 'table') as table 0, for callIndirect(). */
+  importSharedTable(): void {
+    if (this.bytes) {
+      this.bytes.importTable('env', 'table', 0);
+      return;
+    }
+    this.m.addTable('0', 0, 0xffffffff);
+    this.m.addTableImport('0', 'env', 'table');
+  }
+
+  /** call_indirect through table 0 of a function taking i32s and returning an i32. */
+  callIndirect(target: Expr, args: Expr[]): Expr {
+    if (this.bytes) return this.bytes.e.callIndirect(target, args, Ty.I32);
+    return this.m.call_indirect('0', target, args, binaryenLib().createType(args.map(() => i32)), i32);
+  }
+
   /** Declare an import (once per name) from the 'env' namespace, called `as` in the module. */
   importFunction(f: ImportedFunction, as = f.name): void {
     if (this.imported.has(as)) return;
@@ -110,7 +130,7 @@ export class WasmModule {
       this.bytes.importFunction(as, 'env', f.name, new Array<Ty>(f.params).fill(Ty.I32), f.results ? Ty.I32 : Ty.None);
       return;
     }
-    const params = binaryen.createType(new Array<number>(f.params).fill(i32));
+    const params = binaryenLib().createType(new Array<number>(f.params).fill(i32));
     this.m.addFunctionImport(as, 'env', f.name, params, f.results ? i32 : none);
   }
 
@@ -144,7 +164,7 @@ export class WasmModule {
   }
 
   newLocal64(): number {
-    return this.newLocal(binaryen.i64);
+    return this.newLocal(i64);
   }
 
   /** Finish the function (its result an i32, or none with `result` false); returns its name. */
@@ -154,7 +174,7 @@ export class WasmModule {
       if (exported) this.bytes.exportFunction(name, name);
       return name;
     }
-    const params = binaryen.createType(new Array<number>(this.paramCount).fill(i32));
+    const params = binaryenLib().createType(new Array<number>(this.paramCount).fill(i32));
     this.m.addFunction(name, params, result ? i32 : none, this.locals, body);
     if (exported) this.m.addFunctionExport(name, name);
     return name;
@@ -222,7 +242,7 @@ export class WasmModule {
       this.useTable();
       const slot = this.m.i32.const(declared.slot);
       if (this.bytes) return this.bytes.e.callIndirect(slot, args, result ? Ty.I32 : Ty.None);
-      return this.m.call_indirect('0', slot, args, binaryen.createType(new Array<number>(args.length).fill(i32)), result ? i32 : none);
+      return this.m.call_indirect('0', slot, args, binaryenLib().createType(new Array<number>(args.length).fill(i32)), result ? i32 : none);
     }
     return this.m.call(name, args, result ? i32 : none);
   }
@@ -258,8 +278,8 @@ export class WasmModule {
     }
     if (!this.m.validate()) throw new Error(`translator emitted an invalid Wasm module:\n${this.m.emitText().slice(0, 4000)}`);
     if (optimizeLevel > 0) {
-      binaryen.setOptimizeLevel(optimizeLevel);
-      binaryen.setShrinkLevel(0);
+      binaryenLib().setOptimizeLevel(optimizeLevel);
+      binaryenLib().setShrinkLevel(0);
       this.m.optimize();
     }
     return this.m.emitBinary();
