@@ -18,10 +18,8 @@ import { benchResult, formatSummary, formatTable, LEGEND, type BenchReport, type
 import { nanobenchMain } from './nanobench/cli.js';
 import { linuxBenchMain } from './linux/cli.js';
 import { optionValue, parseCommandLine, UsageError } from './usage.js';
-import { loadBinaryen } from '../translator/emit/binaryen-lib.js';
-
-// The strategies this tool may run build modules with binaryen (optimised tiers, text): translator/emit/binaryen-lib.ts.
-await loadBinaryen();
+// binaryen.js before anything runs: the strategies this tool may run build modules with it.
+import '../translator/emit/binaryen-ready.js';
 
 interface Suite {
   readonly workloads: readonly Workload[];

@@ -27,10 +27,8 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { readKallsyms, symbolAt } from './kallsyms.js';
-import { loadBinaryen } from '../translator/emit/binaryen-lib.js';
-
-// The strategies this tool may run build modules with binaryen (optimised tiers, text): translator/emit/binaryen-lib.ts.
-await loadBinaryen();
+// binaryen.js before anything runs: the strategies this tool may run build modules with it.
+import '../translator/emit/binaryen-ready.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {

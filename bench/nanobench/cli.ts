@@ -15,10 +15,8 @@ import { DEFAULT_TIER, formatNanobenchTable, runNanobench, type NanobenchOptions
 import { SENSITIVE_STRATEGY_NAMES, type SensitiveStrategyName } from './strategies.js';
 import { NANO_WORKLOAD_NAMES, type NanoWorkloadName } from './workloads.js';
 import { optionValue, parseCommandLine, UsageError } from '../usage.js';
-import { loadBinaryen } from '../../translator/emit/binaryen-lib.js';
-
-// The strategies this tool may run build modules with binaryen (optimised tiers, text): translator/emit/binaryen-lib.ts.
-await loadBinaryen();
+// binaryen.js before anything runs: the strategies this tool may run build modules with it.
+import '../../translator/emit/binaryen-ready.js';
 
 export const NANOBENCH_USAGE = `usage: npm run bench -- --suite nanobench [options]
 

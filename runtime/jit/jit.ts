@@ -13,7 +13,7 @@
  * translation; a region stops where another translation already begins,
  * so the dispatcher links the two instead of translating the code twice.
  */
-import { type CompileOptions, compileRegion, ENTRY_COUNTER, RUN_EXPORT } from '../../translator/emit/compile.js';
+import { type CompileOptions, compileRegion, encoderFor, ENTRY_COUNTER, RUN_EXPORT } from '../../translator/emit/compile.js';
 import type { Encoder } from '../../translator/emit/wasm.js';
 import { binaryenLib } from '../../translator/emit/binaryen-lib.js';
 import { buildSupportModule, SUPPORT_REEXPORTS } from '../../translator/emit/support.js';
@@ -433,21 +433,24 @@ const CODE_CHANGED = Symbol('translated code changed');
 const MAX_INSTRUCTION_LENGTH = 15;
 
 /**
- * Form and compile the region of a job (pure: runs on any thread). With
- * `admit`, the region may take in pages of callees up to the job's limit,
- * which are added to job.callees; without, only those already there.
+ * Does the strategy build modules with binaryen (its compilations, or its
+ * tier-up's optimised ones, by encoderFor)? Then binaryen.js must be loaded first.
  */
-/** Does the strategy build modules with binaryen (optimised tiers, text, the binaryen encoder)? Then binaryen.js must be loaded first. */
 export function strategyNeedsBinaryen(s: JitStrategy): boolean {
-  return s.optimize > 0 || s.keepText === true || s.encoder === 'binaryen' || s.tierUp !== undefined;
+  const own = { optimize: s.optimize, wantText: s.keepText, ...(s.encoder ? { encoder: s.encoder } : {}) };
+  return encoderFor(own) === 'binaryen' || (s.tierUp !== undefined && encoderFor({ ...own, optimize: s.tierUp.optimize }) === 'binaryen');
 }
 
 /** Does the job build its module with binaryen? (A compile worker loads binaryen.js first.) */
 export function jobNeedsBinaryen(job: CompileJob): boolean {
-  const o = job.options;
-  return o.optimize > 0 || o.wantText === true || o.encoder === 'binaryen';
+  return encoderFor(job.options) === 'binaryen';
 }
 
+/**
+ * Form and compile the region of a job (pure: runs on any thread). With
+ * `admit`, the region may take in pages of callees up to the job's limit,
+ * which are added to job.callees; without, only those already there.
+ */
 export function translateJob(job: CompileJob, admit: CalleeAdmitter | null = null): TranslatedJob | null {
   const started = compileClock();
   const linked = new Set(job.linked);

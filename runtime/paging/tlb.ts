@@ -164,14 +164,10 @@ export class Tlb {
 
   /** Set TLB_CODE in every live entry whose frame `watched` says is watched (when the caller did not say which frame). */
   watchWhere(watched: (frame: number) => boolean): void {
-    const e = this.entries;
-    for (const list of [this.occupied, this.globals]) {
-      for (const p of list) {
-        const v = e[p]!;
-        if (v === 0 || (v & (TLB_NOT_RAM | TLB_CODE))) continue;
-        const f = entryFrame(v, p);
-        if (f < this.ramPages && watched(f)) e[p] = v | TLB_CODE;
-      }
-    }
+    this.forEach((p, v) => {
+      if (v & (TLB_NOT_RAM | TLB_CODE)) return;
+      const f = entryFrame(v, p);
+      if (f < this.ramPages && watched(f)) this.entries[p] = v | TLB_CODE;
+    });
   }
 }

@@ -9,12 +9,11 @@ import { TIERS } from '../machine.js';
 import { CPU_MODELS } from '../../runtime/cpu-model.js';
 import { PAGING_POLICY_NAMES } from '../../runtime/mmu.js';
 import { JIT_STRATEGIES } from '../../runtime/jit/strategies.js';
-
-export { prepareStrategy } from '../../runtime/jit/strategies.js';
 import type { EngineChoices } from './protocol.js';
 
 export { VmSession } from './session.js';
 export { WebWorkerCompileService } from './compile-service.js';
+export { prepareStrategy } from '../../runtime/jit/strategies.js';
 
 /** The execution tiers, paging policies, x87 strategies and CPU models this engine has. */
 export function engineChoices(): EngineChoices {

@@ -13,10 +13,8 @@ import { generateCase, Rng } from './generate.js';
 import { TIERS } from './tiers.js';
 import { ReferenceRunner } from './reference.js';
 import { chainForms, chainReproducer, compareChain, generateChain } from './chain.js';
-import { loadBinaryen } from '../../translator/emit/binaryen-lib.js';
-
-// The strategies this tool may run build modules with binaryen (optimised tiers, text): translator/emit/binaryen-lib.ts.
-await loadBinaryen();
+// binaryen.js before anything runs: the strategies this tool may run build modules with it.
+import '../../translator/emit/binaryen-ready.js';
 
 interface Options {
   cases: number;

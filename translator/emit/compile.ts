@@ -271,7 +271,7 @@ function shapeWith(region: Region, returnsInRegion: boolean): Shape {
 }
 
 /** The encoder a compilation uses: the baseline one unless the options need binaryen. */
-export function encoderFor(o: CompileOptions): Encoder {
+export function encoderFor(o: Pick<CompileOptions, 'optimize' | 'wantText' | 'encoder'>): Encoder {
   return o.optimize > 0 || o.wantText ? 'binaryen' : o.encoder ?? 'direct';
 }
 

@@ -98,28 +98,28 @@ export class WasmModule {
   private useTable(): void {
     if (this.tableMin) return;
     for (const f of this.declared.values()) this.tableMin = Math.max(this.tableMin, f.slot + 1);
-    if (this.bytes) {
-      this.bytes.importTable('env', 'table', this.tableMin);
-      return;
-    }
-    this.m.addTable('0', this.tableMin, 0xffffffff);
-    this.m.addTableImport('0', 'env', 'table');
+    this.importTable(this.tableMin);
   }
 
   /** Import the runtime's shared function table ('env' 'table') as table 0, for callIndirect(). */
   importSharedTable(): void {
+    this.importTable(0);
+  }
+
+  /** Import 'env' 'table' as table 0, of at least `min` elements. */
+  private importTable(min: number): void {
     if (this.bytes) {
-      this.bytes.importTable('env', 'table', 0);
+      this.bytes.importTable('env', 'table', min);
       return;
     }
-    this.m.addTable('0', 0, 0xffffffff);
+    this.m.addTable('0', min, 0xffffffff);
     this.m.addTableImport('0', 'env', 'table');
   }
 
-  /** call_indirect through table 0 of a function taking i32s and returning an i32. */
-  callIndirect(target: Expr, args: Expr[]): Expr {
-    if (this.bytes) return this.bytes.e.callIndirect(target, args, Ty.I32);
-    return this.m.call_indirect('0', target, args, binaryenLib().createType(args.map(() => i32)), i32);
+  /** call_indirect through table 0 of a function taking i32s and returning an i32 (or nothing, `result` false). */
+  callIndirect(target: Expr, args: Expr[], result = true): Expr {
+    if (this.bytes) return this.bytes.e.callIndirect(target, args, result ? Ty.I32 : Ty.None);
+    return this.m.call_indirect('0', target, args, binaryenLib().createType(args.map(() => i32)), result ? i32 : none);
   }
 
   /** Declare an import (once per name) from the 'env' namespace, called `as` in the module. */
@@ -240,9 +240,7 @@ export class WasmModule {
     const declared = this.declared.get(name);
     if (declared) {
       this.useTable();
-      const slot = this.m.i32.const(declared.slot);
-      if (this.bytes) return this.bytes.e.callIndirect(slot, args, result ? Ty.I32 : Ty.None);
-      return this.m.call_indirect('0', slot, args, binaryenLib().createType(new Array<number>(args.length).fill(i32)), result ? i32 : none);
+      return this.callIndirect(this.m.i32.const(declared.slot), args, result);
     }
     return this.m.call(name, args, result ? i32 : none);
   }
