@@ -56,6 +56,20 @@ describe('cold code: lookups at block starts only', () => {
     expect(jit.stats.misses).toBeLessThanOrEqual(2);
   });
 
+  it('calls between regions on two pages stay in the dispatcher, not in lookups of the runtime', () => {
+    // mov ecx, 1000; L: call F (the next page); loop L; hlt; ... F: inc eax; ret. Once both regions are
+    // compiled, each CALL and RET leaves one region for the other through the Wasm dispatcher: the
+    // runtime's own lookup (a hit there means the dispatcher missed what was registered) finds little.
+    const code = [0xb9, 0xe8, 0x03, 0, 0, 0xe8, 0xf6, 0x0f, 0, 0, 0xe2, 0xf9, HLT];
+    while (code.length < 4096) code.push(NOP);
+    code.push(INC_EAX, 0xc3);
+    const { eax, jit } = runToHalt(code);
+    expect(eax).toBe(1000);
+    expect(jit.stats.compiles).toBe(2);
+    expect(jit.stats.regionEntries).toBeGreaterThan(1500);
+    expect(jit.stats.hits).toBeLessThan(50);
+  });
+
   it('a loop is still found and compiled at its header (the target of its jump back)', () => {
     // mov ecx, 1000; L: inc eax; inc eax; loop L; hlt
     const { eax, jit } = runToHalt([0xb9, 0xe8, 0x03, 0, 0, INC_EAX, INC_EAX, 0xe2, 0xfc, HLT]);

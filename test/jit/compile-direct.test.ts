@@ -124,7 +124,7 @@ let hintsSeen = 0;
 function both(region: Region, code32: boolean): { direct: Uint8Array; binaryen: Uint8Array } | null {
   const o: CompileOptions = { ...OPTIONS, mode: { ...OPTIONS.mode, code32, stack32: code32 } };
   try {
-    return { direct: compileRegion(region, { ...o, encoder: 'direct' }).binary, binaryen: compileRegion(region, { ...o, encoder: 'binaryen' }).binary };
+    return { direct: compileRegion(region, { ...o, encoder: 'direct', coalesceLocals: false }).binary, binaryen: compileRegion(region, { ...o, encoder: 'binaryen' }).binary };
   } catch (e) {
     if (e instanceof Untranslatable) return null;
     throw e;

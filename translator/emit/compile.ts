@@ -80,6 +80,12 @@ export interface CompileOptions {
    */
   readonly encoder?: Encoder;
   /**
+   * The baseline encoder's locals: shared among temporaries whose live
+   * ranges do not meet (true, the default: ExprBuilder.coalesceLocals), or
+   * one each as the emitter made them (false: binaryen's bytes at -O0).
+   */
+  readonly coalesceLocals?: boolean;
+  /**
    * For regions whose last instructions run into the next page
    * (Region.tailEnd > 0): that page's linear address and the physical
    * address of the frame its bytes were read from. Such an instruction
@@ -276,7 +282,7 @@ export function encoderFor(o: Pick<CompileOptions, 'optimize' | 'wantText' | 'en
 }
 
 export function compileRegion(region: Region, o: CompileOptions): CompiledRegion {
-  const mod = new WasmModule(o.memoryPages, encoderFor(o));
+  const mod = new WasmModule(o.memoryPages, encoderFor(o), o.coalesceLocals ?? true);
   try {
     // Called through the runtime's function table (WasmModule.declareTableFunction).
     for (const f of Object.values(IMPORTS)) mod.declareTableFunction(f);

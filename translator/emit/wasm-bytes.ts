@@ -412,6 +412,177 @@ export class ExprBuilder {
   }
 
   /**
+   * Local coalescing: which of a function's own locals can share a slot.
+   * The emitter gives every temporary a fresh local (a region of a few
+   * hundred instructions has hundreds), and V8's baseline compiler pays
+   * for each local at every merge of control flow (Liftoff spills and
+   * merges its whole state there): a boot profile had an eighth of the
+   * main thread in lazy Liftoff compilation, most of it in those merges.
+   *
+   * One walk in evaluation order numbers the expressions; outside loops,
+   * every run of the function visits them in increasing order (branches
+   * go forward to a block's end), so a local is live at most from its
+   * first to its last occurrence. A local that may be read before it is
+   * assigned (a definite-assignment analysis over the same walk: branch
+   * states meet at their block's end, a loop is entered with its entry
+   * state) relies on Wasm's zero initialisation and keeps a slot from the
+   * function's start. A local whose range crosses a loop's bounds is
+   * live across its back edge: its range grows to the whole loop. A local
+   * within a loop and always assigned before read there needs no more.
+   * Intervals then take slots of their type in order of start (a linear
+   * scan), a slot free once its last interval has ended.
+   *
+   * Returns each own local's slot (-1 for one nothing uses) and the slots'
+   * types.
+   */
+  coalesceLocals(body: Expr, params: number, locals: readonly Ty[]): { slot: Int32Array; types: Ty[] } {
+    const { kind, opc, ea, eb, ec, side } = this;
+    const n = locals.length;
+    const words = (n + 31) >>> 5;
+    const first = new Int32Array(n).fill(-1);
+    const last = new Int32Array(n);
+    const pinned = new Uint8Array(n);
+    const loops: number[] = [];
+    /** Locals definitely assigned here, a bit each; null where the code is unreachable. */
+    let state: Uint32Array | null = new Uint32Array(words);
+    /** The meet of two states (`a` is updated and returned when both are reachable). */
+    const meet = (a: Uint32Array | null, b: Uint32Array | null): Uint32Array | null => {
+      if (a === null) return b;
+      if (b !== null) for (let w = 0; w < words; w++) a[w]! &= b[w]!;
+      return a;
+    };
+    /** Enclosing blocks and loops; a block's `acc` is the meet of the states of the branches to it. */
+    const labels: Array<{ name: string | null; loop: boolean; acc: Uint32Array | null }> = [];
+    const branchTo = (name: string): void => {
+      for (let i = labels.length - 1; i >= 0; i--) {
+        const l = labels[i]!;
+        if (l.name !== name) continue;
+        // A branch to a loop goes to its header, which keeps its entry state (conservative).
+        if (!l.loop && state !== null) l.acc = l.acc === null ? state.slice() : meet(l.acc, state);
+        return;
+      }
+      throw new Error(`branch to unknown label ${name}`);
+    };
+    let pos = 0;
+    const touch = (local: number, read: boolean): void => {
+      const i = local - params;
+      if (i < 0) return;
+      if (first[i]! < 0) first[i] = pos;
+      last[i] = pos;
+      if (state === null) return;
+      const bit = 1 << (i & 31);
+      if (read) { if (!(state[i >>> 5]! & bit)) pinned[i] = 1; } else state[i >>> 5]! |= bit;
+    };
+    const walk = (e: Expr): void => {
+      switch (kind[e] as K) {
+        case K.Const32: case K.Const64: case K.GlobalGet: case K.Nop: pos++; return;
+        case K.LocalGet: pos++; touch(opc[e]!, true); return;
+        case K.LocalSet: case K.LocalTee: walk(ea[e]!); pos++; touch(opc[e]!, false); return;
+        case K.Block: {
+          const x = side[e]!;
+          const label = { name: x.name, loop: false, acc: null as Uint32Array | null };
+          labels.push(label);
+          for (const ch of x.list!) walk(ch);
+          labels.pop();
+          state = meet(state, label.acc);
+          pos++;
+          return;
+        }
+        case K.Loop: {
+          // The loop's bounds are positions of their own: what comes before or after is outside.
+          const start = ++pos;
+          labels.push({ name: side[e]!.name, loop: true, acc: null });
+          walk(ea[e]!);
+          labels.pop();
+          pos++;
+          loops.push(start, pos);
+          return;
+        }
+        case K.If: {
+          walk(ea[e]!);
+          const entry = state === null ? null : state.slice();
+          walk(eb[e]!);
+          const then = state;
+          state = entry;
+          if (ec[e] !== NONE) walk(ec[e]!);
+          state = meet(then, state);
+          pos++;
+          return;
+        }
+        case K.Br:
+          if (ea[e] !== NONE) walk(ea[e]!);
+          pos++;
+          branchTo(side[e]!.name!);
+          if (ea[e] === NONE) state = null;
+          return;
+        case K.Switch:
+          walk(ea[e]!);
+          pos++;
+          for (const name of side[e]!.names!) branchTo(name);
+          branchTo(side[e]!.name!);
+          state = null;
+          return;
+        case K.Return: if (ea[e] !== NONE) walk(ea[e]!); pos++; state = null; return;
+        case K.Unreachable: pos++; state = null; return;
+        case K.Call: for (const ch of side[e]!.list!) walk(ch); pos++; return;
+        case K.CallIndirect: for (const ch of side[e]!.list!) walk(ch); walk(ea[e]!); pos++; return;
+        default: {
+          // Operands fill the columns in order: none after the first absent one.
+          const a = ea[e]!;
+          if (a !== NONE) {
+            walk(a);
+            const b = eb[e]!;
+            if (b !== NONE) {
+              walk(b);
+              if (ec[e] !== NONE) walk(ec[e]!);
+            }
+          }
+          pos++;
+          return;
+        }
+      }
+    };
+    walk(body);
+    const start = new Int32Array(n), end = new Int32Array(n);
+    const used: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (first[i]! < 0) continue;
+      start[i] = pinned[i] ? 0 : first[i]!;
+      end[i] = last[i]!;
+      used.push(i);
+    }
+    // Ranges that cross a loop's bounds cover the loop (again, until none grows: loops nest).
+    for (let grew = loops.length > 0; grew;) {
+      grew = false;
+      for (let k = 0; k < loops.length; k += 2) {
+        const ls = loops[k]!, le = loops[k + 1]!;
+        for (const i of used) {
+          const s = start[i]!, e = end[i]!;
+          // Meets the loop, is not within it, and does not cover it yet.
+          if (s <= le && e >= ls && (s < ls || e > le) && (s > ls || e < le)) {
+            start[i] = Math.min(s, ls);
+            end[i] = Math.max(e, le);
+            grew = true;
+          }
+        }
+      }
+    }
+    used.sort((p, q) => start[p]! - start[q]! || p - q);
+    const slot = new Int32Array(n).fill(-1);
+    const types: Ty[] = [];
+    const slotEnd: number[] = [];
+    for (const i of used) {
+      const ty = locals[i]!;
+      let s = 0;
+      while (s < types.length && (types[s] !== ty || slotEnd[s]! >= start[i]!)) s++;
+      if (s === types.length) { types.push(ty); slotEnd.push(0); }
+      slot[i] = s;
+      slotEnd[s] = end[i]!;
+    }
+    return { slot, types };
+  }
+
+  /**
    * Write one function body's expression; `funcIndex` and `globalIndex`
    * resolve names, `localIndex`
    * maps the function's local indices to the binary's.
@@ -569,7 +740,12 @@ export class ByteModule {
   private memory: { module: string; base: string; initial: number; maximum: number } | null = null;
   private table: { module: string; base: string; initial: number } | null = null;
 
-  constructor(tyOf: (binaryenType: number) => Ty) {
+  /**
+   * `coalesce`: functions share slots among their locals (ExprBuilder.
+   * coalesceLocals); without it, every local is declared as made, as
+   * binaryen writes a module at -O0.
+   */
+  constructor(tyOf: (binaryenType: number) => Ty, private readonly coalesce = true) {
     this.e = builders.pop() ?? new ExprBuilder(tyOf);
   }
 
@@ -712,17 +888,27 @@ export class ByteModule {
         body.n = 0;
         // Locals grouped by type, the types in order of first use (binaryen's layout): the binary's
         // local indices are the parameters', then each group's in turn.
+        // With coalescing, the declared locals are the slots, and each local is written as its slot's.
+        const shared = this.coalesce ? this.e.coalesceLocals(f.body, f.params.length, f.locals) : null;
+        const declared = shared ? shared.types : f.locals;
         const order: Ty[] = [];
         const count = new Map<Ty, number>();
-        for (const t of f.locals) {
+        for (const t of declared) {
           if (!count.has(t)) order.push(t);
           count.set(t, (count.get(t) ?? 0) + 1);
         }
         const next = new Map<Ty, number>();
         let base = f.params.length;
         for (const t of order) { next.set(t, base); base += count.get(t)!; }
-        const localIndex = f.params.map((_, k) => k);
-        for (const t of f.locals) { localIndex.push(next.get(t)!); next.set(t, next.get(t)! + 1); }
+        const declaredIndex = f.params.map((_, k) => k);
+        for (const t of declared) { declaredIndex.push(next.get(t)!); next.set(t, next.get(t)! + 1); }
+        let localIndex = declaredIndex;
+        if (shared) {
+          const params = f.params.length;
+          localIndex = declaredIndex.slice(0, params);
+          // A local nothing uses is never written: any index does.
+          for (let i = 0; i < f.locals.length; i++) localIndex.push(shared.slot[i]! < 0 ? 0 : declaredIndex[params + shared.slot[i]!]!);
+        }
         body.u32(order.length);
         for (const t of order) {
           body.u32(count.get(t)!);

@@ -61,9 +61,10 @@ export class WasmModule {
   private paramCount = 0;
   private readonly imported = new Set<string>();
 
-  constructor(memoryPages: number, readonly encoder: Encoder = 'binaryen') {
+  /** `coalesceLocals`: the baseline encoder's functions share slots among their locals (ByteModule). */
+  constructor(memoryPages: number, readonly encoder: Encoder = 'binaryen', coalesceLocals = true) {
     if (encoder === 'direct') {
-      this.bytes = new ByteModule(tyOf);
+      this.bytes = new ByteModule(tyOf, coalesceLocals);
       this.m = this.bytes.e as unknown as binaryen.Module;
       this.bytes.importMemory('env', 'memory', memoryPages, memoryPages);
       return;
