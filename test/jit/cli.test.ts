@@ -24,8 +24,9 @@ function cli(...args: string[]): { status: number | null; stdout: string; stderr
 }
 
 describe('--strategy and --dump-wasm parsing', () => {
-  it('defaults to the interpreter, and to jit-hot when dumping', () => {
-    expect(parseArgs([]).strategy).toBe('interpreter');
+  it('defaults to jit-inline, and to jit-hot when dumping', () => {
+    expect(parseArgs([]).strategy).toBe('jit-inline');
+    expect(parseArgs(['--strategy', 'interpreter']).strategy).toBe('interpreter');
     expect(parseArgs(['--strategy', 'jit-eager']).strategy).toBe('jit-eager');
     expect(parseArgs(['-strategy', 'jit-hot-verify']).strategy).toBe('jit-hot-verify');
     expect(parseArgs(['--dump-wasm', 'out'])).toMatchObject({ strategy: 'jit-hot', dumpWasm: 'out' });
