@@ -543,27 +543,25 @@ export class ExprBuilder {
       }
     };
     walk(body);
-    const start = new Int32Array(n), end = new Int32Array(n);
+    // Each used local's range, from its first occurrence (the function's start if it relies on its zero) to its last.
+    const start = first, end = last;
     const used: number[] = [];
     for (let i = 0; i < n; i++) {
       if (first[i]! < 0) continue;
-      start[i] = pinned[i] ? 0 : first[i]!;
-      end[i] = last[i]!;
+      if (pinned[i]) start[i] = 0;
       used.push(i);
     }
-    // Ranges that cross a loop's bounds cover the loop (again, until none grows: loops nest).
-    for (let grew = loops.length > 0; grew;) {
-      grew = false;
-      for (let k = 0; k < loops.length; k += 2) {
-        const ls = loops[k]!, le = loops[k + 1]!;
-        for (const i of used) {
-          const s = start[i]!, e = end[i]!;
-          // Meets the loop, is not within it, and does not cover it yet.
-          if (s <= le && e >= ls && (s < ls || e > le) && (s > ls || e < le)) {
-            start[i] = Math.min(s, ls);
-            end[i] = Math.max(e, le);
-            grew = true;
-          }
+    // Ranges that cross a loop's bounds cover the loop. One pass does: loops are listed inner before
+    // outer (in the order they end), so a range grown to an inner loop is then checked against the loops
+    // around it, and one grown to an outer loop covers every loop inside it (siblings do not meet).
+    for (let k = 0; k < loops.length; k += 2) {
+      const ls = loops[k]!, le = loops[k + 1]!;
+      for (const i of used) {
+        const s = start[i]!, e = end[i]!;
+        // Meets the loop, is not within it, and does not cover it yet.
+        if (s <= le && e >= ls && (s < ls || e > le) && (s > ls || e < le)) {
+          start[i] = Math.min(s, ls);
+          end[i] = Math.max(e, le);
         }
       }
     }
